@@ -1,0 +1,21 @@
+# bunryu: `make run` (the site on its embedded default) and `make test` (the full suite on real services).
+TEST_DEBIAN_PACKAGES := postgresql redis-server chromium fonts-noto-cjk
+
+.PHONY: run test lint format bench
+
+run:
+	scripts/bootstrap.sh
+	scripts/run.sh
+
+test:
+	scripts/bootstrap.sh $(TEST_DEBIAN_PACKAGES)
+	scripts/with-services.sh .venv/bin/pytest $(PYTEST_ARGS)
+
+lint:
+	scripts/bootstrap.sh
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .

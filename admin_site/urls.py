@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "bunryu admin"
+admin.site.site_title = "bunryu"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="labeling:dashboard", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("labeling/", include("labeling.urls")),
+    path("admin/", admin.site.urls),
+]

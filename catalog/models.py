@@ -1,0 +1,1 @@
+"""Shops, offers and catalogs arrive with the catalog issue."""

@@ -1,0 +1,1 @@
+"""Index definitions and sync jobs arrive with the indexing issue."""

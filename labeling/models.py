@@ -1,0 +1,165 @@
+"""Training-set data: taxonomy, contents, datasets and their labelled examples."""
+
+import hashlib
+import unicodedata
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class Taxonomy(models.Model):
+    """A two-level category tree (large -> small) that datasets label against."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "taxonomies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """A large (level 1) or small (level 2) category; examples are labelled with small ones."""
+
+    class Level(models.IntegerChoices):
+        LARGE = 1, "large"
+        SMALL = 2, "small"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "active"
+        MERGED = "merged", "merged"
+        EXCLUDED = "excluded", "excluded"
+
+    taxonomy = models.ForeignKey(Taxonomy, on_delete=models.PROTECT, related_name="categories")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    name = models.CharField(max_length=100)
+    guideline = models.TextField(blank=True)
+    is_important = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["taxonomy_id", "level", "name"]
+        constraints = [
+            models.CheckConstraint(
+                name="category_level_matches_parent",
+                condition=Q(level=1, parent__isnull=True) | Q(level=2, parent__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="category_merged_has_target",
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+            ),
+            models.UniqueConstraint(
+                fields=["taxonomy", "name"], condition=Q(level=1), name="large_category_name_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "name"], condition=Q(level=2), name="small_category_name_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["taxonomy", "level", "status"])]
+
+    def __str__(self) -> str:
+        return self.path
+
+    @property
+    def path(self) -> str:
+        """'large/small' for small categories, the name for large ones."""
+        return f"{self.parent.name}/{self.name}" if self.parent_id else self.name
+
+    @property
+    def is_large(self) -> bool:
+        return self.level == self.Level.LARGE
+
+
+def text_hash(title: str, body: str) -> str:
+    """Hash of the text a model trains on; NFC-normalised so equal text hashes equal."""
+    text = unicodedata.normalize("NFC", f"{title.strip()}\n{body.strip()}")
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class Content(models.Model):
+    """A piece of content (article, post, video) to be classified. Untrusted internet text."""
+
+    external_id = models.CharField(max_length=200, unique=True)
+    title = models.CharField(max_length=500)
+    body = models.TextField(blank=True)
+    source = models.CharField(max_length=200, blank=True, db_index=True)
+    text_hash = models.CharField(max_length=40, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(db_index=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-modified_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.external_id}: {self.title[:60]}"
+
+
+class Dataset(models.Model):
+    """A named training set over one taxonomy."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    taxonomy = models.ForeignKey(Taxonomy, on_delete=models.PROTECT, related_name="datasets")
+    min_examples_per_category = models.PositiveIntegerField(default=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Example(models.Model):
+    """One content labelled with one small category inside a dataset."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "active"
+        NEEDS_REVIEW = "needs_review", "needs review"
+        EXCLUDED = "excluded", "excluded"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="examples")
+    content = models.ForeignKey(Content, on_delete=models.PROTECT, related_name="examples")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="examples")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    labeled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    labeled_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    # Optimistic locking: every write bumps it; a save must name the version it read.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "content"], name="one_example_per_content"),
+        ]
+        indexes = [models.Index(fields=["dataset", "category", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}:{self.content_id} -> {self.category_id}"

@@ -1,0 +1,26 @@
+from labeling.errors import LabelingError
+from labeling.models import Dataset, Taxonomy
+
+
+def dataset_create(
+    *,
+    name: str,
+    taxonomy: Taxonomy,
+    min_examples_per_category: int = 200,
+    description: str = "",
+    user,
+) -> Dataset:
+    name = name.strip()
+    if not name:
+        raise LabelingError("A dataset needs a name.")
+    if Dataset.objects.filter(name=name).exists():
+        raise LabelingError(f"A dataset named {name!r} already exists.")
+    if min_examples_per_category < 1:
+        raise LabelingError("The minimum number of examples per category must be at least 1.")
+    return Dataset.objects.create(
+        name=name,
+        taxonomy=taxonomy,
+        min_examples_per_category=min_examples_per_category,
+        description=description,
+        created_by=user,
+    )

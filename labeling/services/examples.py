@@ -1,0 +1,62 @@
+from django.db import transaction
+from django.utils import timezone
+
+from labeling.errors import LabelingError, StaleExampleError
+from labeling.models import Category, Content, Dataset, Example
+from labeling.services.history import save_with_history
+
+
+def _check_category(dataset: Dataset, category: Category) -> None:
+    if category.taxonomy_id != dataset.taxonomy_id:
+        raise LabelingError(f"{category.path!r} is not a category of dataset {dataset.name!r}.")
+    if category.is_large:
+        raise LabelingError(f"{category.path!r} is a large category: label with a small one.")
+    if category.status != Category.Status.ACTIVE:
+        raise LabelingError(f"{category.path!r} is {category.status}: pick an active category.")
+
+
+def _refuse_if_stale(example: Example, expected_version: int | None) -> None:
+    if expected_version is None or example.version == expected_version:
+        return
+    last = example.history.select_related("history_user").first()
+    who = last.history_user.get_username() if last and last.history_user else "someone"
+    raise StaleExampleError(
+        example_id=example.id,
+        changed_by=who,
+        changed_at=timezone.localtime(last.history_date if last else example.updated_at),
+    )
+
+
+@transaction.atomic
+def example_label(
+    *,
+    dataset: Dataset,
+    content: Content,
+    category: Category,
+    user,
+    reason: str = "labelled",
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Example:
+    """Label a content in a dataset (create or relabel the example).
+
+    `expected_version` is the example version the caller saw; a different current version
+    means someone else saved in between, and the write is refused.
+    """
+    _check_category(dataset, category)
+    example = Example.objects.select_for_update().filter(dataset=dataset, content=content).first()
+    if example is None:
+        if expected_version not in (None, 0):
+            raise LabelingError("This example no longer exists; reload the page.")
+        example = Example(dataset=dataset, content=content, version=1)
+    else:
+        _refuse_if_stale(example, expected_version)
+        example.version += 1
+    example.category = category
+    example.status = Example.Status.ACTIVE
+    example.labeled_by = user
+    example.labeled_at = timezone.now()
+    if note is not None:
+        example.note = note
+    save_with_history(example, user=user, reason=reason)
+    return example

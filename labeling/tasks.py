@@ -1,0 +1,14 @@
+"""Celery tasks of the labeling app: thin wrappers that take ids and call selectors/services."""
+
+from celery import shared_task
+
+from labeling import selectors
+from labeling.models import Dataset
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def dataset_category_counts(dataset_id: int) -> dict[str, int]:
+    """Example counts per small-category path, computed by the worker from the database."""
+    dataset = Dataset.objects.get(pk=dataset_id)
+    summary = selectors.dataset_summary(dataset=dataset)
+    return {row.category.path: row.examples for row in summary.small_categories}

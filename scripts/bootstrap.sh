@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Usage: scripts/bootstrap.sh [DEBIAN_PACKAGE...]
+# Installs the Debian packages named (when missing and running as root), then creates .venv and
+# installs requirements.txt into it (again only when requirements.txt changed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+for package in "$@"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ! python3 -c "import ensurepip, venv" 2>/dev/null; then missing+=(python3-venv); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "bootstrap: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
+      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+  else
+    echo "bootstrap: missing Debian packages (run as root or install them): ${missing[*]}" >&2
+  fi
+fi
+
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+stamp=.venv/.requirements-$(sha1sum requirements.txt | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  rm -f .venv/.requirements-* && touch "$stamp"
+fi

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The embedded default: SQLite, a Celery worker on the filesystem broker, demo data, site on BIND.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIND=${BIND:-127.0.0.1:8000}
+export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost,${BIND%:*}}
+
+.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py ensure_admin --url "http://$BIND/" >/dev/null
+.venv/bin/python manage.py load_demo --user admin
+
+(exec .venv/bin/celery -A admin_site worker --concurrency=2 --loglevel=INFO) &
+worker=$!
+(exec .venv/bin/gunicorn admin_site.wsgi --bind "$BIND" --workers 2 --threads 4 --access-logfile -) &
+web=$!
+trap 'kill $worker $web 2>/dev/null; wait $worker $web 2>/dev/null' EXIT
+trap 'exit 0' INT TERM
+
+sleep 2
+echo
+echo "bunryu is running on http://$BIND/ (Ctrl-C stops the site and the worker)"
+.venv/bin/python manage.py ensure_admin --url "http://$BIND/"
+wait -n $worker $web

@@ -1,0 +1,115 @@
+"""Test wiring: the real PostgreSQL, Redis, Celery worker and Chromium that `make test` provides."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls beside it are still sync.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_configure(config):
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.exit("Tests run against PostgreSQL, Redis and a real Celery worker: use `make test`.", 2)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_model_dir(settings, tmp_path):
+    settings.MODEL_DIR = tmp_path / "models"
+
+
+def _worker_env() -> dict[str, str]:
+    from django.db import connection
+
+    db = connection.settings_dict  # points at the test database once django_db_setup ran
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return os.environ | {"DATABASE_URL": url}
+
+
+def _wait_for_worker(name: str, process: subprocess.Popen, log: Path) -> None:
+    from admin_site.celery import app
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Celery worker exited:\n{log.read_text()[-4000:]}")
+        if app.control.ping(destination=[name], timeout=1.0):
+            return
+    raise RuntimeError(f"Celery worker did not answer within 90 s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process on the test Redis, reading and writing the test database.
+
+    Tests that use it must commit their data (`django_db(transaction=True)`) so the worker sees it.
+    """
+    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with django_db_blocker.unblock():
+        env = _worker_env()
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "admin_site",
+        "worker",
+        "--pool=prefork",
+        "--concurrency=2",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        name,
+        "-l",
+        "INFO",
+    ]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_worker(name, process, log)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="ko-KR")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

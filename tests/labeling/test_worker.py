@@ -1,0 +1,29 @@
+"""Round trips through the real Celery worker process on Redis, against the test database."""
+
+import pytest
+from django.db.models import Count
+
+from labeling.models import Example
+from labeling.tasks import dataset_category_counts
+from tests.factories import DatasetFactory, ExampleFactory, SmallCategoryFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_worker_computes_counts_from_the_committed_database(live_worker):
+    dataset = DatasetFactory()
+    first, second = SmallCategoryFactory.create_batch(2, parent__taxonomy=dataset.taxonomy)
+    ExampleFactory.create_batch(3, dataset=dataset, category=first)
+    ExampleFactory(dataset=dataset, category=second)
+
+    result = dataset_category_counts.delay(dataset.id)
+    counts = result.get(timeout=60)
+
+    expected = {
+        f"{c['category__parent__name']}/{c['category__name']}": c["n"]
+        for c in Example.objects.filter(dataset=dataset)
+        .values("category__parent__name", "category__name")
+        .annotate(n=Count("id"))
+    }
+    assert counts == expected == {first.path: 3, second.path: 1}
+    assert result.status == "SUCCESS"

@@ -1,0 +1,1 @@
+"""Training runs, model requirements and the champion arrive with the training issue."""
