@@ -9,6 +9,17 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 
+class ChangesetLinkedHistory(models.Model):
+    """Base of the historical tables: each history row may name the bulk changeset that wrote it."""
+
+    changeset = models.ForeignKey(
+        "labeling.Changeset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
 class Taxonomy(models.Model):
     """A two-level category tree (large -> small) that datasets label against."""
 
@@ -50,7 +61,7 @@ class Category(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[ChangesetLinkedHistory])
 
     class Meta:
         verbose_name_plural = "categories"
@@ -103,7 +114,7 @@ class Content(models.Model):
     text_hash = models.CharField(max_length=40, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(db_index=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangesetLinkedHistory])
 
     class Meta:
         ordering = ["-modified_at", "-id"]
@@ -138,6 +149,7 @@ class Example(models.Model):
         ACTIVE = "active", "active"
         NEEDS_REVIEW = "needs_review", "needs review"
         EXCLUDED = "excluded", "excluded"
+        REMOVED = "removed", "removed"  # soft-deleted: in no version, restorable by rollback
 
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="examples")
     content = models.ForeignKey(Content, on_delete=models.PROTECT, related_name="examples")
@@ -152,7 +164,7 @@ class Example(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[ChangesetLinkedHistory])
 
     class Meta:
         ordering = ["-id"]
@@ -163,3 +175,133 @@ class Example(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset_id}:{self.content_id} -> {self.category_id}"
+
+
+class DatasetVersion(models.Model):
+    """An immutable snapshot of a dataset's examples (content -> category, status, text hash).
+
+    Stored as deltas: `VersionEntry` rows only for examples that differ from the previous version,
+    so the state at version N is, per content, its entry with the highest number <= N.
+    """
+
+    class Kind(models.TextChoices):
+        MANUAL = "manual", "commit"
+        AUTOMATIC = "automatic", "automatic"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MANUAL)
+    message = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    example_count = models.PositiveIntegerField(default=0)
+    # {category_id: examples in the training set}, as strings (JSON keys)
+    category_counts = models.JSONField(default=dict)
+    entries_written = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dataset_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="version_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name} v{self.number}"
+
+
+class VersionEntry(models.Model):
+    """One example's state from version `number` on; category NULL means it left the dataset."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    content = models.ForeignKey(Content, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, related_name="+")
+    status = models.CharField(max_length=12, blank=True)
+    text_hash = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number", "content"], name="version_entry_unique"),
+        ]
+        indexes = [models.Index(fields=["dataset", "content", "number"])]
+
+    def __str__(self) -> str:
+        return f"v{self.number}: {self.content_id} -> {self.category_id}"
+
+
+class Changeset(models.Model):
+    """One bulk operation on a dataset, recorded as a whole and revertible as a whole."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "import"
+        REVIEW = "review", "review"
+        MERGE = "merge", "merge"
+        EXCLUDE = "exclude", "exclude"
+        RELABEL = "relabel", "bulk relabel"
+        ROLLBACK = "rollback", "rollback"
+        REVERT = "revert", "revert"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="changesets")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    version_before = models.ForeignKey(
+        DatasetVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reverts = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reverted_by"
+    )
+    added = models.PositiveIntegerField(default=0)
+    relabelled = models.PositiveIntegerField(default=0)
+    status_changed = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    restored = models.PositiveIntegerField(default=0)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["dataset", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.kind} on {self.dataset_id}"
+
+    @property
+    def total(self) -> int:
+        return self.added + self.relabelled + self.status_changed + self.removed + self.restored
+
+
+class Job(models.Model):
+    """Long work run by a Celery worker, with a progress row that pages poll."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    kind = models.CharField(max_length=30)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    stage = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.id} ({self.status})"

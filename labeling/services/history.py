@@ -1,14 +1,65 @@
-"""Saving a history-tracked row with the acting user and the reason attached."""
+"""Writing history rows: for single saves (user and reason attached) and for set-based updates."""
 
-from django.db import models
+from collections.abc import Iterable
+
+from django.db import connection, models
+from django.utils import timezone
+
+CHUNK = 5000
 
 
-def save_with_history(instance: models.Model, *, user, reason: str, **save_kwargs) -> None:
-    """Save `instance` so its history row names `user` and `reason` (Celery has no request)."""
+def save_with_history(instance: models.Model, *, user, reason: str, changeset=None, **save_kwargs) -> None:
+    """Save `instance` so its history row names `user`, `reason` and the changeset, if any."""
     instance._history_user = user
     instance._change_reason = reason
+    instance._history_changeset_id = changeset.id if changeset else None
     try:
         instance.save(**save_kwargs)
     finally:
-        del instance._history_user
-        del instance._change_reason
+        del instance._history_user, instance._change_reason, instance._history_changeset_id
+
+
+def link_history_to_changeset(sender, instance, history_instance, **kwargs) -> None:
+    """pre_create_historical_record receiver: carry the changeset from the instance to its history row."""
+    changeset_id = getattr(instance, "_history_changeset_id", None)
+    if changeset_id and hasattr(history_instance, "changeset_id"):
+        history_instance.changeset_id = changeset_id
+
+
+def chunked(ids: Iterable[int], size: int = CHUNK):
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def history_insert_select(
+    model: type[models.Model], ids: Iterable[int], *, user, reason: str, changeset=None, history_type="~"
+) -> int:
+    """Write one history row per id from the rows' current values, in one INSERT ... SELECT per chunk.
+
+    The set-based companion of `.update()`: call it right after updating those rows.
+    """
+    history = model.history.model
+    tracked = {f.attname for f in model._meta.concrete_fields}
+    columns = [f.column for f in history._meta.concrete_fields if f.attname in tracked]
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    extra = ["history_date", "history_change_reason", "history_type", "history_user_id", "changeset_id"]
+    values = [
+        timezone.now(),
+        reason,
+        history_type,
+        user.pk if user else None,
+        changeset.id if changeset else None,
+    ]
+    written = 0
+    with connection.cursor() as cursor:
+        for chunk in chunked(ids):
+            placeholders = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {history._meta.db_table} ({quoted}, {', '.join(extra)}) "
+                f"SELECT {quoted}, {', '.join(['%s'] * len(extra))} FROM {model._meta.db_table} "
+                f"WHERE id IN ({placeholders})",
+                [*values, *chunk],
+            )
+            written += cursor.rowcount
+    return written

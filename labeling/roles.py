@@ -1,0 +1,60 @@
+"""Roles are Django groups; each role includes the ones below it (admin > category manager > annotator)."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+ANNOTATOR, MANAGER, ADMIN = "annotator", "category manager", "admin"
+RANKS = {ANNOTATOR: 1, MANAGER: 2, ADMIN: 3}
+
+
+def rank_of(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    if user.is_superuser:
+        return RANKS[ADMIN]
+    names = {group.name for group in user.groups.all()}
+    return max((RANKS[name] for name in names if name in RANKS), default=0)
+
+
+def has_role(user, role: str) -> bool:
+    return rank_of(user) >= RANKS[role]
+
+
+def role_required(role: str):
+    """View decorator: log in first; a user without the role gets 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not has_role(request.user, role):
+                raise PermissionDenied(f"This page is for the {role} role.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class HasRole(BasePermission):
+    """DRF permission: subclass with `role = ...`."""
+
+    role = ANNOTATOR
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, self.role)
+
+
+class IsAnnotator(HasRole):
+    role = ANNOTATOR
+
+
+class IsManager(HasRole):
+    role = MANAGER
+
+
+class IsAdmin(HasRole):
+    role = ADMIN
