@@ -4,6 +4,7 @@ from celery import shared_task
 
 from labeling import selectors
 from labeling.models import Dataset
+from labeling.services import jobs
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
@@ -12,3 +13,8 @@ def dataset_category_counts(dataset_id: int) -> dict[str, int]:
     dataset = Dataset.objects.get(pk=dataset_id)
     summary = selectors.dataset_summary(dataset=dataset)
     return {row.category.path: row.examples for row in summary.small_categories}
+
+
+@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def job_run(job_id: int) -> None:
+    jobs.job_run(job_id)

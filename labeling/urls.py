@@ -7,4 +7,13 @@ app_name = "labeling"
 urlpatterns = [
     path("", views.dataset_list, name="dashboard"),
     path("datasets/<int:dataset_id>/", views.dataset_dashboard, name="dataset"),
+    path("datasets/<int:dataset_id>/history/", views.dataset_history, name="history"),
+    path("datasets/<int:dataset_id>/commit/", views.dataset_commit_view, name="commit"),
+    path("datasets/<int:dataset_id>/diff/", views.dataset_diff, name="diff"),
+    path("datasets/<int:dataset_id>/rollback/", views.dataset_rollback, name="rollback"),
+    path("datasets/<int:dataset_id>/export/", views.dataset_export, name="export"),
+    path("changesets/<int:changeset_id>/", views.changeset_detail, name="changeset"),
+    path("changesets/<int:changeset_id>/revert/", views.changeset_revert_view, name="revert"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job"),
+    path("examples/<int:example_id>/history/", views.example_history, name="example_history"),
 ]

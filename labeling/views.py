@@ -1,8 +1,23 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
 
-from labeling import selectors
-from labeling.models import Dataset
+from labeling import roles, selectors
+from labeling.errors import LabelingError
+from labeling.models import Changeset, Content, Dataset, DatasetVersion, Example, Job
+from labeling.selectors import versions as version_reads
+from labeling.selectors.export import FORMATS, export_lines
+from labeling.services.jobs import job_enqueue
+from labeling.services.versions import dataset_commit
+from labeling.statediff import state_diff
+
+ROWS_SHOWN = 200
 
 
 @login_required
@@ -11,8 +26,229 @@ def dataset_list(request):
     return render(request, "labeling/dataset_list.html", {"datasets": datasets})
 
 
+def _dataset(dataset_id: int) -> Dataset:
+    return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+
+
 @login_required
 def dataset_dashboard(request, dataset_id: int):
-    dataset = get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+    dataset = _dataset(dataset_id)
     summary = selectors.dataset_summary(dataset=dataset)
-    return render(request, "labeling/dashboard.html", {"dataset": dataset, "summary": summary})
+    dirty = version_reads.dataset_dirty(dataset)
+    return render(
+        request, "labeling/dashboard.html", {"dataset": dataset, "summary": summary, "dirty": dirty}
+    )
+
+
+@login_required
+def dataset_history(request, dataset_id: int):
+    """Timeline of versions and changesets, filterable by user and kind."""
+    dataset = _dataset(dataset_id)
+    user_id = request.GET.get("user") or None
+    kind = request.GET.get("kind", "")
+    events = version_reads.dataset_timeline(
+        dataset, user_id=int(user_id) if user_id and user_id.isdigit() else None, kind=kind
+    )
+    context = {
+        "dataset": dataset,
+        "events": events[:500],
+        "kind": kind,
+        "user_id": user_id,
+        "kinds": [("version", "versions")] + list(Changeset.Kind.choices),
+        "users": get_user_model().objects.order_by("username"),
+        "can_commit": roles.has_role(request.user, roles.MANAGER),
+        "can_rollback": roles.has_role(request.user, roles.ADMIN),
+    }
+    return render(request, "labeling/history.html", context)
+
+
+@require_POST
+@roles.role_required(roles.MANAGER)
+def dataset_commit_view(request, dataset_id: int):
+    dataset = _dataset(dataset_id)
+    try:
+        version = dataset_commit(dataset=dataset, user=request.user, message=request.POST.get("message", ""))
+        messages.success(request, f"Committed v{version.number} ({version.entries_written} changes).")
+    except LabelingError as error:
+        messages.error(request, str(error))
+    return redirect("labeling:history", dataset.id)
+
+
+def _side(dataset: Dataset, value: str):
+    """A diff side from the query string: a version number, or 'working' (the current state)."""
+    if value in ("", "working"):
+        return "working", version_reads.working_state(dataset)
+    if not value.isdigit():
+        raise Http404("A version is a number or 'working'.")
+    version = get_object_or_404(DatasetVersion, dataset=dataset, number=int(value))
+    return version, version_reads.version_state(version)
+
+
+def _diff_context(dataset: Dataset, diff) -> dict:
+    per_category = version_reads.diff_by_category(diff, dataset)
+    names = {category.id: category for category, _ in per_category}
+    moves = [(names[a], names[b], n) for (a, b), n in diff.moves.most_common()]
+    changes = diff.changes[:ROWS_SHOWN]
+    contents = Content.objects.in_bulk([c.content_id for c in changes])
+    rows = [
+        (
+            contents.get(c.content_id),
+            c,
+            names.get((c.before or c.after)[0]),
+            names.get(c.after[0]) if c.after else None,
+        )
+        for c in changes
+    ]
+    return {
+        "diff": diff,
+        "per_category": per_category,
+        "moves": moves,
+        "rows": rows,
+        "rows_shown": ROWS_SHOWN,
+    }
+
+
+@login_required
+def dataset_diff(request, dataset_id: int):
+    dataset = _dataset(dataset_id)
+    latest = version_reads.latest_version(dataset)
+    older, older_state = _side(
+        dataset, request.GET.get("from") or (str(latest.number) if latest else "working")
+    )
+    newer, newer_state = _side(dataset, request.GET.get("to", "working"))
+    context = {
+        "dataset": dataset,
+        "older": older,
+        "newer": newer,
+        **_diff_context(dataset, state_diff(older_state, newer_state)),
+    }
+    return render(request, "labeling/diff.html", context)
+
+
+def _rollback_target(request, dataset: Dataset):
+    source = request.POST if request.method == "POST" else request.GET
+    if source.get("to_time"):
+        moment = parse_datetime(source["to_time"])
+        if moment is None:
+            raise ValidationError("Give the time as YYYY-MM-DDTHH:MM.")
+        moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        return {"to_time": moment.isoformat()}, version_reads.state_at_time(dataset, moment)
+    number = source.get("to", "")
+    version = get_object_or_404(
+        DatasetVersion, dataset=dataset, number=int(number) if number.isdigit() else 0
+    )
+    return {"to_version": version.number}, version_reads.version_state(version)
+
+
+@roles.role_required(roles.ADMIN)
+def dataset_rollback(request, dataset_id: int):
+    """GET shows what a rollback would change; POST (with a reason) runs it as a job."""
+    dataset = _dataset(dataset_id)
+    try:
+        target, goal = _rollback_target(request, dataset)
+    except ValidationError as error:
+        messages.error(request, error.message)
+        return redirect("labeling:history", dataset.id)
+    if request.method == "POST":
+        reason = request.POST.get("reason", "").strip()
+        if reason:
+            job = job_enqueue(
+                kind="rollback", dataset=dataset, params={**target, "reason": reason}, user=request.user
+            )
+            return redirect("labeling:job", job.id)
+        messages.error(request, "Say why you roll back: the reason goes into every history row.")
+    diff = state_diff(version_reads.working_state(dataset), goal)
+    return render(
+        request,
+        "labeling/rollback.html",
+        {"dataset": dataset, "target": target, **_diff_context(dataset, diff)},
+    )
+
+
+@login_required
+def changeset_detail(request, changeset_id: int):
+    changeset = get_object_or_404(
+        Changeset.objects.select_related("dataset", "user", "reverts"), pk=changeset_id
+    )
+    history = Example.history.filter(changeset=changeset).select_related("content", "category")[:ROWS_SHOWN]
+    return render(
+        request,
+        "labeling/changeset.html",
+        {
+            "changeset": changeset,
+            "dataset": changeset.dataset,
+            "history": history,
+            "reverted_by": changeset.reverted_by.first(),
+            "can_revert": roles.has_role(request.user, roles.ADMIN),
+        },
+    )
+
+
+@require_POST
+@roles.role_required(roles.ADMIN)
+def changeset_revert_view(request, changeset_id: int):
+    changeset = get_object_or_404(Changeset, pk=changeset_id)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, "Say why you revert this changeset.")
+        return redirect("labeling:changeset", changeset.id)
+    job = job_enqueue(
+        kind="revert",
+        dataset=changeset.dataset,
+        params={"changeset": changeset.id, "reason": reason},
+        user=request.user,
+    )
+    return redirect("labeling:job", job.id)
+
+
+@login_required
+def job_detail(request, job_id: int):
+    job = get_object_or_404(Job.objects.select_related("dataset", "created_by"), pk=job_id)
+    if request.headers.get("Accept") == "application/json" or request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "status": job.status,
+                "progress": job.progress,
+                "stage": job.stage,
+                "message": job.message,
+                "result": job.result,
+            }
+        )
+    return render(request, "labeling/job.html", {"job": job, "dataset": job.dataset})
+
+
+@login_required
+def example_history(request, example_id: int):
+    """Every change of one example: who, when, why, and which fields changed."""
+    example = get_object_or_404(Example.objects.select_related("dataset", "content"), pk=example_id)
+    records = list(
+        example.history.select_related("history_user", "category", "changeset").order_by("-history_id")
+    )
+    entries = []
+    for record, older in zip(records, records[1:] + [None], strict=True):
+        changes = record.diff_against(older).changes if older else []
+        entries.append((record, [c for c in changes if c.field != "version"]))
+    return render(
+        request,
+        "labeling/example_history.html",
+        {"example": example, "dataset": example.dataset, "entries": entries},
+    )
+
+
+@roles.role_required(roles.MANAGER)
+def dataset_export(request, dataset_id: int):
+    dataset = _dataset(dataset_id)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in FORMATS:
+        raise Http404("Unknown export format.")
+    number = request.GET.get("version", "")
+    version = (
+        get_object_or_404(DatasetVersion, dataset=dataset, number=int(number)) if number.isdigit() else None
+    )
+    extension = {"csv": "csv", "jsonl": "jsonl", "fasttext": "txt"}[fmt]
+    name = f"{dataset.name}-{'v' + str(version.number) if version else 'working'}.{extension}"
+    response = StreamingHttpResponse(
+        export_lines(dataset=dataset, fmt=fmt, version=version), content_type=f"{FORMATS[fmt]}; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -69,3 +69,12 @@ class ExampleFactory(factory.django.DjangoModelFactory):
     category = factory.SubFactory(
         SmallCategoryFactory, parent__taxonomy=factory.SelfAttribute("...dataset.taxonomy")
     )
+
+
+def user_with_role(role: str, **kwargs):
+    """A user in the role's group."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])  # transactional tests flush the groups
+    return user

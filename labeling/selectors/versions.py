@@ -95,3 +95,12 @@ def dataset_timeline(dataset: Dataset, *, user_id: int | None = None, kind: str 
         ("changeset", c.created_at, c) for c in changesets
     ]
     return sorted(events, key=lambda event: event[1], reverse=True)
+
+
+def diff_by_category(diff: StateDiff, dataset: Dataset) -> list[tuple]:
+    """(category, CategoryDelta) for every category the diff touches, in taxonomy order."""
+    from labeling.models import Category
+
+    categories = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent").in_bulk()
+    rows = [(categories[cid], delta) for cid, delta in diff.per_category.items() if delta.changes]
+    return sorted(rows, key=lambda row: row[0].path)

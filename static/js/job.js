@@ -1,0 +1,20 @@
+// Polls a job's JSON until it finishes, then reloads so the page shows the outcome and its links.
+(function () {
+  const box = document.getElementById("job");
+  if (!box || ["succeeded", "failed"].includes(box.dataset.status)) return;
+  const stage = box.querySelector("[data-field=stage]");
+  const poll = async () => {
+    try {
+      const response = await fetch(box.dataset.url, { headers: { Accept: "application/json" } });
+      const job = await response.json();
+      box.querySelector("progress").value = job.progress;
+      box.querySelector("[data-testid=job-status]").textContent = job.status;
+      stage.textContent = job.stage;
+      if (job.status === "succeeded" || job.status === "failed") { window.location.reload(); return; }
+    } catch (error) {
+      stage.textContent = "cannot reach the server, retrying…";
+    }
+    setTimeout(poll, 1000);
+  };
+  setTimeout(poll, 500);
+})();
