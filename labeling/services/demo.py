@@ -14,10 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from labeling.models import Category, Content, Dataset, Example, Taxonomy
+from labeling.models import Category, Content, Dataset, DatasetVersion, Example, Taxonomy
 from labeling.services.contents import content_build
 from labeling.services.datasets import dataset_create
 from labeling.services.taxonomy import category_create, taxonomy_create
+from labeling.services.versions import dataset_commit
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo_data"
 BATCH = 2000
@@ -140,6 +141,13 @@ def demo_dataset_load(spec: dict, *, user) -> DemoLoadResult:
     rows = list(demo_rows(spec["file"]))
     result.contents_created = _create_contents(rows, user=user, reason=reason)
     result.examples_created = _create_examples(dataset, rows, small_by_name, user=user, reason=reason)
+    if result.examples_created:
+        dataset_commit(
+            dataset=dataset,
+            user=user,
+            message=f"{reason}: {result.examples_created} examples",
+            kind=DatasetVersion.Kind.AUTOMATIC,
+        )
     return result
 
 

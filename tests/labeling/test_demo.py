@@ -32,6 +32,8 @@ def test_load_demo_builds_both_datasets_from_the_committed_files():
         )
         assert (example.category.name, example.content.title) == (sample["category"], sample["title"])
         assert example.history.get().history_user == admin
+        (version,) = dataset.versions.all()
+        assert (version.number, version.example_count) == (1, len(rows))
 
     petitions = Dataset.objects.get(name="petitions")
     assert Category.objects.filter(taxonomy=petitions.taxonomy, level=2).count() == 17
@@ -44,4 +46,5 @@ def test_load_demo_twice_changes_nothing():
     assert before["labeling.HistoricalExample"] == before["labeling.Example"] > 0
     call_command("load_demo")
     assert row_counts() == before
+    assert before["labeling.DatasetVersion"] == 2
     assert Content.objects.count() == before["labeling.Content"]
