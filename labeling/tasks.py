@@ -15,6 +15,23 @@ def dataset_category_counts(dataset_id: int) -> dict[str, int]:
     return {row.category.path: row.examples for row in summary.small_categories}
 
 
+@shared_task(soft_time_limit=120, time_limit=150)
+def dataset_changes_since(dataset_id: int, number: int | None = None) -> dict:
+    """Dirty-check for schedules: how much changed since version `number` (default: the latest)."""
+    from labeling.models import DatasetVersion
+    from labeling.selectors.versions import dataset_dirty
+
+    dataset = Dataset.objects.get(pk=dataset_id)
+    since = DatasetVersion.objects.get(dataset=dataset, number=number) if number else None
+    check = dataset_dirty(dataset, since=since)
+    return {
+        "since": check.since.number if check.since else None,
+        "changes": check.changes,
+        "below_minimum": check.below_minimum,
+        **check.diff.totals,
+    }
+
+
 @shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
 def job_run(job_id: int) -> None:
     jobs.job_run(job_id)

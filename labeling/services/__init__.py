@@ -4,7 +4,13 @@ from labeling.services.contents import content_upsert
 from labeling.services.datasets import dataset_create
 from labeling.services.examples import example_label
 from labeling.services.taxonomy import category_create, category_update, taxonomy_create
-from labeling.services.versions import changeset_open, changeset_revert, dataset_commit, version_rollback
+from labeling.services.versions import (
+    changeset_open,
+    changeset_revert,
+    dataset_commit,
+    examples_relabel_bulk,
+    version_rollback,
+)
 
 __all__ = [
     "category_create",
@@ -15,6 +21,7 @@ __all__ = [
     "content_upsert",
     "dataset_create",
     "example_label",
+    "examples_relabel_bulk",
     "taxonomy_create",
     "version_rollback",
 ]

@@ -191,3 +191,28 @@ def changeset_revert(*, changeset: Changeset, user, reason: str) -> Changeset:
     )
     revert.reverts = changeset
     return _apply(revert, targets, user=user)
+
+
+@transaction.atomic
+def examples_relabel_bulk(
+    *, dataset: Dataset, example_ids: list[int], category, user, reason: str
+) -> Changeset:
+    """Move the chosen examples to one small category, as one changeset (after an automatic version)."""
+    if category.taxonomy_id != dataset.taxonomy_id or category.is_large or category.status != "active":
+        raise LabelingError(f"{category.path!r} is not an active small category of {dataset.name!r}.")
+    chosen = Example.objects.filter(dataset=dataset, id__in=example_ids).exclude(
+        status=Example.Status.REMOVED
+    )
+    rows = list(chosen.values_list("content_id", "status"))
+    if len(rows) != len(set(example_ids)):
+        raise LabelingError(
+            "Some chosen examples are not in this dataset (or were removed); reload the page."
+        )
+    changeset = changeset_open(
+        dataset=_lock(dataset),
+        kind=Changeset.Kind.RELABEL,
+        user=user,
+        reason=reason,
+        details={"category": category.id},
+    )
+    return _apply(changeset, {content_id: (category.id, status) for content_id, status in rows}, user=user)

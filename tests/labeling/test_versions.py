@@ -217,3 +217,19 @@ def test_revert_skips_examples_changed_since(world, admin):
     assert revert.details == {"conflicts": 1} and revert.relabelled == 1
     assert Example.objects.get(pk=first.pk).category == c
     assert Example.objects.get(pk=second.pk).category == a
+
+
+def test_bulk_relabel_is_one_changeset_with_history(world, admin):
+    dataset, (a, b, c), v1 = world
+    chosen = list(Example.objects.filter(dataset=dataset, category=a).values_list("id", flat=True)[:3])
+    changeset = services.examples_relabel_bulk(
+        dataset=dataset, example_ids=chosen, category=c, user=admin, reason="boundary note 12"
+    )
+    assert (changeset.kind, changeset.relabelled, changeset.version_before) == ("relabel", 3, v1)
+    assert set(Example.objects.filter(id__in=chosen).values_list("category", flat=True)) == {c.id}
+    assert Example.history.filter(changeset=changeset, history_user=admin).count() == 3
+    with pytest.raises(LabelingError, match="not in this dataset"):
+        services.examples_relabel_bulk(
+            dataset=dataset, example_ids=[*chosen, 10**9], category=b, user=admin, reason="x"
+        )
+    assert Changeset.objects.count() == 1

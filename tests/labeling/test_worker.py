@@ -27,3 +27,17 @@ def test_worker_computes_counts_from_the_committed_database(live_worker):
     }
     assert counts == expected == {first.path: 3, second.path: 1}
     assert result.status == "SUCCESS"
+
+
+def test_dirty_check_task_through_the_worker(live_worker):
+    from labeling.services import dataset_commit, example_label
+    from labeling.tasks import dataset_changes_since
+
+    dataset = DatasetFactory(min_examples_per_category=2)
+    first, second = SmallCategoryFactory.create_batch(2, parent__taxonomy=dataset.taxonomy)
+    examples = ExampleFactory.create_batch(3, dataset=dataset, category=first)
+    dataset_commit(dataset=dataset, user=None, message="v1")
+    example_label(dataset=dataset, content=examples[0].content, category=second, user=None)
+
+    answer = dataset_changes_since.delay(dataset.id).get(timeout=60)
+    assert (answer["since"], answer["changes"], answer["relabelled"], answer["below_minimum"]) == (1, 1, 1, 1)
