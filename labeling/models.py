@@ -215,10 +215,15 @@ class DatasetVersion(models.Model):
 class VersionEntry(models.Model):
     """One example's state from version `number` on; category NULL means it left the dataset."""
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    # No database FK constraints here: entries are copied in bulk from examples whose keys are already
+    # checked by real FKs, and 100k deferred checks per commit cost seconds. Django still applies
+    # CASCADE / PROTECT when a dataset, content or category is deleted through the ORM.
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     number = models.PositiveIntegerField()
-    content = models.ForeignKey(Content, on_delete=models.PROTECT, related_name="+")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, related_name="+")
+    content = models.ForeignKey(Content, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, related_name="+", db_constraint=False
+    )
     status = models.CharField(max_length=12, blank=True)
     text_hash = models.CharField(max_length=40, blank=True)
 

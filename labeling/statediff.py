@@ -4,6 +4,7 @@ A state maps content id -> (category id, status, text hash) for every example in
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 State = dict[int, tuple[int, str, str]]
@@ -85,19 +86,31 @@ def _tally(diff: StateDiff, change: Change) -> None:
             setattr(delta, kind, getattr(delta, kind) + 1)
 
 
-def state_diff(before: State, after: State) -> StateDiff:
-    """What changed from `before` to `after`, per example, per category and as from -> to moves."""
+def training_counts(state: State) -> Counter:
+    """Examples per category that a model trains on (everything but excluded)."""
+    return Counter(value[0] for value in state.values() if value[1] != "excluded")
+
+
+def diff_from_pairs(pairs: Iterable[tuple], before_counts: dict, after_counts: dict) -> StateDiff:
+    """Build a diff from (content id, before, after) for the examples that differ, in content order."""
     diff = StateDiff(changes=[])
-    for content_id in sorted(before.keys() | after.keys()):
-        old, new = before.get(content_id), after.get(content_id)
+    for content_id, old, new in sorted(pairs, key=lambda pair: pair[0]):
         kinds = _kinds(old, new)
         if kinds:
             change = Change(content_id, kinds, old, new)
             diff.changes.append(change)
             _tally(diff, change)
-    for state, attr in ((before, "before"), (after, "after")):
-        in_training_set = Counter(value[0] for value in state.values() if value[1] != "excluded")
-        for category_id, count in in_training_set.items():
-            delta = diff.per_category.setdefault(category_id, CategoryDelta())
-            setattr(delta, attr, count)
+    for counts, attr in ((before_counts, "before"), (after_counts, "after")):
+        for category_id, count in counts.items():
+            setattr(diff.per_category.setdefault(category_id, CategoryDelta()), attr, count)
     return diff
+
+
+def state_diff(before: State, after: State) -> StateDiff:
+    """What changed from `before` to `after`, per example, per category and as from -> to moves."""
+    pairs = (
+        (content_id, before.get(content_id), after.get(content_id))
+        for content_id in before.keys() | after.keys()
+        if before.get(content_id) != after.get(content_id)
+    )
+    return diff_from_pairs(pairs, training_counts(before), training_counts(after))

@@ -15,7 +15,6 @@ from labeling.selectors import versions as version_reads
 from labeling.selectors.export import FORMATS, export_lines
 from labeling.services.jobs import job_enqueue
 from labeling.services.versions import dataset_commit
-from labeling.statediff import state_diff
 
 ROWS_SHOWN = 200
 
@@ -74,14 +73,13 @@ def dataset_commit_view(request, dataset_id: int):
     return redirect("labeling:history", dataset.id)
 
 
-def _side(dataset: Dataset, value: str):
-    """A diff side from the query string: a version number, or 'working' (the current state)."""
+def _side(dataset: Dataset, value: str) -> DatasetVersion | None:
+    """A diff side from the query string: a version number, or 'working' (None, the current state)."""
     if value in ("", "working"):
-        return "working", version_reads.working_state(dataset)
+        return None
     if not value.isdigit():
         raise Http404("A version is a number or 'working'.")
-    version = get_object_or_404(DatasetVersion, dataset=dataset, number=int(value))
-    return version, version_reads.version_state(version)
+    return get_object_or_404(DatasetVersion, dataset=dataset, number=int(value))
 
 
 def _diff_context(dataset: Dataset, diff) -> dict:
@@ -112,15 +110,13 @@ def _diff_context(dataset: Dataset, diff) -> dict:
 def dataset_diff(request, dataset_id: int):
     dataset = _dataset(dataset_id)
     latest = version_reads.latest_version(dataset)
-    older, older_state = _side(
-        dataset, request.GET.get("from") or (str(latest.number) if latest else "working")
-    )
-    newer, newer_state = _side(dataset, request.GET.get("to", "working"))
+    older = _side(dataset, request.GET.get("from") or (str(latest.number) if latest else "working"))
+    newer = _side(dataset, request.GET.get("to", "working"))
     context = {
         "dataset": dataset,
-        "older": older,
-        "newer": newer,
-        **_diff_context(dataset, state_diff(older_state, newer_state)),
+        "older": older or "working",
+        "newer": newer or "working",
+        **_diff_context(dataset, version_reads.states_diff(dataset, older, newer)),
     }
     return render(request, "labeling/diff.html", context)
 
@@ -132,12 +128,12 @@ def _rollback_target(request, dataset: Dataset):
         if moment is None:
             raise ValidationError("Give the time as YYYY-MM-DDTHH:MM.")
         moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
-        return {"to_time": moment.isoformat()}, version_reads.state_at_time(dataset, moment)
+        return {"to_time": moment.isoformat()}, {"moment": moment}
     number = source.get("to", "")
     version = get_object_or_404(
         DatasetVersion, dataset=dataset, number=int(number) if number.isdigit() else 0
     )
-    return {"to_version": version.number}, version_reads.version_state(version)
+    return {"to_version": version.number}, {"version": version}
 
 
 @roles.role_required(roles.ADMIN)
@@ -145,7 +141,7 @@ def dataset_rollback(request, dataset_id: int):
     """GET shows what a rollback would change; POST (with a reason) runs it as a job."""
     dataset = _dataset(dataset_id)
     try:
-        target, goal = _rollback_target(request, dataset)
+        target, preview_of = _rollback_target(request, dataset)
     except ValidationError as error:
         messages.error(request, error.message)
         return redirect("labeling:history", dataset.id)
@@ -157,7 +153,7 @@ def dataset_rollback(request, dataset_id: int):
             )
             return redirect("labeling:job", job.id)
         messages.error(request, "Say why you roll back: the reason goes into every history row.")
-    diff = state_diff(version_reads.working_state(dataset), goal)
+    diff = version_reads.rollback_preview(dataset, **preview_of)
     return render(
         request,
         "labeling/rollback.html",

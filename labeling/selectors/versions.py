@@ -5,21 +5,16 @@ from datetime import datetime
 
 from django.db import connection
 
-from labeling.models import Changeset, Dataset, DatasetVersion, Example
-from labeling.statediff import State, StateDiff, state_diff
+from labeling.models import Changeset, Dataset, DatasetVersion
+from labeling.statediff import State, StateDiff, diff_from_pairs, state_diff
 
+WORKING_SQL = """
+SELECT e.content_id, e.category_id, e.status, c.text_hash
+FROM labeling_example e JOIN labeling_content c ON c.id = e.content_id
+WHERE e.dataset_id = %s AND e.status <> 'removed'
+"""
 
-def working_state(dataset: Dataset) -> State:
-    """Every example not removed: content id -> (category id, status, text hash)."""
-    rows = (
-        Example.objects.filter(dataset=dataset)
-        .exclude(status=Example.Status.REMOVED)
-        .values_list("content_id", "category_id", "status", "content__text_hash")
-    )
-    return {content_id: (category_id, status, text) for content_id, category_id, status, text in rows}
-
-
-VERSION_STATE_SQL = """
+VERSION_SQL = """
 SELECT content_id, category_id, status, text_hash FROM (
   SELECT content_id, category_id, status, text_hash,
          ROW_NUMBER() OVER (PARTITION BY content_id ORDER BY number DESC) AS newest
@@ -28,11 +23,61 @@ SELECT content_id, category_id, status, text_hash FROM (
 """
 
 
+def state_sql(dataset: Dataset, version: DatasetVersion | None) -> tuple[str, list]:
+    """SQL (and its parameters) selecting (content, category, status, text hash) of a state:
+    the working state when `version` is None."""
+    if version is None:
+        return WORKING_SQL, [dataset.id]
+    return VERSION_SQL, [dataset.id, version.number]
+
+
+def _fetch_state(sql: str, params: list) -> State:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: (row[1], row[2], row[3]) for row in cursor.fetchall()}
+
+
+def working_state(dataset: Dataset) -> State:
+    """Every example not removed: content id -> (category id, status, text hash)."""
+    return _fetch_state(*state_sql(dataset, None))
+
+
 def version_state(version: DatasetVersion) -> State:
     """The examples as they were when `version` was committed."""
+    return _fetch_state(*state_sql(version.dataset, version))
+
+
+DIFF_SQL = """
+WITH a AS ({older}), b AS ({newer})
+SELECT COALESCE(a.content_id, b.content_id), a.category_id, a.status, a.text_hash,
+       b.category_id, b.status, b.text_hash
+FROM a FULL OUTER JOIN b ON a.content_id = b.content_id
+WHERE a.content_id IS NULL OR b.content_id IS NULL OR a.category_id <> b.category_id
+   OR a.status <> b.status OR a.text_hash <> b.text_hash
+"""
+
+COUNTS_SQL = "SELECT category_id, COUNT(*) FROM ({state}) s WHERE status <> 'excluded' GROUP BY category_id"
+
+
+def _training_counts(sql: str, params: list) -> dict[int, int]:
     with connection.cursor() as cursor:
-        cursor.execute(VERSION_STATE_SQL, [version.dataset_id, version.number])
-        return {row[0]: (row[1], row[2], row[3]) for row in cursor.fetchall()}
+        cursor.execute(COUNTS_SQL.format(state=sql), params)
+        return dict(cursor.fetchall())
+
+
+def states_diff(dataset: Dataset, older: DatasetVersion | None, newer: DatasetVersion | None) -> StateDiff:
+    """Diff of two states computed in the database (None = the working state); only changes travel."""
+    older_sql, older_params = state_sql(dataset, older)
+    newer_sql, newer_params = state_sql(dataset, newer)
+    with connection.cursor() as cursor:
+        cursor.execute(DIFF_SQL.format(older=older_sql, newer=newer_sql), older_params + newer_params)
+        pairs = [
+            (row[0], row[1:4] if row[1] is not None else None, row[4:7] if row[4] is not None else None)
+            for row in cursor.fetchall()
+        ]
+    return diff_from_pairs(
+        pairs, _training_counts(older_sql, older_params), _training_counts(newer_sql, newer_params)
+    )
 
 
 STATE_AT_TIME_SQL = """
@@ -72,13 +117,12 @@ def dataset_dirty(dataset: Dataset, *, since: DatasetVersion | None = None) -> D
     from labeling.selectors import dataset_summary
 
     since = since or latest_version(dataset)
-    before = version_state(since) if since else {}
-    diff = state_diff(before, working_state(dataset))
+    diff = states_diff(dataset, since, None) if since else state_diff({}, working_state(dataset))
     return DirtyCheck(since=since, diff=diff, below_minimum=dataset_summary(dataset=dataset).below_minimum)
 
 
 def version_diff(older: DatasetVersion, newer: DatasetVersion) -> StateDiff:
-    return state_diff(version_state(older), version_state(newer))
+    return states_diff(older.dataset, older, newer)
 
 
 def dataset_timeline(dataset: Dataset, *, user_id: int | None = None, kind: str = "") -> list:
@@ -104,3 +148,10 @@ def diff_by_category(diff: StateDiff, dataset: Dataset) -> list[tuple]:
     categories = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent").in_bulk()
     rows = [(categories[cid], delta) for cid, delta in diff.per_category.items() if delta.changes]
     return sorted(rows, key=lambda row: row[0].path)
+
+
+def rollback_preview(dataset: Dataset, *, version: DatasetVersion | None = None, moment=None) -> StateDiff:
+    """What a rollback to `version` (or to the point in time `moment`) changes in the working state."""
+    if version is not None:
+        return states_diff(dataset, None, version)
+    return state_diff(working_state(dataset), state_at_time(dataset, moment))

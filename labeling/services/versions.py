@@ -4,13 +4,14 @@ from dataclasses import asdict
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from labeling.errors import LabelingError
-from labeling.models import Changeset, Dataset, DatasetVersion, Example, VersionEntry
-from labeling.selectors.versions import latest_version, state_at_time, version_state, working_state
+from labeling.models import Changeset, Dataset, DatasetVersion, Example
+from labeling.selectors.versions import VERSION_SQL, latest_version, rollback_preview, state_sql
 from labeling.services.bulk import Target, examples_apply
-from labeling.statediff import State, state_diff
+from labeling.statediff import StateDiff
 
 
 def _lock(dataset: Dataset) -> Dataset:
@@ -18,29 +19,46 @@ def _lock(dataset: Dataset) -> Dataset:
     return Dataset.objects.select_for_update().get(pk=dataset.pk)
 
 
-def _category_counts(state: State) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for category_id, status, _ in state.values():
-        if status != Example.Status.EXCLUDED:
-            counts[str(category_id)] = counts.get(str(category_id), 0) + 1
-    return counts
+# INSERT first, WITH inside: Python's sqlite3 reports no rowcount for statements that start with WITH.
+COMMIT_SQL = """
+INSERT INTO labeling_versionentry (dataset_id, number, content_id, category_id, status, text_hash)
+WITH now_state AS ({working}), parent AS ({parent})
+SELECT %s, %s, n.content_id, n.category_id, n.status, n.text_hash
+FROM now_state n LEFT JOIN parent p ON p.content_id = n.content_id
+WHERE p.content_id IS NULL OR p.category_id <> n.category_id OR p.status <> n.status
+   OR p.text_hash <> n.text_hash
+UNION ALL
+SELECT %s, %s, p.content_id, NULL, '', ''
+FROM parent p LEFT JOIN now_state n ON n.content_id = p.content_id WHERE n.content_id IS NULL
+"""
 
 
-def _write_entries(dataset: Dataset, number: int, parent_state: State, state: State) -> int:
-    diff = state_diff(parent_state, state)
-    entries = [
-        VersionEntry(
-            dataset=dataset,
-            number=number,
-            content_id=change.content_id,
-            category_id=change.after[0] if change.after else None,
-            status=change.after[1] if change.after else "",
-            text_hash=change.after[2] if change.after else "",
+def _write_entries(dataset: Dataset, number: int) -> int:
+    """Entries for what differs from version `number - 1`, in one INSERT ... SELECT."""
+    working_sql, working_params = state_sql(dataset, None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            COMMIT_SQL.format(working=working_sql, parent=VERSION_SQL),
+            [*working_params, dataset.id, number - 1, dataset.id, number, dataset.id, number],
         )
-        for change in diff.changes
-    ]
-    VersionEntry.objects.bulk_create(entries, batch_size=5000)
-    return len(entries)
+        return cursor.rowcount
+
+
+def _counts(dataset: Dataset) -> tuple[int, dict[str, int]]:
+    """(examples in the working state, {category id: examples in the training set})."""
+    rows = (
+        Example.objects.filter(dataset=dataset)
+        .exclude(status=Example.Status.REMOVED)
+        .values_list("category_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    total, training = 0, {}
+    for category_id, status, n in rows:
+        total += n
+        if status != Example.Status.EXCLUDED:
+            training[str(category_id)] = training.get(str(category_id), 0) + n
+    return total, training
 
 
 @transaction.atomic
@@ -56,23 +74,17 @@ def dataset_commit(
         raise LabelingError("A version needs a message saying what it holds.")
     dataset = _lock(dataset)
     parent = latest_version(dataset)
-    parent_state = version_state(parent) if parent else {}
-    state = working_state(dataset)
-    if parent and not allow_empty and not state_diff(parent_state, state).changes:
-        return parent
     number = parent.number + 1 if parent else 1
-    version = DatasetVersion.objects.create(
-        dataset=dataset,
-        number=number,
-        parent=parent,
-        kind=kind,
-        message=message,
-        author=user,
-        example_count=len(state),
-        category_counts=_category_counts(state),
-    )
-    version.entries_written = _write_entries(dataset, number, parent_state, state)
-    version.save(update_fields=["entries_written"])
+    with transaction.atomic():  # a savepoint: an empty automatic version is undone, not kept
+        version = DatasetVersion.objects.create(
+            dataset=dataset, number=number, parent=parent, kind=kind, message=message, author=user
+        )
+        version.entries_written = _write_entries(dataset, number)
+        if parent and not allow_empty and not version.entries_written:
+            transaction.set_rollback(True)
+            return parent
+    version.example_count, version.category_counts = _counts(dataset)
+    version.save(update_fields=["entries_written", "example_count", "category_counts"])
     return version
 
 
@@ -105,13 +117,17 @@ def _apply(changeset: Changeset, targets: Target, *, user) -> Changeset:
     return changeset
 
 
-def _targets_to_reach(dataset: Dataset, goal: State) -> Target:
-    """The targets that turn the working state into `goal` (labels and statuses; text is not ours)."""
-    current = working_state(dataset)
-    targets: Target = {content_id: None for content_id in current.keys() - goal.keys()}
-    for content_id, (category_id, status, _) in goal.items():
-        if current.get(content_id, (None, None))[:2] != (category_id, status):
-            targets[content_id] = (category_id, status)
+def _targets_from(diff: StateDiff) -> Target:
+    """Targets that turn the diff's first state (the working state) into its second.
+
+    Labels and statuses only: the text of a content is not the dataset's to roll back.
+    """
+    targets: Target = {}
+    for change in diff.changes:
+        if change.after is None:
+            targets[change.content_id] = None
+        elif change.before is None or change.before[:2] != change.after[:2]:
+            targets[change.content_id] = change.after[:2]
     return targets
 
 
@@ -132,7 +148,7 @@ def version_rollback(
     if to_time is not None and to_time > timezone.now():
         raise LabelingError("Cannot roll back to a time in the future.")
     dataset = _lock(dataset)
-    goal = version_state(to_version) if to_version else state_at_time(dataset, to_time)
+    diff = rollback_preview(dataset, version=to_version, moment=to_time)
     where = f"v{to_version.number}" if to_version else to_time.isoformat()
     details = {"to_version": to_version.number} if to_version else {"to_time": to_time.isoformat()}
     changeset = changeset_open(
@@ -142,7 +158,7 @@ def version_rollback(
         reason=f"rollback to {where}: {reason.strip() or 'no reason given'}",
         details=details,
     )
-    return _apply(changeset, _targets_to_reach(dataset, goal), user=user)
+    return _apply(changeset, _targets_from(diff), user=user)
 
 
 REVERT_STATE_SQL = """

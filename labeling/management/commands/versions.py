@@ -9,16 +9,8 @@ from django.utils.timezone import is_naive, localtime, make_aware
 from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Dataset, DatasetVersion
-from labeling.selectors.versions import (
-    dataset_dirty,
-    diff_by_category,
-    state_at_time,
-    version_diff,
-    version_state,
-    working_state,
-)
+from labeling.selectors.versions import dataset_dirty, diff_by_category, rollback_preview, version_diff
 from labeling.services.versions import dataset_commit, version_rollback
-from labeling.statediff import state_diff
 
 
 class Command(BaseCommand):
@@ -107,8 +99,7 @@ class Command(BaseCommand):
             raise CommandError("Rollback needs --user naming an admin.")
         version = self._version(to_version) if to_version is not None else None
         moment = self._moment(to_time) if to_time else None
-        goal = version_state(version) if version else state_at_time(self.dataset, moment)
-        self._print_diff(state_diff(working_state(self.dataset), goal))
+        self._print_diff(rollback_preview(self.dataset, version=version, moment=moment))
         if not yes:
             raise CommandError("Nothing changed: add --yes to roll back.")
         changeset = version_rollback(

@@ -1,0 +1,61 @@
+"""The embedded default (`make run`): SQLite, no services. The same commands must work there too."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def manage(var_dir, *args: str) -> str:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+    }
+    env["BUNRYU_VAR_DIR"] = str(var_dir)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.integration
+def test_versions_on_sqlite(tmp_path):
+    manage(tmp_path, "migrate", "--noinput")
+    manage(tmp_path, "ensure_admin")
+    assert "3691 examples created" in manage(tmp_path, "load_demo", "--user", "admin")
+    assert (tmp_path / "bunryu.sqlite3").exists()
+    assert manage(tmp_path, "versions", "--dataset", "petitions", "dirty").strip().endswith("0 changes")
+    manage(
+        tmp_path,
+        "shell",
+        "-c",
+        (
+            "from labeling.models import Category, Dataset, Example\n"
+        "from labeling.services import example_label\n"
+            "d = Dataset.objects.get(name='petitions')\n"
+            "other = Category.objects.get(taxonomy=d.taxonomy, name='기타')\n"
+            "for e in Example.objects.filter(dataset=d).exclude(category=other)[:3]:\n"
+            "    example_label(dataset=d, content=e.content, category=other, user=None)\n"
+        ),
+    )
+    assert manage(tmp_path, "versions", "--dataset", "petitions", "commit", "-m", "three moved").startswith(
+        "2\t"
+    )
+    assert (
+        manage(tmp_path, "versions", "--dataset", "petitions", "diff", "1", "2").strip().endswith("3 changes")
+    )
+    manage(
+        tmp_path, "versions", "--dataset", "petitions", "rollback", "--to", "1", "--user", "admin", "--yes"
+    )
+    assert (
+        manage(tmp_path, "versions", "--dataset", "petitions", "dirty", "--since", "1")
+        .strip()
+        .endswith("0 changes")
+    )
+    lines = manage(tmp_path, "export_examples", "--dataset", "petitions", "--format", "fasttext").splitlines()
+    assert len(lines) == 3691 and all(line.startswith("__label__") for line in lines)
