@@ -4,12 +4,18 @@ from dataclasses import asdict
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from labeling.errors import LabelingError
 from labeling.models import Changeset, Dataset, DatasetVersion, Example
-from labeling.selectors.versions import VERSION_SQL, latest_version, rollback_preview, state_sql
+from labeling.selectors.versions import (
+    diff_of_states,
+    empty_state_sql,
+    latest_version,
+    rollback_preview,
+    state_sql,
+    training_counts,
+)
 from labeling.services.bulk import Target, examples_apply
 from labeling.statediff import StateDiff
 
@@ -19,46 +25,21 @@ def _lock(dataset: Dataset) -> Dataset:
     return Dataset.objects.select_for_update().get(pk=dataset.pk)
 
 
-# INSERT first, WITH inside: Python's sqlite3 reports no rowcount for statements that start with WITH.
+# INSERT first: Python's sqlite3 reports no rowcount for a statement that starts with WITH.
 COMMIT_SQL = """
 INSERT INTO labeling_versionentry (dataset_id, number, content_id, category_id, status, text_hash)
-WITH now_state AS ({working}), parent AS ({parent})
-SELECT %s, %s, n.content_id, n.category_id, n.status, n.text_hash
-FROM now_state n LEFT JOIN parent p ON p.content_id = n.content_id
-WHERE p.content_id IS NULL OR p.category_id <> n.category_id OR p.status <> n.status
-   OR p.text_hash <> n.text_hash
-UNION ALL
-SELECT %s, %s, p.content_id, NULL, '', ''
-FROM parent p LEFT JOIN now_state n ON n.content_id = p.content_id WHERE n.content_id IS NULL
+SELECT %s, %s, d.content_id, d.new_category_id, COALESCE(d.new_status, ''), COALESCE(d.new_text_hash, '')
+FROM ({diff}) d
 """
 
 
-def _write_entries(dataset: Dataset, number: int) -> int:
-    """Entries for what differs from version `number - 1`, in one INSERT ... SELECT."""
-    working_sql, working_params = state_sql(dataset, None)
+def _write_entries(dataset: Dataset, parent: DatasetVersion | None, number: int) -> int:
+    """Entries for what differs from the parent version (a tombstone for what left), in one statement."""
+    older = state_sql(dataset, parent) if parent else empty_state_sql(dataset)
+    sql, params = diff_of_states(older, state_sql(dataset, None))
     with connection.cursor() as cursor:
-        cursor.execute(
-            COMMIT_SQL.format(working=working_sql, parent=VERSION_SQL),
-            [*working_params, dataset.id, number - 1, dataset.id, number, dataset.id, number],
-        )
+        cursor.execute(COMMIT_SQL.format(diff=sql), [dataset.id, number, *params])
         return cursor.rowcount
-
-
-def _counts(dataset: Dataset) -> tuple[int, dict[str, int]]:
-    """(examples in the working state, {category id: examples in the training set})."""
-    rows = (
-        Example.objects.filter(dataset=dataset)
-        .exclude(status=Example.Status.REMOVED)
-        .values_list("category_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    total, training = 0, {}
-    for category_id, status, n in rows:
-        total += n
-        if status != Example.Status.EXCLUDED:
-            training[str(category_id)] = training.get(str(category_id), 0) + n
-    return total, training
 
 
 @transaction.atomic
@@ -79,11 +60,14 @@ def dataset_commit(
         version = DatasetVersion.objects.create(
             dataset=dataset, number=number, parent=parent, kind=kind, message=message, author=user
         )
-        version.entries_written = _write_entries(dataset, number)
+        version.entries_written = _write_entries(dataset, parent, number)
         if parent and not allow_empty and not version.entries_written:
             transaction.set_rollback(True)
             return parent
-    version.example_count, version.category_counts = _counts(dataset)
+    version.example_count = (
+        Example.objects.filter(dataset=dataset).exclude(status=Example.Status.REMOVED).count()
+    )
+    version.category_counts = {str(c): n for c, n in training_counts(dataset, None).items()}
     version.save(update_fields=["entries_written", "example_count", "category_counts"])
     return version
 

@@ -1,0 +1,11 @@
+"""Importing labelled examples from uploaded files; `parser` is pure Python (no Django)."""
+
+from labeling.importing.parser import (
+    CategoryRef,
+    ImportFileError,
+    ParsedFile,
+    ParsedRow,
+    parse_examples_file,
+)
+
+__all__ = ["CategoryRef", "ImportFileError", "ParsedFile", "ParsedRow", "parse_examples_file"]
