@@ -310,3 +310,34 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.id} ({self.status})"
+
+
+class ExampleImport(models.Model):
+    """An uploaded file of labelled examples: kept so its preview and its apply read the same bytes."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "uploaded"
+        PREVIEWED = "previewed", "previewed"
+        APPLIED = "applied", "applied"
+        FAILED = "failed", "failed"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="imports")
+    file_name = models.CharField(max_length=255)
+    data = models.BinaryField()
+    encoding = models.CharField(max_length=20, blank=True)  # blank: detect
+    delimiter = models.CharField(max_length=5, blank=True)  # blank: detect
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    preview = models.JSONField(default=dict, blank=True)
+    changeset = models.ForeignKey(
+        Changeset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} -> {self.dataset_id} ({self.status})"

@@ -58,3 +58,13 @@ class IsManager(HasRole):
 
 class IsAdmin(HasRole):
     role = ADMIN
+
+
+def role_context(request) -> dict:
+    """Template context processor: what the signed-in user may do, so pages hide what would 403."""
+    rank = rank_of(request.user) if hasattr(request, "user") else 0
+    return {
+        "is_annotator": rank >= RANKS[ANNOTATOR],
+        "is_manager": rank >= RANKS[MANAGER],
+        "is_admin": rank >= RANKS[ADMIN],
+    }

@@ -28,6 +28,7 @@ pg_port=$(free_port)
 as_postgres "$pg_bin/initdb" -D "$work/pg/data" -U bunryu --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log"
 as_postgres "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -t 60 start \
   -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null
+"$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U bunryu bunryu
 
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &

@@ -36,7 +36,7 @@ def test_versions_on_sqlite(tmp_path):
         "-c",
         (
             "from labeling.models import Category, Dataset, Example\n"
-        "from labeling.services import example_label\n"
+            "from labeling.services import example_label\n"
             "d = Dataset.objects.get(name='petitions')\n"
             "other = Category.objects.get(taxonomy=d.taxonomy, name='기타')\n"
             "for e in Example.objects.filter(dataset=d).exclude(category=other)[:3]:\n"

@@ -1,11 +1,13 @@
 """Long work for the Celery worker: a Job row to poll, and the handlers that run each kind of job."""
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from labeling.errors import LabelingError
-from labeling.models import Changeset, Dataset, DatasetVersion, Job
+from labeling.models import Changeset, Dataset, DatasetVersion, ExampleImport, Job
+from labeling.services.imports import import_apply, import_preview
 from labeling.services.versions import changeset_revert, version_rollback
 
 
@@ -42,7 +44,46 @@ def _revert(job: Job) -> dict:
     return {"changeset": revert.id}
 
 
-HANDLERS = {"rollback": _rollback, "revert": _revert}
+def _import_preview(job: Job) -> dict:
+    upload = ExampleImport.objects.get(pk=job.params["import"])
+    preview = import_preview(
+        dataset=upload.dataset, data=bytes(upload.data), encoding=upload.encoding, delimiter=upload.delimiter
+    )
+    upload.preview, upload.status = preview.as_dict(), ExampleImport.Status.PREVIEWED
+    upload.save(update_fields=["preview", "status"])
+    return {"import": upload.id, "next": reverse("labeling:import", args=[upload.id])}
+
+
+def _import_apply(job: Job) -> dict:
+    job_progress(job, 0.2, "writing contents and examples")
+    with transaction.atomic():
+        upload = ExampleImport.objects.select_for_update().get(pk=job.params["import"])
+        if upload.status != ExampleImport.Status.APPLIED:  # else a redelivered task: already done
+            upload.changeset = import_apply(
+                dataset=upload.dataset,
+                data=bytes(upload.data),
+                user=job.created_by,
+                file_name=upload.file_name,
+                encoding=upload.encoding,
+                delimiter=upload.delimiter,
+                skip_invalid=bool(job.params.get("skip_invalid")),
+            )
+            upload.status = ExampleImport.Status.APPLIED
+            upload.save(update_fields=["changeset", "status"])
+    return {"import": upload.id, "changeset": upload.changeset_id}
+
+
+HANDLERS = {
+    "rollback": _rollback,
+    "revert": _revert,
+    "import_preview": _import_preview,
+    "import_apply": _import_apply,
+}
+
+
+def job_progress(job: Job, progress: float, stage: str) -> None:
+    """Record progress where pages can see it (outside the job's own transaction)."""
+    Job.objects.filter(pk=job.pk).update(progress=progress, stage=stage)
 
 
 def job_claim(job_id: int) -> Job | None:

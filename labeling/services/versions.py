@@ -91,7 +91,8 @@ def changeset_open(
     )
 
 
-def _apply(changeset: Changeset, targets: Target, *, user) -> Changeset:
+def changeset_apply(changeset: Changeset, targets: Target, *, user) -> Changeset:
+    """Write the targets under an open changeset and record its counts."""
     counts = examples_apply(
         dataset=changeset.dataset, targets=targets, changeset=changeset, user=user, reason=changeset.reason
     )
@@ -142,7 +143,7 @@ def version_rollback(
         reason=f"rollback to {where}: {reason.strip() or 'no reason given'}",
         details=details,
     )
-    return _apply(changeset, _targets_from(diff), user=user)
+    return changeset_apply(changeset, _targets_from(diff), user=user)
 
 
 REVERT_STATE_SQL = """
@@ -190,7 +191,7 @@ def changeset_revert(*, changeset: Changeset, user, reason: str) -> Changeset:
         details={"conflicts": conflicts},
     )
     revert.reverts = changeset
-    return _apply(revert, targets, user=user)
+    return changeset_apply(revert, targets, user=user)
 
 
 @transaction.atomic
@@ -215,4 +216,6 @@ def examples_relabel_bulk(
         reason=reason,
         details={"category": category.id},
     )
-    return _apply(changeset, {content_id: (category.id, status) for content_id, status in rows}, user=user)
+    return changeset_apply(
+        changeset, {content_id: (category.id, status) for content_id, status in rows}, user=user
+    )

@@ -10,6 +10,7 @@
       box.querySelector("progress").value = job.progress;
       box.querySelector("[data-testid=job-status]").textContent = job.status;
       stage.textContent = job.stage;
+      if (job.status === "succeeded" && job.result.next) { window.location.assign(job.result.next); return; }
       if (job.status === "succeeded" || job.status === "failed") { window.location.reload(); return; }
     } catch (error) {
       stage.textContent = "cannot reach the server, retrying…";

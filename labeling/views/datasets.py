@@ -1,3 +1,17 @@
+__all__ = [
+    "changeset_detail",
+    "changeset_revert_view",
+    "dataset_commit_view",
+    "dataset_dashboard",
+    "dataset_diff",
+    "dataset_export",
+    "dataset_history",
+    "dataset_list",
+    "dataset_rollback",
+    "example_history",
+    "job_detail",
+]
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required

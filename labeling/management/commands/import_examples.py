@@ -1,0 +1,75 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from labeling.errors import LabelingError
+from labeling.models import Dataset
+from labeling.services.imports import import_apply, import_preview
+
+ROW_ERRORS_SHOWN = 50
+
+
+class Command(BaseCommand):
+    help = "Preview (and with --apply, apply) a CSV/TSV of labelled examples. Exits 1 when rows are rejected."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--dataset", required=True)
+        parser.add_argument("--encoding", default="", help="utf-8, utf-8-sig or cp949 (default: detect)")
+        parser.add_argument("--delimiter", default="", choices=["", "comma", "tab"])
+        parser.add_argument("--apply", action="store_true", help="write the accepted rows as one changeset")
+        parser.add_argument(
+            "--skip-invalid", action="store_true", help="apply the valid rows of a file with errors"
+        )
+        parser.add_argument("--user", help="username recorded in history")
+
+    def handle(self, *args, file: Path, dataset, encoding, delimiter, apply, skip_invalid, user, **options):
+        target = Dataset.objects.filter(name=dataset).first()
+        if target is None:
+            raise CommandError(f"No dataset named {dataset!r}.")
+        if not file.is_file():
+            raise CommandError(f"No file {file}.")
+        author = get_user_model().objects.filter(username=user).first() if user else None
+        if user and author is None:
+            raise CommandError(f"No user named {user!r}.")
+        data = file.read_bytes()
+        delimiter = {"comma": ",", "tab": "\t"}.get(delimiter, "")
+        preview = import_preview(dataset=target, data=data, encoding=encoding, delimiter=delimiter)
+        self._print(preview)
+        if preview.file_errors:
+            raise CommandError("Nothing imported: " + "; ".join(preview.file_errors))
+        if apply:
+            try:
+                changeset = import_apply(
+                    dataset=target,
+                    data=data,
+                    user=author,
+                    file_name=file.name,
+                    encoding=encoding,
+                    delimiter=delimiter,
+                    skip_invalid=skip_invalid,
+                )
+            except LabelingError as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(
+                f"applied as changeset #{changeset.id}: {changeset.added} added, "
+                f"{changeset.relabelled} relabelled, {changeset.restored} restored"
+            )
+        if preview.errors:
+            raise CommandError(f"{preview.errors} rows rejected" + ("" if apply else "; nothing changed"))
+
+    def _print(self, preview) -> None:
+        self.stdout.write(
+            f"encoding {preview.encoding}, delimiter {'tab' if preview.delimiter == chr(9) else 'comma'}"
+        )
+        self.stdout.write(
+            f"new {preview.new}\tchanged {preview.changed}\tunchanged {preview.unchanged}\t"
+            f"rejected {preview.errors}"
+        )
+        for row in preview.error_rows[:ROW_ERRORS_SHOWN]:
+            self.stdout.write(f"line {row['line']}\t{row['external_id']}\t{row['error']}")
+        if preview.errors > ROW_ERRORS_SHOWN:
+            self.stdout.write(f"... and {preview.errors - ROW_ERRORS_SHOWN} more rejected rows")
+        for note in preview.notes:
+            self.stdout.write(f"note: {note}")

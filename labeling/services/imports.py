@@ -1,0 +1,189 @@
+"""Importing labelled examples from CSV/TSV: preview (what would change, row by row), then apply as one
+changeset. Parsing is in `labeling.importing.parser` (pure); this module checks rows against the database."""
+
+from dataclasses import asdict, dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from labeling.errors import LabelingError
+from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
+from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
+from labeling.services.contents import content_build
+from labeling.services.versions import changeset_apply, changeset_open
+
+EXTERNAL_ID_MAX = Content._meta.get_field("external_id").max_length
+TITLE_MAX = Content._meta.get_field("title").max_length
+ROWS_KEPT = 1000  # rows of each kind kept in a stored preview
+
+
+@dataclass
+class ImportPreview:
+    encoding: str
+    delimiter: str
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    file_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error_rows: list[dict] = field(default_factory=list)
+    changed_rows: list[dict] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return self.new + self.changed + self.unchanged
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def category_refs(dataset: Dataset) -> list[CategoryRef]:
+    small = Category.objects.filter(
+        taxonomy_id=dataset.taxonomy_id, level=Category.Level.SMALL, status=Category.Status.ACTIVE
+    ).select_related("parent")
+    return [CategoryRef(id=c.id, large=c.parent.name, small=c.name) for c in small]
+
+
+def _parse(dataset: Dataset, data: bytes, encoding: str, delimiter: str) -> ParsedFile:
+    parsed = parse_examples_file(
+        data, categories=category_refs(dataset), encoding=encoding or None, delimiter=delimiter or None
+    )
+    for row in parsed.valid_rows:  # limits of our columns, which the pure parser does not know
+        if len(row.external_id) > EXTERNAL_ID_MAX:
+            row.error = f"external id is longer than {EXTERNAL_ID_MAX} characters"
+        elif len(row.title) > TITLE_MAX:
+            row.error = f"title is longer than {TITLE_MAX} characters"
+    return parsed
+
+
+def _current(dataset: Dataset, external_ids: list[str]) -> dict[str, tuple]:
+    """external id -> (content id, text hash, example category id or None, example status or None)."""
+    current = {}
+    contents = Content.objects.filter(external_id__in=external_ids).values_list(
+        "external_id", "id", "text_hash"
+    )
+    for external_id, content_id, hashed in contents.iterator(chunk_size=5000):
+        current[external_id] = (content_id, hashed, None, None)
+    by_content = {value[0]: key for key, value in current.items()}
+    examples = Example.objects.filter(dataset=dataset, content_id__in=list(by_content)).values_list(
+        "content_id", "category_id", "status"
+    )
+    for content_id, category_id, status in examples.iterator(chunk_size=5000):
+        key = by_content[content_id]
+        current[key] = (content_id, current[key][1], category_id, status)
+    return current
+
+
+def _classify(row, now) -> str:
+    if now is None or now[2] is None or now[3] == Example.Status.REMOVED:
+        return "new"
+    if (
+        now[2] != row.category_id
+        or now[3] != Example.Status.ACTIVE
+        or now[1] != text_hash(row.title, row.body)
+    ):
+        return "changed"
+    return "unchanged"
+
+
+def import_preview(
+    *, dataset: Dataset, data: bytes, encoding: str = "", delimiter: str = ""
+) -> ImportPreview:
+    """What applying this file would do: new / changed / unchanged / rejected rows, with reasons."""
+    parsed = _parse(dataset, data, encoding, delimiter)
+    preview = ImportPreview(
+        parsed.encoding, parsed.delimiter, file_errors=parsed.file_errors, notes=parsed.notes
+    )
+    names = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent").in_bulk()
+    current = _current(dataset, [row.external_id for row in parsed.valid_rows])
+    for row in parsed.rows:
+        if row.error:
+            preview.errors += 1
+            if len(preview.error_rows) < ROWS_KEPT:
+                preview.error_rows.append(
+                    {"line": row.line, "external_id": row.external_id, "error": row.error}
+                )
+            continue
+        kind = _classify(row, current.get(row.external_id))
+        setattr(preview, kind, getattr(preview, kind) + 1)
+        if kind == "changed" and len(preview.changed_rows) < ROWS_KEPT:
+            before = current[row.external_id][2]
+            preview.changed_rows.append(
+                {
+                    "line": row.line,
+                    "external_id": row.external_id,
+                    "title": row.title[:120],
+                    "before": names[before].path if before in names else "",
+                    "after": names[row.category_id].path,
+                }
+            )
+    return preview
+
+
+def _write_contents(rows, *, user, changeset: Changeset) -> dict[str, int]:
+    """Create missing contents and update changed texts, with history; returns external id -> content id."""
+    history = {
+        "default_user": user,
+        "default_change_reason": changeset.reason,
+        "custom_historical_attrs": {"changeset_id": changeset.id},
+    }
+    by_external_id = {row.external_id: row for row in rows}
+    existing = dict(
+        Content.objects.filter(external_id__in=list(by_external_id)).values_list("external_id", "id")
+    )
+    fresh = [
+        content_build(external_id=r.external_id, title=r.title, body=r.body)
+        for r in rows
+        if r.external_id not in existing
+    ]
+    created = bulk_create_with_history(fresh, Content, batch_size=5000, **history)
+    stale = [
+        c
+        for c in Content.objects.filter(id__in=existing.values())
+        if c.text_hash != text_hash(by_external_id[c.external_id].title, by_external_id[c.external_id].body)
+    ]
+    for content in stale:
+        row = by_external_id[content.external_id]
+        content.title, content.body, content.modified_at = row.title, row.body, timezone.now()
+        content.text_hash = text_hash(row.title, row.body)
+    bulk_update_with_history(
+        stale, Content, ["title", "body", "text_hash", "modified_at"], batch_size=2000, **history
+    )
+    return existing | {content.external_id: content.id for content in created}
+
+
+@transaction.atomic
+def import_apply(
+    *,
+    dataset: Dataset,
+    data: bytes,
+    user,
+    file_name: str,
+    encoding: str = "",
+    delimiter: str = "",
+    skip_invalid: bool = False,
+) -> Changeset:
+    """Apply a file as one changeset (after an automatic version): all accepted rows or nothing."""
+    parsed = _parse(dataset, data, encoding, delimiter)
+    if parsed.file_errors:
+        raise LabelingError("The file cannot be imported: " + "; ".join(parsed.file_errors))
+    if parsed.error_rows and not skip_invalid:
+        raise LabelingError(
+            f"{len(parsed.error_rows)} rows were rejected (first on line {parsed.error_rows[0].line}: "
+            f"{parsed.error_rows[0].error}). Fix the file, or apply only the valid rows."
+        )
+    rows = parsed.valid_rows
+    if not rows:
+        raise LabelingError("The file has no valid rows.")
+    changeset = changeset_open(
+        dataset=dataset,
+        kind=Changeset.Kind.IMPORT,
+        user=user,
+        reason=f"import of {file_name}",
+        details={"file": file_name, "rows": len(rows), "rejected": len(parsed.error_rows)},
+    )
+    content_ids = _write_contents(rows, user=user, changeset=changeset)
+    targets = {content_ids[row.external_id]: (row.category_id, Example.Status.ACTIVE) for row in rows}
+    return changeset_apply(changeset, targets, user=user)

@@ -1,0 +1,4 @@
+"""HTML pages of the labeling app, one module per area."""
+
+from labeling.views.datasets import *  # noqa: F403
+from labeling.views.imports import *  # noqa: F403
