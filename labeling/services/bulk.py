@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from django.db.models import F
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from labeling.models import Changeset, Example
 from labeling.services.history import chunked, history_insert_select
+from labeling.services.inserts import insert_with_history
 
 # content id -> (category id, status); None removes the example (soft)
 Target = dict[int, tuple[int, str] | None]
@@ -80,13 +80,12 @@ def examples_apply(*, dataset, targets: Target, changeset: Changeset, user, reas
         )
         for content_id, (category_id, status) in missing.items()
     ]
-    bulk_create_with_history(
-        fresh,
+    insert_with_history(
         Example,
-        batch_size=5000,
-        default_user=user,
-        default_change_reason=reason,
-        custom_historical_attrs={"changeset_id": changeset.id},
+        fresh,
+        user=user,
+        reason=reason,
+        changeset=changeset,
     )
     counts.added = len(fresh)
     return counts

@@ -5,12 +5,14 @@ from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from labeling.errors import LabelingError
 from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
 from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
 from labeling.services.contents import content_build
+from labeling.services.history import chunked
+from labeling.services.inserts import insert_with_history
 from labeling.services.versions import changeset_apply, changeset_open
 
 EXTERNAL_ID_MAX = Content._meta.get_field("external_id").max_length
@@ -124,34 +126,41 @@ def import_preview(
 
 def _write_contents(rows, *, user, changeset: Changeset) -> dict[str, int]:
     """Create missing contents and update changed texts, with history; returns external id -> content id."""
-    history = {
-        "default_user": user,
-        "default_change_reason": changeset.reason,
-        "custom_historical_attrs": {"changeset_id": changeset.id},
-    }
     by_external_id = {row.external_id: row for row in rows}
-    existing = dict(
-        Content.objects.filter(external_id__in=list(by_external_id)).values_list("external_id", "id")
-    )
+    existing = _content_ids(list(by_external_id))
     fresh = [
         content_build(external_id=r.external_id, title=r.title, body=r.body)
         for r in rows
         if r.external_id not in existing
     ]
-    created = bulk_create_with_history(fresh, Content, batch_size=5000, **history)
-    stale = [
-        c
-        for c in Content.objects.filter(id__in=existing.values())
-        if c.text_hash != text_hash(by_external_id[c.external_id].title, by_external_id[c.external_id].body)
-    ]
-    for content in stale:
-        row = by_external_id[content.external_id]
-        content.title, content.body, content.modified_at = row.title, row.body, timezone.now()
-        content.text_hash = text_hash(row.title, row.body)
-    bulk_update_with_history(
-        stale, Content, ["title", "body", "text_hash", "modified_at"], batch_size=2000, **history
+    insert_with_history(
+        Content,
+        fresh,
+        user=user,
+        reason=changeset.reason,
+        changeset=changeset,
     )
-    return existing | {content.external_id: content.id for content in created}
+    _update_texts(existing, by_external_id, user=user, changeset=changeset)
+    return existing | {content.external_id: content.pk for content in fresh}
+
+
+def _update_texts(existing: dict[str, int], by_external_id: dict, *, user, changeset: Changeset) -> None:
+    stale = []
+    for content in Content.objects.filter(id__in=existing.values()).iterator(chunk_size=2000):
+        row = by_external_id[content.external_id]
+        if content.text_hash != text_hash(row.title, row.body):
+            content.title, content.body, content.modified_at = row.title, row.body, timezone.now()
+            content.text_hash = text_hash(row.title, row.body)
+            stale.append(content)
+    bulk_update_with_history(
+        stale,
+        Content,
+        ["title", "body", "text_hash", "modified_at"],
+        batch_size=2000,
+        default_user=user,
+        default_change_reason=changeset.reason,
+        custom_historical_attrs={"changeset_id": changeset.id},
+    )
 
 
 @transaction.atomic
@@ -187,3 +196,10 @@ def import_apply(
     content_ids = _write_contents(rows, user=user, changeset=changeset)
     targets = {content_ids[row.external_id]: (row.category_id, Example.Status.ACTIVE) for row in rows}
     return changeset_apply(changeset, targets, user=user)
+
+
+def _content_ids(external_ids: list[str]) -> dict[str, int]:
+    ids = {}
+    for chunk in chunked(external_ids):
+        ids.update(Content.objects.filter(external_id__in=chunk).values_list("external_id", "id"))
+    return ids
