@@ -19,3 +19,7 @@ lint:
 format:
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
+
+bench:
+	scripts/bootstrap.sh postgresql redis-server
+	scripts/with-services.sh .venv/bin/python bench/versions.py $(BENCH_ARGS)

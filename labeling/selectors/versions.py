@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count
 
-from labeling.models import Changeset, Dataset, DatasetVersion, Example
+from labeling.models import Category, Changeset, Dataset, DatasetVersion, Example
 from labeling.statediff import State, StateDiff, diff_from_pairs, state_diff
 
 WORKING_SQL = """
@@ -130,11 +130,18 @@ class DirtyCheck:
 
 def dataset_dirty(dataset: Dataset, *, since: DatasetVersion | None = None) -> DirtyCheck:
     """What changed in the working state since a version (default: the latest one)."""
-    from labeling.selectors import dataset_summary
-
     since = since or latest_version(dataset)
     diff = states_diff(dataset, since, None) if since else state_diff({}, working_state(dataset))
-    return DirtyCheck(since=since, diff=diff, below_minimum=dataset_summary(dataset=dataset).below_minimum)
+    return DirtyCheck(since=since, diff=diff, below_minimum=_below_minimum(dataset, diff))
+
+
+def _below_minimum(dataset: Dataset, diff: StateDiff) -> int:
+    """Active small categories whose training-set count (the diff's 'after' side) is under the minimum."""
+    active = Category.objects.filter(
+        taxonomy_id=dataset.taxonomy_id, level=Category.Level.SMALL, status=Category.Status.ACTIVE
+    ).values_list("id", flat=True)
+    counts = {category_id: delta.after for category_id, delta in diff.per_category.items()}
+    return sum(counts.get(category_id, 0) < dataset.min_examples_per_category for category_id in active)
 
 
 def version_diff(older: DatasetVersion, newer: DatasetVersion) -> StateDiff:
@@ -159,8 +166,6 @@ def dataset_timeline(dataset: Dataset, *, user_id: int | None = None, kind: str 
 
 def diff_by_category(diff: StateDiff, dataset: Dataset) -> list[tuple]:
     """(category, CategoryDelta) for every category the diff touches, in taxonomy order."""
-    from labeling.models import Category
-
     categories = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent").in_bulk()
     rows = [(categories[cid], delta) for cid, delta in diff.per_category.items() if delta.changes]
     return sorted(rows, key=lambda row: row[0].path)

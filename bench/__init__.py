@@ -1,0 +1,1 @@
+"""Benchmarks of bunryu on real services and real text (see bench/README.md)."""
