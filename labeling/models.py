@@ -118,6 +118,8 @@ class Content(models.Model):
 
     class Meta:
         ordering = ["-modified_at", "-id"]
+        # Lets dataset states read text hashes from the index alone, not from the wide content rows.
+        indexes = [models.Index(fields=["id"], include=["text_hash"], name="content_text_hash")]
 
     def __str__(self) -> str:
         return f"{self.external_id}: {self.title[:60]}"

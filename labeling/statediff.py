@@ -6,6 +6,7 @@ A state maps content id -> (category id, status, text hash) for every example in
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 State = dict[int, tuple[int, str, str]]
 
@@ -13,8 +14,7 @@ ADDED, REMOVED, RELABELLED, STATUS, TEXT = "added", "removed", "relabelled", "st
 KINDS = (ADDED, REMOVED, RELABELLED, STATUS, TEXT)
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):  # a tuple: tens of thousands are built per diff
     content_id: int
     kinds: tuple[str, ...]
     before: tuple[int, str, str] | None
