@@ -343,3 +343,19 @@ class ExampleImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} -> {self.dataset_id} ({self.status})"
+
+
+class QueueClaim(models.Model):
+    """An annotator holds a content of a dataset's queue for a while, so nobody else gets it meanwhile."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    queue = models.CharField(max_length=40)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "content"], name="one_claim_per_content")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} holds {self.content_id} until {self.expires_at:%H:%M}"

@@ -63,3 +63,32 @@ def category_update(*, category: Category, user, reason: str, **changes) -> Cate
         setattr(category, field, value)
     save_with_history(category, user=user, reason=reason)
     return category
+
+
+@transaction.atomic
+def category_move(*, category: Category, parent: Category, user, reason: str = "moved") -> Category:
+    """Move a small category under another large category of the same taxonomy."""
+    if category.is_large:
+        raise LabelingError("Only small categories move; rename a large category instead.")
+    if parent.taxonomy_id != category.taxonomy_id or not parent.is_large:
+        raise LabelingError(f"{parent.path!r} is not a large category of this taxonomy.")
+    if Category.objects.filter(parent=parent, name=category.name).exclude(pk=category.pk).exists():
+        raise LabelingError(f"{parent.name!r} already has a category named {category.name!r}.")
+    category.parent = parent
+    save_with_history(category, user=user, reason=reason)
+    return category
+
+
+@transaction.atomic
+def category_retire(*, category: Category, user, reason: str = "retired") -> Category:
+    """Take a category out of use; refused while examples still carry it (merge or exclude them first)."""
+    from labeling.models import Example
+
+    in_use = Example.objects.filter(category=category).exclude(status=Example.Status.REMOVED).count()
+    if in_use:
+        raise LabelingError(f"{in_use} examples still use {category.path!r}: merge or exclude them first.")
+    if category.is_large and category.children.filter(status=Category.Status.ACTIVE).exists():
+        raise LabelingError(f"{category.name!r} still has active small categories.")
+    category.status = Category.Status.EXCLUDED
+    save_with_history(category, user=user, reason=reason)
+    return category

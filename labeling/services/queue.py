@@ -1,0 +1,123 @@
+"""The labeling queue: which content an annotator sees next, held by a claim that expires."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from labeling.errors import LabelingError
+from labeling.models import Category, Content, Dataset, Example, QueueClaim
+from labeling.services.examples import example_label
+from labeling.services.history import save_with_history
+
+CLAIM_FOR = timedelta(minutes=10)
+QUEUES = {
+    "unlabelled": "unlabelled contents",
+    "review": "examples needing review",
+    "category": "one category",
+    "mine": "my recent work",
+}
+
+
+@dataclass(frozen=True)
+class QueueChoice:
+    name: str
+    category_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}:{self.category_id or ''}"
+
+
+def queue_contents(dataset: Dataset, choice: QueueChoice, user) -> QuerySet:
+    """The contents of a queue, in the order they are served."""
+    in_dataset = Example.objects.filter(dataset=dataset, content=OuterRef("pk"))
+    if choice.name == "unlabelled":
+        labelled = in_dataset.exclude(status=Example.Status.REMOVED)
+        return Content.objects.filter(~Exists(labelled)).order_by("id")
+    if choice.name == "review":
+        return Content.objects.filter(Exists(in_dataset.filter(status=Example.Status.NEEDS_REVIEW))).order_by(
+            "id"
+        )
+    if choice.name == "category":
+        return Content.objects.filter(
+            Exists(in_dataset.filter(category_id=choice.category_id, status=Example.Status.ACTIVE))
+        ).order_by("id")
+    if choice.name == "mine":
+        mine = Example.objects.filter(dataset=dataset, labeled_by=user).order_by("-labeled_at")
+        return Content.objects.filter(id__in=mine.values("content_id")[:200]).order_by("-id")
+    raise LabelingError(f"Unknown queue {choice.name!r}.")
+
+
+def queue_next(*, dataset: Dataset, choice: QueueChoice, user, skipped: list[int]) -> Content | None:
+    """The content this user holds in this queue, or claim the next free one (None: the queue is empty)."""
+    now = timezone.now()
+    QueueClaim.objects.filter(expires_at__lt=now).delete()
+    held = (
+        QueueClaim.objects.filter(dataset=dataset, user=user, queue=choice.key)
+        .exclude(content_id__in=skipped)
+        .select_related("content")
+        .first()
+    )
+    if held:
+        return held.content
+    others = QueueClaim.objects.filter(dataset=dataset, content=OuterRef("pk")).exclude(user=user)
+    candidates = queue_contents(dataset, choice, user).filter(~Exists(others)).exclude(id__in=skipped)
+    for content in candidates[:20]:
+        try:
+            with transaction.atomic():
+                QueueClaim.objects.update_or_create(
+                    dataset=dataset,
+                    content=content,
+                    defaults={"user": user, "queue": choice.key, "expires_at": now + CLAIM_FOR},
+                )
+            return content
+        except IntegrityError:  # someone claimed it a moment ago: try the next one
+            continue
+    return None
+
+
+def queue_release(*, dataset: Dataset, content: Content, user) -> None:
+    QueueClaim.objects.filter(dataset=dataset, content=content, user=user).delete()
+
+
+@transaction.atomic
+def queue_label(
+    *, dataset: Dataset, content: Content, category: Category, user, note: str, expected_version: int | None
+) -> Example:
+    """Save the annotator's label (refused when someone else saved since) and free the claim."""
+    example = example_label(
+        dataset=dataset,
+        content=content,
+        category=category,
+        user=user,
+        reason="labelled in the queue",
+        note=note,
+        expected_version=expected_version,
+    )
+    queue_release(dataset=dataset, content=content, user=user)
+    return example
+
+
+@transaction.atomic
+def queue_undo(*, dataset: Dataset, user) -> Example:
+    """Undo this user's last save in the dataset: the example goes back to its state before it."""
+    last = Example.history.filter(dataset_id=dataset.id, history_user=user).order_by("-history_id").first()
+    if last is None:
+        raise LabelingError("Nothing to undo.")
+    example = Example.objects.select_for_update().get(pk=last.id)
+    if example.version != last.version:
+        raise LabelingError("That example was changed again since your save; open its history instead.")
+    before = (
+        Example.history.filter(id=last.id, history_id__lt=last.history_id).order_by("-history_id").first()
+    )
+    if before is None:
+        example.status = Example.Status.REMOVED
+    else:
+        example.category_id, example.status, example.note = before.category_id, before.status, before.note
+        example.labeled_by_id, example.labeled_at = before.labeled_by_id, before.labeled_at
+    example.version += 1
+    save_with_history(example, user=user, reason="undo in the queue")
+    return example

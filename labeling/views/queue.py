@@ -1,0 +1,93 @@
+"""The labeling queue page: one item at a time, driven by the keyboard."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from labeling import roles
+from labeling.errors import LabelingError
+from labeling.models import Category, Content, Dataset, Example
+from labeling.services.queue import QUEUES, QueueChoice, queue_contents, queue_label, queue_next, queue_undo
+
+__all__ = ["labeling_queue"]
+SKIPPED_KEPT = 200
+
+
+def _choice(request) -> QueueChoice:
+    name = request.GET.get("queue", "unlabelled")
+    category = request.GET.get("category", "")
+    return QueueChoice(
+        name if name in QUEUES else "unlabelled", int(category) if category.isdigit() else None
+    )
+
+
+def _skipped(request, choice: QueueChoice) -> list[int]:
+    return request.session.get("queue_skipped", {}).get(choice.key, [])
+
+
+def _skip(request, choice: QueueChoice, content_id: int) -> None:
+    skipped = request.session.setdefault("queue_skipped", {})
+    skipped[choice.key] = (skipped.get(choice.key, []) + [content_id])[-SKIPPED_KEPT:]
+    request.session.modified = True
+
+
+def _handle_post(request, dataset: Dataset, choice: QueueChoice) -> None:
+    action = request.POST.get("action")
+    if action == "undo":
+        example = queue_undo(dataset=dataset, user=request.user)
+        messages.info(request, f"Undone: {example.content.title[:60]}")
+        return
+    content = get_object_or_404(Content, pk=request.POST.get("content"))
+    if action == "skip":
+        _skip(request, choice, content.id)
+        return
+    category = get_object_or_404(Category, pk=request.POST.get("category") or 0)
+    version = request.POST.get("version", "")
+    queue_label(
+        dataset=dataset,
+        content=content,
+        category=category,
+        user=request.user,
+        note=request.POST.get("note", ""),
+        expected_version=int(version) if version.isdigit() else None,
+    )
+
+
+@roles.role_required(roles.ANNOTATOR)
+def labeling_queue(request, dataset_id: int):
+    dataset = get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+    choice = _choice(request)
+    if request.method == "POST":
+        try:
+            _handle_post(request, dataset, choice)
+        except LabelingError as error:
+            messages.error(request, str(error))
+        return redirect(request.get_full_path())
+    content = queue_next(dataset=dataset, choice=choice, user=request.user, skipped=_skipped(request, choice))
+    example = Example.objects.filter(dataset=dataset, content=content).first() if content else None
+    larges = (
+        Category.objects.filter(taxonomy=dataset.taxonomy, level=1, status="active")
+        .prefetch_related("children")
+        .order_by("name")
+    )
+    tree = [(large, [c for c in large.children.all() if c.status == "active"]) for large in larges]
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    done_today = Example.history.filter(
+        dataset_id=dataset.id, history_user=request.user, history_date__gte=today
+    ).count()
+    return render(
+        request,
+        "labeling/queue.html",
+        {
+            "dataset": dataset,
+            "choice": choice,
+            "queues": QUEUES,
+            "content": content,
+            "example": example,
+            "tree": tree,
+            "done_today": done_today,
+            "url": reverse("labeling:queue", args=[dataset.id]),
+            "left": queue_contents(dataset, choice, request.user).count(),
+        },
+    )

@@ -1,0 +1,65 @@
+"""Taxonomy page for category managers: the tree with counts, and create / rename / move / retire."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+
+from labeling import roles, selectors
+from labeling.errors import LabelingError
+from labeling.models import Category, Dataset
+from labeling.services.taxonomy import category_create, category_move, category_retire, category_update
+
+__all__ = ["taxonomy_page"]
+
+
+def _category(dataset: Dataset, value) -> Category:
+    return get_object_or_404(Category, pk=value or 0, taxonomy_id=dataset.taxonomy_id)
+
+
+def _apply(request, dataset: Dataset) -> str:
+    data, user = request.POST, request.user
+    action = data.get("action")
+    if action == "create":
+        parent = _category(dataset, data["parent"]) if data.get("parent") else None
+        created = category_create(
+            taxonomy=dataset.taxonomy,
+            name=data.get("name", ""),
+            parent=parent,
+            guideline=data.get("guideline", ""),
+            is_important=bool(data.get("is_important")),
+            user=user,
+        )
+        return f"Created {created.path}."
+    category = _category(dataset, data.get("category"))
+    if action == "update":
+        category_update(
+            category=category,
+            user=user,
+            reason=data.get("reason") or "edited",
+            name=data.get("name", category.name),
+            guideline=data.get("guideline", ""),
+            is_important=bool(data.get("is_important")),
+        )
+        return f"Saved {category.path}."
+    if action == "move":
+        category_move(category=category, parent=_category(dataset, data.get("parent")), user=user)
+        return f"Moved to {category.path}."
+    if action == "retire":
+        category_retire(category=category, user=user)
+        return f"Retired {category.path}."
+    raise LabelingError("Unknown action.")
+
+
+@roles.role_required(roles.MANAGER)
+def taxonomy_page(request, dataset_id: int):
+    dataset = get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+    if request.method == "POST":
+        try:
+            messages.success(request, _apply(request, dataset))
+        except LabelingError as error:
+            messages.error(request, str(error))
+        return redirect("labeling:taxonomy", dataset.id)
+    summary = selectors.dataset_summary(dataset=dataset)
+    larges = Category.objects.filter(taxonomy=dataset.taxonomy, level=1, status="active").order_by("name")
+    return render(
+        request, "labeling/taxonomy.html", {"dataset": dataset, "summary": summary, "larges": larges}
+    )

@@ -1,0 +1,108 @@
+"""The labeling queue: claims, skipping, saving, undo; and an annotator labelling with the keyboard only."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from labeling import roles
+from labeling.errors import LabelingError, StaleExampleError
+from labeling.models import Example, QueueClaim
+from labeling.services import example_label
+from labeling.services.queue import QueueChoice, queue_label, queue_next, queue_undo
+from tests.factories import ContentFactory, DatasetFactory, SmallCategoryFactory, user_with_role
+
+UNLABELLED = QueueChoice("unlabelled")
+
+
+@pytest.fixture
+def setup(db):
+    dataset = DatasetFactory()
+    categories = SmallCategoryFactory.create_batch(3, parent__taxonomy=dataset.taxonomy)
+    contents = ContentFactory.create_batch(4)
+    ana, bo = (user_with_role(roles.ANNOTATOR, username=name) for name in ("ana", "bo"))
+    return dataset, categories, contents, ana, bo
+
+
+def test_two_annotators_never_hold_the_same_item(setup):
+    dataset, categories, contents, ana, bo = setup
+    first = queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[])
+    second = queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[])
+    assert first != second
+    assert queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[]) == first  # a reload
+    QueueClaim.objects.filter(user=ana).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[second.id]) == first
+
+
+def test_saving_labels_frees_the_claim_and_moves_on(setup):
+    dataset, (a, b, c), contents, ana, bo = setup
+    item = queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[])
+    queue_label(dataset=dataset, content=item, category=a, user=ana, note="clear case", expected_version=0)
+    assert not QueueClaim.objects.exists()
+    assert Example.objects.get(content=item).note == "clear case"
+    assert queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[]) != item
+
+
+def test_undo_puts_the_example_back_and_refuses_after_someone_else(setup):
+    dataset, (a, b, c), contents, ana, bo = setup
+    example_label(dataset=dataset, content=contents[0], category=a, user=bo)
+    queue_label(dataset=dataset, content=contents[0], category=b, user=ana, note="", expected_version=1)
+    queue_undo(dataset=dataset, user=ana)
+    example = Example.objects.get(content=contents[0])
+    assert (example.category, example.version) == (a, 3)
+    queue_label(dataset=dataset, content=contents[1], category=c, user=ana, note="", expected_version=0)
+    assert queue_undo(dataset=dataset, user=ana).status == Example.Status.REMOVED
+
+    queue_label(dataset=dataset, content=contents[2], category=c, user=ana, note="", expected_version=0)
+    example_label(dataset=dataset, content=contents[2], category=a, user=bo)
+    with pytest.raises(LabelingError, match="changed again"):
+        queue_undo(dataset=dataset, user=ana)
+
+
+def test_a_stale_save_in_the_queue_is_refused(setup):
+    dataset, (a, b, c), contents, ana, bo = setup
+    example_label(dataset=dataset, content=contents[0], category=a, user=bo)
+    example_label(dataset=dataset, content=contents[0], category=b, user=bo, expected_version=1)
+    with pytest.raises(StaleExampleError, match="changed by bo"):
+        queue_label(dataset=dataset, content=contents[0], category=c, user=ana, note="", expected_version=1)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_annotator_labels_three_items_with_the_keyboard(page):
+    annotator = user_with_role(roles.ANNOTATOR, username="annotator-kim", password=PASSWORD)
+    dataset = DatasetFactory(name="petitions")
+    first, second = SmallCategoryFactory.create_batch(2, parent__taxonomy=dataset.taxonomy)
+    for n in range(4):
+        ContentFactory(title=f"청원 {n} <b>굵게</b>", external_id=f"p-{n}")
+
+    page.goto("/login/")
+    page.fill("input[name=username]", "annotator-kim")
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/labeling/")
+    page.goto(f"/labeling/datasets/{dataset.id}/queue/")
+    seen = []
+    for key in ("1", "2", "1"):
+        page.wait_for_selector("[data-testid=item]")
+        title = page.locator("[data-testid=item-title]").inner_text()
+        assert "<b>굵게</b>" in title  # shown as text, never as markup
+        seen.append(title)
+        page.keyboard.press(key)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("s")  # skip the fourth
+    page.wait_for_selector("[data-testid=queue-empty]")
+    assert "3 done today" in page.locator("[data-testid=progress]").inner_text()
+
+    examples = Example.objects.filter(dataset=dataset).select_related("content", "category")
+    assert sorted(e.content.title for e in examples) == sorted(seen)
+    assert (
+        Example.history.filter(history_user=annotator, history_change_reason="labelled in the queue").count()
+        == 3
+    )
+    assert [e.category for e in examples.order_by("content__external_id")] == [first, second, first]
