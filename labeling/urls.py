@@ -13,6 +13,7 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/rollback/", views.dataset_rollback, name="rollback"),
     path("datasets/<int:dataset_id>/export/", views.dataset_export, name="export"),
     path("datasets/<int:dataset_id>/taxonomy/", views.taxonomy_page, name="taxonomy"),
+    path("datasets/<int:dataset_id>/examples/", views.examples_browse, name="browse"),
     path("datasets/<int:dataset_id>/queue/", views.labeling_queue, name="queue"),
     path("datasets/<int:dataset_id>/import/", views.import_upload, name="import_upload"),
     path("imports/<int:import_id>/", views.import_detail, name="import"),

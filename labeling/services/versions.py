@@ -194,6 +194,18 @@ def changeset_revert(*, changeset: Changeset, user, reason: str) -> Changeset:
     return changeset_apply(revert, targets, user=user)
 
 
+def _chosen(dataset: Dataset, example_ids: list[int]) -> list[tuple[int, int, str]]:
+    """(content id, category id, status) of the chosen examples; all must be in the dataset."""
+    rows = list(
+        Example.objects.filter(dataset=dataset, id__in=example_ids)
+        .exclude(status=Example.Status.REMOVED)
+        .values_list("content_id", "category_id", "status")
+    )
+    if not example_ids or len(rows) != len(set(example_ids)):
+        raise LabelingError("Choose examples of this dataset (some were removed or are elsewhere); reload.")
+    return rows
+
+
 @transaction.atomic
 def examples_relabel_bulk(
     *, dataset: Dataset, example_ids: list[int], category, user, reason: str
@@ -201,14 +213,7 @@ def examples_relabel_bulk(
     """Move the chosen examples to one small category, as one changeset (after an automatic version)."""
     if category.taxonomy_id != dataset.taxonomy_id or category.is_large or category.status != "active":
         raise LabelingError(f"{category.path!r} is not an active small category of {dataset.name!r}.")
-    chosen = Example.objects.filter(dataset=dataset, id__in=example_ids).exclude(
-        status=Example.Status.REMOVED
-    )
-    rows = list(chosen.values_list("content_id", "status"))
-    if len(rows) != len(set(example_ids)):
-        raise LabelingError(
-            "Some chosen examples are not in this dataset (or were removed); reload the page."
-        )
+    rows = _chosen(dataset, example_ids)
     changeset = changeset_open(
         dataset=_lock(dataset),
         kind=Changeset.Kind.RELABEL,
@@ -217,5 +222,22 @@ def examples_relabel_bulk(
         details={"category": category.id},
     )
     return changeset_apply(
-        changeset, {content_id: (category.id, status) for content_id, status in rows}, user=user
+        changeset, {content: (category.id, status) for content, _, status in rows}, user=user
     )
+
+
+@transaction.atomic
+def examples_mark_for_review_bulk(
+    *, dataset: Dataset, example_ids: list[int], user, reason: str
+) -> Changeset:
+    """Flag the chosen examples as needing review, as one changeset."""
+    rows = _chosen(dataset, example_ids)
+    changeset = changeset_open(
+        dataset=_lock(dataset),
+        kind=Changeset.Kind.REVIEW,
+        user=user,
+        reason=reason,
+        details={"status": Example.Status.NEEDS_REVIEW},
+    )
+    targets = {content: (category, Example.Status.NEEDS_REVIEW) for content, category, _ in rows}
+    return changeset_apply(changeset, targets, user=user)

@@ -3,4 +3,5 @@
 from labeling.views.datasets import *  # noqa: F403
 from labeling.views.imports import *  # noqa: F403
 from labeling.views.queue import *  # noqa: F403
+from labeling.views.search import *  # noqa: F403
 from labeling.views.taxonomy import *  # noqa: F403

@@ -228,7 +228,7 @@ def test_bulk_relabel_is_one_changeset_with_history(world, admin):
     assert (changeset.kind, changeset.relabelled, changeset.version_before) == ("relabel", 3, v1)
     assert set(Example.objects.filter(id__in=chosen).values_list("category", flat=True)) == {c.id}
     assert Example.history.filter(changeset=changeset, history_user=admin).count() == 3
-    with pytest.raises(LabelingError, match="not in this dataset"):
+    with pytest.raises(LabelingError, match="Choose examples of this dataset"):
         services.examples_relabel_bulk(
             dataset=dataset, example_ids=[*chosen, 10**9], category=b, user=admin, reason="x"
         )

@@ -1,0 +1,88 @@
+"""Search and browse examples, and act on a selection as one changeset."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_date
+
+from labeling import roles
+from labeling.errors import LabelingError
+from labeling.models import Category, Dataset, Example
+from labeling.selectors.search import ExampleFilter, examples_search
+from labeling.services.versions import examples_mark_for_review_bulk, examples_relabel_bulk
+
+__all__ = ["examples_browse"]
+PER_PAGE = 50
+
+
+def _number(value: str) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _date(value: str):
+    if not value:
+        return None
+    parsed = parse_date(value)  # None for another format, ValueError for an impossible date
+    if parsed is None:
+        raise ValueError(value)
+    return parsed
+
+
+def _filter(params) -> ExampleFilter:
+    status = params.get("status", "")
+    return ExampleFilter(
+        text=params.get("q", "").strip()[:200],
+        in_body=params.get("in_body") == "1",
+        category_id=_number(params.get("category", "")),
+        labeller_id=_number(params.get("labeller", "")),
+        status=status if status in Example.Status.values else "",
+        since=_date(params.get("since", "")),
+        until=_date(params.get("until", "")),
+    )
+
+
+def _bulk(request, dataset: Dataset) -> str:
+    ids = [int(v) for v in request.POST.getlist("example") if v.isdigit()]
+    reason = request.POST.get("reason", "").strip() or "bulk action from search"
+    if request.POST.get("action") == "relabel":
+        category = get_object_or_404(Category, pk=_number(request.POST.get("category", "")) or 0)
+        changeset = examples_relabel_bulk(
+            dataset=dataset, example_ids=ids, category=category, user=request.user, reason=reason
+        )
+    else:
+        changeset = examples_mark_for_review_bulk(
+            dataset=dataset, example_ids=ids, user=request.user, reason=reason
+        )
+    return f"Changeset #{changeset.id}: {changeset.total} examples changed."
+
+
+@roles.role_required(roles.ANNOTATOR)
+def examples_browse(request, dataset_id: int):
+    dataset = get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+    if request.method == "POST":
+        try:
+            messages.success(request, _bulk(request, dataset))
+        except LabelingError as error:
+            messages.error(request, str(error))
+        return redirect(request.get_full_path())
+    try:
+        wanted = _filter(request.GET)
+    except ValueError:
+        messages.error(request, "Dates are written YYYY-MM-DD.")
+        wanted = ExampleFilter()
+    page = Paginator(examples_search(dataset, wanted), PER_PAGE).get_page(request.GET.get("page"))
+    categories = Category.objects.filter(taxonomy=dataset.taxonomy, status="active").select_related("parent")
+    return render(
+        request,
+        "labeling/browse.html",
+        {
+            "dataset": dataset,
+            "page": page,
+            "wanted": wanted,
+            "statuses": Example.Status.choices,
+            "categories": sorted(categories, key=lambda c: c.path),
+            "query": request.GET.urlencode(),
+            "labellers": get_user_model().objects.filter(is_active=True).order_by("username"),
+        },
+    )

@@ -1,0 +1,70 @@
+"""Search and browse examples; bulk actions on a selection are one changeset each."""
+
+import pytest
+from django.urls import reverse
+
+from labeling import roles
+from labeling.models import Changeset, Example
+from tests.factories import (
+    DatasetFactory,
+    ExampleFactory,
+    LargeCategoryFactory,
+    SmallCategoryFactory,
+    user_with_role,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    dataset = DatasetFactory()
+    society = LargeCategoryFactory(taxonomy=dataset.taxonomy, name="사회")
+    kids, health = (SmallCategoryFactory(parent=society, name=n) for n in ("육아/교육", "보건복지"))
+    ana = user_with_role(roles.ANNOTATOR, username="ana")
+    ExampleFactory(
+        dataset=dataset, category=kids, content__title="어린이집 <script>x</script>", labeled_by=ana
+    )
+    ExampleFactory(dataset=dataset, category=kids, content__title="유치원 비리", status="needs_review")
+    ExampleFactory(dataset=dataset, category=health, content__title="병원비", content__body="어린이집 감염")
+    ExampleFactory(content__title="어린이집 다른 데이터셋")  # another dataset
+    return dataset, kids, health, ana
+
+
+def search(client, dataset, **params):
+    return client.get(reverse("labeling:browse", args=[dataset.id]), params)
+
+
+def titles(response):
+    return sorted(example.content.title for example in response.context["page"])
+
+
+def test_filters_combine(client, world):
+    dataset, kids, health, ana = world
+    client.force_login(ana)
+    assert titles(search(client, dataset, q="어린이집")) == ["어린이집 <script>x</script>"]
+    assert len(titles(search(client, dataset, q="어린이집", in_body="1"))) == 2
+    assert titles(search(client, dataset, status="needs_review")) == ["유치원 비리"]
+    assert len(titles(search(client, dataset, category=kids.parent_id))) == 3
+    assert titles(search(client, dataset, category=health.id)) == ["병원비"]
+    assert titles(search(client, dataset, labeller=ana.id)) == ["어린이집 <script>x</script>"]
+    html = search(client, dataset, q="어린이집").content.decode()
+    assert "<script>x</script>" not in html
+    response = search(client, dataset, since="2026-13-45")
+    assert "Dates are written YYYY-MM-DD" in response.content.decode()
+
+
+def test_bulk_relabel_and_review_are_changesets(client, world):
+    dataset, kids, health, ana = world
+    client.force_login(ana)
+    chosen = list(Example.objects.filter(dataset=dataset, category=kids).values_list("id", flat=True))
+    url = reverse("labeling:browse", args=[dataset.id])
+    client.post(url, {"example": chosen, "action": "relabel", "category": health.id, "reason": "경계 정리"})
+    assert set(Example.objects.filter(id__in=chosen).values_list("category", flat=True)) == {health.id}
+    active = Example.objects.filter(id__in=chosen, status=Example.Status.ACTIVE).values_list("id", flat=True)
+    client.post(url, {"example": list(active), "action": "review"})
+    kinds = list(Changeset.objects.order_by("id").values_list("kind", "relabelled", "status_changed"))
+    assert kinds == [("relabel", 2, 0), ("review", 0, 1)]
+    response = client.post(url, {"example": [], "action": "review"}, follow=True)
+    assert "Choose examples of this dataset" in response.content.decode()
+    assert Changeset.objects.count() == 2
