@@ -33,8 +33,10 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_model_dir(settings, tmp_path):
+def _test_settings(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"
+    # PBKDF2 on purpose costs ~0.3 s a password; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _worker_env() -> dict[str, str]:
