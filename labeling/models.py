@@ -132,6 +132,8 @@ class Dataset(models.Model):
     description = models.TextField(blank=True)
     taxonomy = models.ForeignKey(Taxonomy, on_delete=models.PROTECT, related_name="datasets")
     min_examples_per_category = models.PositiveIntegerField(default=200)
+    # The dataset's pool of contents to label: those whose source starts with one of these (empty: all).
+    content_sources = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

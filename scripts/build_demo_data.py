@@ -93,6 +93,7 @@ PETITIONS_TAXONOMY = {
         f"최대 {PETITION_BODY_MAX_CHARS}자). 출처: lovit/petitions_archive."
     ),
     "min_examples_per_category": 150,
+    "content_sources": ["korean-petitions/"],
     "file": PETITIONS_FILE,
     "categories": [
         {
@@ -291,6 +292,7 @@ NEWSGROUPS_TAXONOMY = {
         f"body = message body (at most {NEWSGROUPS_BODY_MAX_CHARS} characters)."
     ),
     "min_examples_per_category": 200,
+    "content_sources": ["20news-bydate"],
     "file": NEWSGROUPS_FILE,
     "categories": [
         {

@@ -8,6 +8,7 @@ def dataset_create(
     taxonomy: Taxonomy,
     min_examples_per_category: int = 200,
     description: str = "",
+    content_sources: list[str] | None = None,
     user,
 ) -> Dataset:
     name = name.strip()
@@ -22,5 +23,6 @@ def dataset_create(
         taxonomy=taxonomy,
         min_examples_per_category=min_examples_per_category,
         description=description,
+        content_sources=content_sources or [],
         created_by=user,
     )

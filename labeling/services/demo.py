@@ -136,6 +136,7 @@ def demo_dataset_load(spec: dict, *, user) -> DemoLoadResult:
         taxonomy=taxonomy,
         description=spec["dataset_description"],
         min_examples_per_category=spec["min_examples_per_category"],
+        content_sources=spec.get("content_sources", []),
         user=user,
     )
     rows = list(demo_rows(spec["file"]))

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from labeling.errors import LabelingError
@@ -31,12 +31,22 @@ class QueueChoice:
         return f"{self.name}:{self.category_id or ''}"
 
 
+def dataset_pool(dataset: Dataset) -> QuerySet:
+    """The contents a dataset labels: those from its sources (all contents when it names none)."""
+    if not dataset.content_sources:
+        return Content.objects.all()
+    from_sources = Q()
+    for prefix in dataset.content_sources:
+        from_sources |= Q(source__startswith=prefix)
+    return Content.objects.filter(from_sources)
+
+
 def queue_contents(dataset: Dataset, choice: QueueChoice, user) -> QuerySet:
     """The contents of a queue, in the order they are served."""
     in_dataset = Example.objects.filter(dataset=dataset, content=OuterRef("pk"))
     if choice.name == "unlabelled":
         labelled = in_dataset.exclude(status=Example.Status.REMOVED)
-        return Content.objects.filter(~Exists(labelled)).order_by("id")
+        return dataset_pool(dataset).filter(~Exists(labelled)).order_by("id")
     if choice.name == "review":
         return Content.objects.filter(Exists(in_dataset.filter(status=Example.Status.NEEDS_REVIEW))).order_by(
             "id"

@@ -106,3 +106,12 @@ def test_annotator_labels_three_items_with_the_keyboard(page):
         == 3
     )
     assert [e.category for e in examples.order_by("content__external_id")] == [first, second, first]
+
+
+def test_unlabelled_queue_serves_only_the_dataset_pool(setup):
+    dataset, categories, contents, ana, bo = setup
+    dataset.content_sources = ["korean-petitions/"]
+    dataset.save()
+    mine = ContentFactory(source="korean-petitions/2019-08")
+    assert queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[]) == mine
+    assert queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[]) is None
