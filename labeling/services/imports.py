@@ -203,3 +203,40 @@ def _content_ids(external_ids: list[str]) -> dict[str, int]:
     for chunk in chunked(external_ids):
         ids.update(Content.objects.filter(external_id__in=chunk).values_list("external_id", "id"))
     return ids
+
+
+def _split_path(text: str) -> tuple[str, str]:
+    """'large/small' -> (large, small); a name without '/' goes under the large category 'general'."""
+    large, _, small = text.strip().partition("/")
+    return (large.strip(), small.strip()) if small.strip() else ("general", large.strip())
+
+
+@transaction.atomic
+def dataset_create_from_file(
+    *, name: str, data: bytes, user, encoding: str = "", delimiter: str = "", min_examples: int = 200
+) -> Dataset:
+    """A new dataset whose taxonomy (named like it) holds the categories the file uses, as 'large/small'."""
+    from labeling.services.datasets import dataset_create
+    from labeling.services.taxonomy import category_create, taxonomy_create
+
+    parsed = parse_examples_file(data, categories=[], encoding=encoding or None, delimiter=delimiter or None)
+    if parsed.file_errors:
+        raise LabelingError("The file cannot be imported: " + "; ".join(parsed.file_errors))
+    paths = sorted({_split_path(row.category_text) for row in parsed.rows if row.category_text.strip()})
+    if not paths:
+        raise LabelingError("The file names no categories.")
+    taxonomy = taxonomy_create(name=name, description=f"created from an import into {name}")
+    larges = {}
+    for large_name, small_name in paths:
+        if large_name not in larges:
+            larges[large_name] = category_create(
+                taxonomy=taxonomy, name=large_name, user=user, reason="created from an import file"
+            )
+        category_create(
+            taxonomy=taxonomy,
+            name=small_name,
+            parent=larges[large_name],
+            user=user,
+            reason="created from an import file",
+        )
+    return dataset_create(name=name, taxonomy=taxonomy, min_examples_per_category=min_examples, user=user)

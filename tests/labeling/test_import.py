@@ -119,3 +119,28 @@ def test_import_command(petitions, tmp_path, capsys):
     path.write_bytes(korean_csv(*GOOD))
     call_command("import_examples", str(path), "--dataset", "petitions", "--apply")
     assert "new 0\tchanged 0\tunchanged 2" in capsys.readouterr().out
+
+
+def test_import_command_creates_a_dataset_from_the_file(tmp_path, capsys):
+    path = tmp_path / "news.csv"
+    path.write_text(
+        "external_id,title,body,category\n"
+        "n-1,GPU prices,cards are expensive,comp/graphics\n"
+        "n-2,Hockey,playoffs tonight,rec/hockey\n"
+        "n-3,Orphan,no large category given,misc\n",
+        encoding="utf-8",
+    )
+    call_command("import_examples", str(path), "--dataset", "news", "--create")
+    assert "dataset news: created with 6 categories" in capsys.readouterr().out
+    assert not DatasetVersion.objects.exists() and not Example.objects.exists()
+    from labeling.models import Dataset
+
+    assert not Dataset.objects.filter(name="news").exists()  # a preview changes nothing
+    call_command("import_examples", str(path), "--dataset", "news", "--create", "--apply")
+    dataset = Dataset.objects.get(name="news")
+    paths = sorted(
+        Example.objects.filter(dataset=dataset).values_list("category__parent__name", "category__name")
+    )
+    assert paths == [("comp", "graphics"), ("general", "misc"), ("rec", "hockey")]
+    with pytest.raises(CommandError, match="add --create"):
+        call_command("import_examples", str(path), "--dataset", "other")

@@ -2,10 +2,11 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from labeling.errors import LabelingError
 from labeling.models import Dataset
-from labeling.services.imports import import_apply, import_preview
+from labeling.services.imports import dataset_create_from_file, import_apply, import_preview
 
 ROW_ERRORS_SHOWN = 50
 
@@ -23,41 +24,65 @@ class Command(BaseCommand):
             "--skip-invalid", action="store_true", help="apply the valid rows of a file with errors"
         )
         parser.add_argument("--user", help="username recorded in history")
+        parser.add_argument(
+            "--create",
+            action="store_true",
+            help="create a missing dataset, its taxonomy taken from the file's 'large/small' categories",
+        )
 
-    def handle(self, *args, file: Path, dataset, encoding, delimiter, apply, skip_invalid, user, **options):
-        target = Dataset.objects.filter(name=dataset).first()
-        if target is None:
-            raise CommandError(f"No dataset named {dataset!r}.")
+    def handle(
+        self, *args, file: Path, dataset, encoding, delimiter, apply, skip_invalid, user, create, **options
+    ):
         if not file.is_file():
             raise CommandError(f"No file {file}.")
         author = get_user_model().objects.filter(username=user).first() if user else None
         if user and author is None:
             raise CommandError(f"No user named {user!r}.")
-        data = file.read_bytes()
-        delimiter = {"comma": ",", "tab": "\t"}.get(delimiter, "")
-        preview = import_preview(dataset=target, data=data, encoding=encoding, delimiter=delimiter)
-        self._print(preview)
-        if preview.file_errors:
-            raise CommandError("Nothing imported: " + "; ".join(preview.file_errors))
-        if apply:
-            try:
-                changeset = import_apply(
-                    dataset=target,
-                    data=data,
-                    user=author,
-                    file_name=file.name,
-                    encoding=encoding,
-                    delimiter=delimiter,
-                    skip_invalid=skip_invalid,
-                )
-            except LabelingError as error:
-                raise CommandError(str(error)) from error
-            self.stdout.write(
-                f"applied as changeset #{changeset.id}: {changeset.added} added, "
-                f"{changeset.relabelled} relabelled, {changeset.restored} restored"
+        data, delimiter = file.read_bytes(), {"comma": ",", "tab": "\t"}.get(delimiter, "")
+        with transaction.atomic():  # without --apply everything, a created dataset too, is rolled back
+            target = self._dataset(
+                dataset, create, data=data, user=author, encoding=encoding, delimiter=delimiter
             )
+            preview = import_preview(dataset=target, data=data, encoding=encoding, delimiter=delimiter)
+            self._print(preview)
+            if preview.file_errors:
+                raise CommandError("Nothing imported: " + "; ".join(preview.file_errors))
+            if apply:
+                self._apply(target, data, author, file.name, encoding, delimiter, skip_invalid)
+            else:
+                transaction.set_rollback(True)
         if preview.errors:
             raise CommandError(f"{preview.errors} rows rejected" + ("" if apply else "; nothing changed"))
+
+    def _dataset(self, name: str, create: bool, **file) -> Dataset:
+        target = Dataset.objects.filter(name=name).first()
+        if target is None and not create:
+            raise CommandError(f"No dataset named {name!r} (add --create to create it from the file).")
+        if target is None:
+            try:
+                target = dataset_create_from_file(name=name, **file)
+            except LabelingError as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(f"dataset {name}: created with {target.taxonomy.categories.count()} categories")
+        return target
+
+    def _apply(self, target, data, author, file_name, encoding, delimiter, skip_invalid) -> None:
+        try:
+            changeset = import_apply(
+                dataset=target,
+                data=data,
+                user=author,
+                file_name=file_name,
+                encoding=encoding,
+                delimiter=delimiter,
+                skip_invalid=skip_invalid,
+            )
+        except LabelingError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(
+            f"applied as changeset #{changeset.id}: {changeset.added} added, "
+            f"{changeset.relabelled} relabelled, {changeset.restored} restored"
+        )
 
     def _print(self, preview) -> None:
         self.stdout.write(
