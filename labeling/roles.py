@@ -11,12 +11,15 @@ RANKS = {ANNOTATOR: 1, MANAGER: 2, ADMIN: 3}
 
 
 def rank_of(user) -> int:
+    """The user's highest role rank (0: none), read once per user object (one request)."""
     if not user.is_authenticated:
         return 0
     if user.is_superuser:
         return RANKS[ADMIN]
-    names = {group.name for group in user.groups.all()}
-    return max((RANKS[name] for name in names if name in RANKS), default=0)
+    if not hasattr(user, "_bunryu_rank"):
+        names = set(user.groups.values_list("name", flat=True))
+        user._bunryu_rank = max((RANKS[name] for name in names if name in RANKS), default=0)
+    return user._bunryu_rank
 
 
 def has_role(user, role: str) -> bool:

@@ -1,20 +1,5 @@
-__all__ = [
-    "changeset_detail",
-    "changeset_revert_view",
-    "dataset_commit_view",
-    "dataset_dashboard",
-    "dataset_diff",
-    "dataset_export",
-    "dataset_history",
-    "dataset_list",
-    "dataset_rollback",
-    "example_history",
-    "job_detail",
-]
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,10 +15,24 @@ from labeling.selectors.export import FORMATS, export_lines
 from labeling.services.jobs import job_enqueue
 from labeling.services.versions import dataset_commit
 
+__all__ = [
+    "changeset_detail",
+    "changeset_revert_view",
+    "dataset_commit_view",
+    "dataset_dashboard",
+    "dataset_diff",
+    "dataset_export",
+    "dataset_history",
+    "dataset_list",
+    "dataset_rollback",
+    "example_history",
+    "job_detail",
+]
+
 ROWS_SHOWN = 200
 
 
-@login_required
+@roles.role_required(roles.ANNOTATOR)
 def dataset_list(request):
     datasets = selectors.dataset_list_with_counts()
     return render(request, "labeling/dataset_list.html", {"datasets": datasets})
@@ -43,7 +42,7 @@ def _dataset(dataset_id: int) -> Dataset:
     return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
 
 
-@login_required
+@roles.role_required(roles.ANNOTATOR)
 def dataset_dashboard(request, dataset_id: int):
     dataset = _dataset(dataset_id)
     summary = selectors.dataset_summary(dataset=dataset)
@@ -53,7 +52,7 @@ def dataset_dashboard(request, dataset_id: int):
     )
 
 
-@login_required
+@roles.role_required(roles.ANNOTATOR)
 def dataset_history(request, dataset_id: int):
     """Timeline of versions and changesets, filterable by user and kind."""
     dataset = _dataset(dataset_id)
@@ -120,7 +119,7 @@ def _diff_context(dataset: Dataset, diff) -> dict:
     }
 
 
-@login_required
+@roles.role_required(roles.ANNOTATOR)
 def dataset_diff(request, dataset_id: int):
     dataset = _dataset(dataset_id)
     latest = version_reads.latest_version(dataset)
@@ -175,7 +174,7 @@ def dataset_rollback(request, dataset_id: int):
     )
 
 
-@login_required
+@roles.role_required(roles.ANNOTATOR)
 def changeset_detail(request, changeset_id: int):
     changeset = get_object_or_404(
         Changeset.objects.select_related("dataset", "user", "reverts"), pk=changeset_id
@@ -211,7 +210,7 @@ def changeset_revert_view(request, changeset_id: int):
     return redirect("labeling:job", job.id)
 
 
-@login_required
+@roles.role_required(roles.ANNOTATOR)
 def job_detail(request, job_id: int):
     job = get_object_or_404(Job.objects.select_related("dataset", "created_by"), pk=job_id)
     if request.headers.get("Accept") == "application/json" or request.GET.get("format") == "json":
@@ -227,7 +226,7 @@ def job_detail(request, job_id: int):
     return render(request, "labeling/job.html", {"job": job, "dataset": job.dataset})
 
 
-@login_required
+@roles.role_required(roles.ANNOTATOR)
 def example_history(request, example_id: int):
     """Every change of one example: who, when, why, and which fields changed."""
     example = get_object_or_404(Example.objects.select_related("dataset", "content"), pk=example_id)

@@ -2,20 +2,21 @@
 
 import pytest
 
+from labeling import roles
 from labeling.models import Example
 from tests.factories import (
     DatasetFactory,
     ExampleFactory,
     LargeCategoryFactory,
     SmallCategoryFactory,
-    UserFactory,
+    user_with_role,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_login_and_read_the_dashboard(page):
-    UserFactory(username="annotator", password="correct horse battery staple")
+    user_with_role(roles.ANNOTATOR, username="annotator", password="correct horse battery staple")
     dataset = DatasetFactory(name="petitions", min_examples_per_category=2)
     large = LargeCategoryFactory(taxonomy=dataset.taxonomy, name="사회/복지")
     pets = SmallCategoryFactory(parent=large, name="반려동물")

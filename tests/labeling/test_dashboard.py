@@ -2,13 +2,14 @@ import pytest
 from django.db.models import Count
 from django.urls import reverse
 
+from labeling import roles
 from labeling.models import Example
 from tests.factories import (
     DatasetFactory,
     ExampleFactory,
     LargeCategoryFactory,
     SmallCategoryFactory,
-    UserFactory,
+    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def dataset_with_examples():
 
 def test_dashboard_counts_match_the_database(client, dataset_with_examples):
     dataset = dataset_with_examples
-    client.force_login(UserFactory())
+    client.force_login(user_with_role(roles.ANNOTATOR))
     response = client.get(reverse("labeling:dataset", args=[dataset.id]))
     assert response.status_code == 200
 
@@ -51,7 +52,7 @@ def test_dashboard_counts_match_the_database(client, dataset_with_examples):
 
 
 def test_dataset_list_shows_each_dataset_with_its_count(client, dataset_with_examples):
-    client.force_login(UserFactory())
+    client.force_login(user_with_role(roles.ANNOTATOR))
     response = client.get(reverse("labeling:dashboard"))
     row = next(d for d in response.context["datasets"] if d.pk == dataset_with_examples.pk)
     assert row.n_examples == 6
@@ -67,7 +68,7 @@ def test_untrusted_text_is_escaped(client):
     dataset = DatasetFactory()
     large = LargeCategoryFactory(taxonomy=dataset.taxonomy, guideline="<script>alert(1)</script>")
     SmallCategoryFactory(parent=large, name="<b>bold</b>")
-    client.force_login(UserFactory())
+    client.force_login(user_with_role(roles.ANNOTATOR))
     html = client.get(reverse("labeling:dataset", args=[dataset.id])).content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>bold</b>" not in html

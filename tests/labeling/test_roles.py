@@ -90,3 +90,11 @@ def test_api_needs_a_signed_in_annotator(things):
     api.force_authenticate(user_with_role(roles.ANNOTATOR, username="api-user"))
     assert api.get(url).json()["id"] == things["example"]
     assert Example.objects.count() == 1
+
+
+def test_a_signed_in_user_without_a_role_sees_nothing(client, things):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="no-role"))
+    for name, args, _ in PAGES:
+        assert client.get(reverse(name, args=[things[a] for a in args])).status_code == 403, name
