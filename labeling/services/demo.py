@@ -141,6 +141,11 @@ def demo_dataset_load(spec: dict, *, user) -> DemoLoadResult:
     )
     rows = list(demo_rows(spec["file"]))
     result.contents_created = _create_contents(rows, user=user, reason=reason)
+    if spec.get("unlabelled_file"):  # contents only: the pool the "unlabelled" queue serves
+        pool = list(demo_rows(spec["unlabelled_file"]))
+        result.contents_created += _create_contents(
+            pool, user=user, reason=f"demo data ({spec['unlabelled_file']})"
+        )
     result.examples_created = _create_examples(dataset, rows, small_by_name, user=user, reason=reason)
     if result.examples_created:
         dataset_commit(

@@ -106,6 +106,9 @@ def test_annotator_labels_three_items_with_the_keyboard(page):
         == 3
     )
     assert [e.category for e in examples.order_by("content__external_id")] == [first, second, first]
+    refused = page.goto(f"/labeling/datasets/{dataset.id}/import/")
+    assert refused.status == 403  # annotators do not import
+    assert "category manager" in page.locator("[data-testid=forbidden]").inner_text()
 
 
 def test_unlabelled_queue_serves_only_the_dataset_pool(setup):
