@@ -9,6 +9,9 @@ Writes into --out:
 
     petitions.jsonl.gz   all Korean national-petition posts (korean-petitions/*.jsonl)
     newsgroups.jsonl.gz  a fixed random sample of the 20 Newsgroups "bydate" TRAIN split
+    newsgroups-unlabelled.jsonl.gz
+                         a small fixed random sample of the TEST split: the pool of
+                         contents without examples that the "unlabelled" queue serves
     taxonomies.json      the two-level taxonomies (large -> small categories) with guidelines
     PROVENANCE.md        source, license note, transformations and row counts
 
@@ -49,9 +52,17 @@ NEWSGROUPS_PER_GROUP = 220
 NEWSGROUPS_SEED = 20
 NEWSGROUPS_BODY_MAX_CHARS = 1000
 NEWSGROUPS_SPLIT = "20news-bydate-train"
+# The unlabelled pool (contents only, no examples) comes from the TEST split, so its posts and
+# ids can never be any of the labelled TRAIN rows.
+NEWSGROUPS_UNLABELLED_SPLIT = "20news-bydate-test"
+NEWSGROUPS_UNLABELLED_PER_GROUP = 20
+NEWSGROUPS_UNLABELLED_SEED = 20
+# The whole output folder must stay below this many bytes (checked after writing).
+SIZE_BUDGET_BYTES = 4_200_000
 
 PETITIONS_FILE = "petitions.jsonl.gz"
 NEWSGROUPS_FILE = "newsgroups.jsonl.gz"
+NEWSGROUPS_UNLABELLED_FILE = "newsgroups-unlabelled.jsonl.gz"
 TAXONOMIES_FILE = "taxonomies.json"
 PROVENANCE_FILE = "PROVENANCE.md"
 
@@ -294,6 +305,7 @@ NEWSGROUPS_TAXONOMY = {
     "min_examples_per_category": 200,
     "content_sources": ["20news-bydate"],
     "file": NEWSGROUPS_FILE,
+    "unlabelled_file": NEWSGROUPS_UNLABELLED_FILE,
     "categories": [
         {
             "name": "alt",
@@ -648,37 +660,57 @@ def parse_date(value: str | None) -> str | None:
     return dt.isoformat()
 
 
-def build_newsgroups(datasets: Path, stats: dict) -> list[dict]:
+def read_newsgroups(datasets: Path) -> dict[str, dict[str, dict[str, bytes]]]:
+    """{split: {group: {id: raw bytes}}} for the train and the test split, from ONE pass over the tar."""
     tar_path = datasets / "20newsgroups" / "20news-bydate.tar.gz"
     if not tar_path.is_file():
         sys.exit(f"missing {tar_path}")
-    # Read the whole split in one sequential pass (random access into a .tar.gz is slow).
-    contents: dict[str, dict[str, bytes]] = {}
+    # Read both splits in one sequential pass (random access into a .tar.gz is slow).
+    contents: dict[str, dict[str, dict[str, bytes]]] = {
+        NEWSGROUPS_SPLIT: {},
+        NEWSGROUPS_UNLABELLED_SPLIT: {},
+    }
     with tarfile.open(tar_path, "r:gz") as tar:
         for m in tar:
             if not m.isfile():
                 continue
             parts = m.name.split("/")
-            # accept "20news-bydate-train/<group>/<id>" with or without a leading folder
-            if len(parts) < 3 or parts[-3] != NEWSGROUPS_SPLIT:
+            # accept "20news-bydate-<split>/<group>/<id>" with or without a leading folder
+            if len(parts) < 3 or parts[-3] not in contents:
                 continue
-            contents.setdefault(parts[-2], {})[parts[-1]] = tar.extractfile(m).read()
-    if len(contents) != 20:
-        sys.exit(f"expected 20 groups in {NEWSGROUPS_SPLIT}, found {len(contents)}")
+            contents[parts[-3]].setdefault(parts[-2], {})[parts[-1]] = tar.extractfile(m).read()
+    for split, groups in contents.items():
+        if len(groups) != 20:
+            sys.exit(f"expected 20 groups in {split}, found {len(groups)}")
+    if set(contents[NEWSGROUPS_SPLIT]) != set(contents[NEWSGROUPS_UNLABELLED_SPLIT]):
+        sys.exit(f"{NEWSGROUPS_SPLIT} and {NEWSGROUPS_UNLABELLED_SPLIT} have different groups")
+    return contents
+
+
+def sample_newsgroups(
+    groups: dict[str, dict[str, bytes]],
+    *,
+    split: str,
+    per_group: int,
+    seed: int,
+    id_prefix: str,
+    stats: dict,
+) -> list[dict]:
+    """A fixed random sample of per_group posts a group, turned into rows (empty bodies dropped)."""
     rows: list[dict] = []
     available: dict[str, int] = {}
     sampled: dict[str, int] = {}
     skipped_empty: dict[str, int] = {}
     truncated = with_date = bad_date = title_missing = xxdate = 0
-    for group in sorted(contents):
-        ids = sorted(contents[group])
+    for group in sorted(groups):
+        ids = sorted(groups[group])
         available[group] = len(ids)
-        rng = random.Random(NEWSGROUPS_SEED)  # fresh generator per group
-        chosen = ids if len(ids) <= NEWSGROUPS_PER_GROUP else rng.sample(ids, NEWSGROUPS_PER_GROUP)
+        rng = random.Random(seed)  # fresh generator per group
+        chosen = ids if len(ids) <= per_group else rng.sample(ids, per_group)
         sampled[group] = len(chosen)
         skipped_empty[group] = 0
         for doc_id in chosen:
-            raw = contents[group][doc_id].decode("latin-1").replace("\r\n", "\n")
+            raw = groups[group][doc_id].decode("latin-1").replace("\r\n", "\n")
             head, _, body = raw.partition("\n\n")
             headers = parse_headers(head)
             body = body.strip()
@@ -702,10 +734,10 @@ def build_newsgroups(datasets: Path, stats: dict) -> list[dict]:
                 bad_date += 1
             rows.append(
                 {
-                    "external_id": f"20ng-{group}-{doc_id}",
+                    "external_id": f"{id_prefix}-{group}-{doc_id}",
                     "title": title,
                     "body": cut,
-                    "source": f"{NEWSGROUPS_SPLIT}/{group}",
+                    "source": f"{split}/{group}",
                     "category": group,
                     "modified_at": modified_at,
                 }
@@ -754,10 +786,12 @@ def count_table(
     rows: list[dict],
     extra: dict[str, list] | None = None,
     extra_headers: list[str] | None = None,
+    minimum_column: bool = True,
 ) -> str:
     counts = Counter(r["category"] for r in rows)
     minimum = taxonomy["min_examples_per_category"]
-    headers = ["large category", "small category"] + (extra_headers or []) + ["rows", f"≥ {minimum}?"]
+    last = [f"≥ {minimum}?"] if minimum_column else []
+    headers = ["large category", "small category"] + (extra_headers or []) + ["rows"] + last
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for big in taxonomy["categories"]:
         subtotal = 0
@@ -766,12 +800,12 @@ def count_table(
             n = counts[name]
             subtotal += n
             cells = [big["name"], f"`{name}`"] + [str(v) for v in (extra or {}).get(name, [])]
-            cells += [str(n), "yes" if n >= minimum else "**no**"]
+            cells += [str(n)] + (["yes" if n >= minimum else "**no**"] if minimum_column else [])
             lines.append("| " + " | ".join(cells) + " |")
-        cells = [f"**{big['name']}** total", ""] + [""] * len(extra_headers or []) + [f"**{subtotal}**", ""]
-        lines.append("| " + " | ".join(cells) + " |")
-    cells = ["**all**", ""] + [""] * len(extra_headers or []) + [f"**{len(rows)}**", ""]
-    lines.append("| " + " | ".join(cells) + " |")
+        cells = [f"**{big['name']}** total", ""] + [""] * len(extra_headers or []) + [f"**{subtotal}**"]
+        lines.append("| " + " | ".join(cells + [""] * len(last)) + " |")
+    cells = ["**all**", ""] + [""] * len(extra_headers or []) + [f"**{len(rows)}**"]
+    lines.append("| " + " | ".join(cells + [""] * len(last)) + " |")
     return "\n".join(lines)
 
 
@@ -791,7 +825,39 @@ def same_text(rows: list[dict]) -> tuple[int, int, list[str]]:
     return len(repeated), sum(len(g) - 1 for g in repeated), mixed
 
 
-def provenance(pet_rows, pet_stats, ng_rows, ng_stats) -> str:
+def copies_of(rows: list[dict], others: list[dict]) -> list[str]:
+    """external_ids of rows whose title and body equal those of a row in others."""
+    texts = {(r["title"], r["body"]) for r in others}
+    return [r["external_id"] for r in rows if (r["title"], r["body"]) in texts]
+
+
+def newsgroups_date_note(stats: dict) -> str:
+    note = (
+        f"{stats['with_date']} rows have a parsed `Date` header"
+        + (f", {stats['bad_date']} had an unparseable one" if stats["bad_date"] else "")
+        + "."
+    )
+    if stats["with_date"] == 0 and stats["bad_date"] == 0:
+        note = (
+            'The "bydate" distribution removed the `Date` header (with the other routing '
+            "headers such as Path, Newsgroups and Message-ID) from every post, so `modified_at` is `null` "
+            "for every row."
+            + (
+                f" ({stats['xxdate']} of the selected posts carry an `X-XXDate` header; it is not used.)"
+                if stats["xxdate"]
+                else ""
+            )
+        )
+    return note
+
+
+def newsgroups_extra(stats: dict) -> dict[str, list]:
+    return {
+        g: [stats["available"][g], stats["sampled"][g], stats["skipped_empty"][g]] for g in stats["available"]
+    }
+
+
+def provenance(pet_rows, pet_stats, ng_rows, ng_stats, ul_rows, ul_stats, sizes) -> str:
     pt, nt = PETITIONS_TAXONOMY, NEWSGROUPS_TAXONOMY
     pet_below = sorted(
         (n, c)
@@ -822,27 +888,33 @@ def provenance(pet_rows, pet_stats, ng_rows, ng_stats) -> str:
         else "No two selected posts have identical title and body."
     )
     months = ", ".join(f"{m}: {n}" for m, n in sorted(pet_stats["per_file"].items()))
-    ng_extra = {
-        g: [ng_stats["available"][g], ng_stats["sampled"][g], ng_stats["skipped_empty"][g]]
-        for g in ng_stats["available"]
-    }
+    ng_extra = newsgroups_extra(ng_stats)
     skipped_ng = sum(ng_stats["skipped_empty"].values())
-    date_note = (
-        f"{ng_stats['with_date']} rows have a parsed `Date` header"
-        + (f", {ng_stats['bad_date']} had an unparseable one" if ng_stats["bad_date"] else "")
-        + "."
+    date_note = newsgroups_date_note(ng_stats)
+    ul_extra = newsgroups_extra(ul_stats)
+    skipped_ul = sum(ul_stats["skipped_empty"].values())
+    ul_truncated = ul_stats["truncated"]
+    ul_counts = sorted(set(Counter(r["category"] for r in ul_rows).values()))
+    ul_per_group = (
+        f"{ul_counts[0]} rows in every group"
+        if len(ul_counts) == 1
+        else f"{ul_counts[0]} to {ul_counts[-1]} rows a group (see the table)"
     )
-    if ng_stats["with_date"] == 0 and ng_stats["bad_date"] == 0:
-        date_note = (
-            'The "bydate" distribution removed the `Date` header (with the other routing '
-            "headers such as Path, Newsgroups and Message-ID) from every post, so `modified_at` is `null` "
-            "for every row."
-            + (
-                f" ({ng_stats['xxdate']} of the selected posts carry an `X-XXDate` header; it is not used.)"
-                if ng_stats["xxdate"]
-                else ""
-            )
-        )
+    ul_copies, ul_extra_copies, ul_mixed = same_text(ul_rows)
+    ul_quirks = (
+        f"{ul_copies} texts (identical `title` and `body`) occur more than once in this file, "
+        f"{ul_extra_copies} extra copies in all"
+        + ("; " + "; ".join(ul_mixed) + " are cross-posts to different groups." if ul_mixed else ".")
+        if ul_copies
+        else "No two posts in this file have identical title and body."
+    )
+    in_train = copies_of(ul_rows, ng_rows)
+    ul_quirks += (
+        f" {len(in_train)} of them ({', '.join(f'`{i}`' for i in in_train)}) have the same title and "
+        f"body as a row of `{NEWSGROUPS_FILE}` (re-posts across the date split)."
+        if in_train
+        else f" None has the same title and body as a row of `{NEWSGROUPS_FILE}`."
+    )
     return f"""# Demo data: provenance
 
 Everything in this folder is generated by `scripts/build_demo_data.py` from the public
@@ -861,22 +933,30 @@ current time anywhere): running it twice produces byte-identical files.
 |---|---|
 | `{PETITIONS_FILE}` | {len(pet_rows)} Korean petitions, one JSON object a line |
 | `{NEWSGROUPS_FILE}` | {len(ng_rows)} 20 Newsgroups posts, one JSON object a line |
+| `{NEWSGROUPS_UNLABELLED_FILE}` | {len(ul_rows)} more 20 Newsgroups posts (test split), loaded \
+as contents without examples: the "unlabelled" queue |
 | `{TAXONOMIES_FILE}` | the two taxonomies (large → small categories, guidelines, `is_important`, \
 `min_examples_per_category`) |
 | `{PROVENANCE_FILE}` | this note |
 
 Each line of a `.jsonl.gz` file has the keys `external_id`, `title`, `body`, `source`,
 `category` (the small-category name, exactly as in `{TAXONOMIES_FILE}`) and `modified_at`
-(ISO 8601 with offset, or `null`).
+(ISO 8601 with offset, or `null`). In `{NEWSGROUPS_UNLABELLED_FILE}` `category` is the true
+label, kept for later evaluation only; it is not loaded and annotators never see it.
 
 ## Size budget
 
-The folder must stay under 4 MB. With the originally planned body limits (1,500 characters
+The folder must stay under {SIZE_BUDGET_BYTES / 1e6:.1f} MB ({SIZE_BUDGET_BYTES:,} bytes; the script checks it
+after writing); the budget was 4 MB before `{NEWSGROUPS_UNLABELLED_FILE}` was added.
+With the originally planned body limits (1,500 characters
 for petitions, 2,000 for newsgroups, 220 posts a group) it came to about 5.2 MB. Taking 180
 newsgroup posts a group instead would still have been over 4 MB and would have left every
 newsgroup below its `min_examples_per_category` of 200, so the **body limits were lowered
 instead: {PETITION_BODY_MAX_CHARS} characters for petitions and {NEWSGROUPS_BODY_MAX_CHARS} characters for
 newsgroups**, keeping {NEWSGROUPS_PER_GROUP} posts a group. Titles are never truncated.
+The unlabelled pool ({NEWSGROUPS_UNLABELLED_PER_GROUP} posts a group, same body limit) adds \
+{sizes[NEWSGROUPS_UNLABELLED_FILE]:,} bytes (`{PETITIONS_FILE}`:
+{sizes[PETITIONS_FILE]:,} bytes, `{NEWSGROUPS_FILE}`: {sizes[NEWSGROUPS_FILE]:,} bytes).
 
 ## `{PETITIONS_FILE}` — Korean national petitions (국민청원)
 
@@ -940,12 +1020,44 @@ Rows per category (taxonomy `{nt["taxonomy"]}`; "available" = posts in the train
 
 {count_table(nt, ng_rows, ng_extra, ["available", "sampled", "empty body"])}
 
+## `{NEWSGROUPS_UNLABELLED_FILE}` — 20 Newsgroups, unlabelled pool
+
+- **Purpose:** work for the English demo's "unlabelled" labeling queue, so that `make run` starts
+  with posts to label. `{TAXONOMIES_FILE}` names this file as `unlabelled_file` of dataset
+  `{nt["dataset"]}`; the demo loader (`labeling/services/demo.py`) creates its rows as **contents
+  only, without examples**, so they show up in the dataset's "unlabelled" queue (their `source`
+  starts with the dataset's `content_sources` prefix `{nt["content_sources"][0]}`).
+- **Source / license note:** the same tar as `{NEWSGROUPS_FILE}`, read in the same single
+  sequential pass.
+- **What was taken:** only the TEST split (`{NEWSGROUPS_UNLABELLED_SPLIT}/<group>/<id>`), so no
+  post can be one of the labelled train rows; per group {NEWSGROUPS_UNLABELLED_PER_GROUP} posts chosen with
+  `random.Random({NEWSGROUPS_UNLABELLED_SEED}).sample(...)` (a fresh generator for each group) over the
+  group's member file names sorted as strings (all posts if a group had fewer). Posts whose body
+  is empty are dropped ({skipped_ul} in total) and not replaced → **{len(ul_rows)} rows**, {ul_per_group}.
+- **Transformation:** exactly as for `{NEWSGROUPS_FILE}` (title from `Subject` without `Re:`
+  prefixes; body cut to at most {NEWSGROUPS_BODY_MAX_CHARS} characters, {ul_truncated} bodies were truncated;
+  `modified_at` from the `Date` header), except:
+  - `external_id` = `20ng-test-<group>-<id>`, so it can never collide with a train id
+    `20ng-<group>-<id>` (the script also checks that no id occurs in both files);
+    `source` = `{NEWSGROUPS_UNLABELLED_SPLIT}/<group>`; rows sorted by `external_id` as a string.
+  - `category` = the group the post was really posted to (the true label). It is kept only to
+    evaluate labels or models later: the loader does not read it and annotators never see it.
+  - {newsgroups_date_note(ul_stats)}
+- **Known quirks:** {ul_quirks}
+
+Rows per group (taxonomy `{nt["taxonomy"]}`; "available" = posts in the test split; these rows are
+not examples, so `min_examples_per_category` does not apply):
+
+{count_table(nt, ul_rows, ul_extra, ["available", "sampled", "empty body"], minimum_column=False)}
+
 ## `{TAXONOMIES_FILE}`
 
 Written by the same script (the definitions are in `scripts/build_demo_data.py`). The
 small-category names are exactly the `category` values in the data; the script checks that
 every category in a `.jsonl.gz` file appears in the taxonomy and vice versa, and that no
-large-category name equals a small-category name. The large categories of `{pt["taxonomy"]}`
+large-category name equals a small-category name. The `{nt["taxonomy"]}` entry also has
+`"unlabelled_file": "{NEWSGROUPS_UNLABELLED_FILE}"` (contents without examples, see above); the
+`{pt["taxonomy"]}` entry has none. The large categories of `{pt["taxonomy"]}`
 are a grouping chosen for the demo (the source has only the flat 17 categories); the large
 categories of `{nt["taxonomy"]}` are the group-name prefixes. Guidelines were written for the
 demo. `is_important`: {important(pt)} (petitions); {important(nt)} (newsgroups).
@@ -977,19 +1089,51 @@ def main(argv: list[str] | None = None) -> int:
 
     pet_stats: dict = {}
     ng_stats: dict = {}
+    ul_stats: dict = {}
     pet_rows = build_petitions(args.datasets, pet_stats)
-    ng_rows = build_newsgroups(args.datasets, ng_stats)
+    ng_splits = read_newsgroups(args.datasets)
+    ng_rows = sample_newsgroups(
+        ng_splits[NEWSGROUPS_SPLIT],
+        split=NEWSGROUPS_SPLIT,
+        per_group=NEWSGROUPS_PER_GROUP,
+        seed=NEWSGROUPS_SEED,
+        id_prefix="20ng",
+        stats=ng_stats,
+    )
+    ul_rows = sample_newsgroups(
+        ng_splits[NEWSGROUPS_UNLABELLED_SPLIT],
+        split=NEWSGROUPS_UNLABELLED_SPLIT,
+        per_group=NEWSGROUPS_UNLABELLED_PER_GROUP,
+        seed=NEWSGROUPS_UNLABELLED_SEED,
+        id_prefix="20ng-test",
+        stats=ul_stats,
+    )
+    del ng_splits
     check_taxonomy(PETITIONS_TAXONOMY, pet_rows)
     check_taxonomy(NEWSGROUPS_TAXONOMY, ng_rows)
+    check_taxonomy(NEWSGROUPS_TAXONOMY, ul_rows)
+    clash = {r["external_id"] for r in ng_rows} & {r["external_id"] for r in ul_rows}
+    if clash:
+        sys.exit(f"external_id in both {NEWSGROUPS_FILE} and {NEWSGROUPS_UNLABELLED_FILE}: {sorted(clash)}")
 
+    data_files = (PETITIONS_FILE, NEWSGROUPS_FILE, NEWSGROUPS_UNLABELLED_FILE)
     write_jsonl_gz(out / PETITIONS_FILE, pet_rows)
     write_jsonl_gz(out / NEWSGROUPS_FILE, ng_rows)
+    write_jsonl_gz(out / NEWSGROUPS_UNLABELLED_FILE, ul_rows)
     write_text(out / TAXONOMIES_FILE, json.dumps(TAXONOMIES, ensure_ascii=False, indent=2) + "\n")
-    write_text(out / PROVENANCE_FILE, provenance(pet_rows, pet_stats, ng_rows, ng_stats))
+    sizes = {name: (out / name).stat().st_size for name in data_files}
+    write_text(
+        out / PROVENANCE_FILE,
+        provenance(pet_rows, pet_stats, ng_rows, ng_stats, ul_rows, ul_stats, sizes),
+    )
 
     print(f"{PETITIONS_FILE}: {len(pet_rows)} rows")
     print(f"{NEWSGROUPS_FILE}: {len(ng_rows)} rows")
-    print(f"written to {out}")
+    print(f"{NEWSGROUPS_UNLABELLED_FILE}: {len(ul_rows)} rows")
+    total = sum((out / name).stat().st_size for name in (*data_files, TAXONOMIES_FILE, PROVENANCE_FILE))
+    print(f"written to {out} ({total:,} bytes)")
+    if total >= SIZE_BUDGET_BYTES:
+        sys.exit(f"{out} is {total:,} bytes, over the budget of {SIZE_BUDGET_BYTES:,} bytes")
     return 0
 
 

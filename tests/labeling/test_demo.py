@@ -4,6 +4,7 @@ from django.core.management import call_command
 
 from labeling.models import Category, Content, Dataset, Example
 from labeling.services.demo import demo_rows, demo_specs
+from labeling.services.queue import QueueChoice, queue_contents
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,13 @@ def test_load_demo_builds_both_datasets_from_the_committed_files():
         (version,) = dataset.versions.all()
         assert (version.number, version.example_count) == (1, len(rows))
 
+    newsgroups = Dataset.objects.get(name="newsgroups")
+    pool = list(demo_rows("newsgroups-unlabelled.jsonl.gz"))
+    waiting = queue_contents(newsgroups, QueueChoice("unlabelled"), admin)
+    assert sorted(waiting.values_list("external_id", flat=True)) == sorted(r["external_id"] for r in pool)
+
     petitions = Dataset.objects.get(name="petitions")
+    assert not queue_contents(petitions, QueueChoice("unlabelled"), admin).exists()
     assert Category.objects.filter(taxonomy=petitions.taxonomy, level=2).count() == 17
     assert Example.objects.filter(dataset=petitions, category__name="육아/교육").exists()
 
