@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from simple_history.admin import SimpleHistoryAdmin
 
-from labeling.models import Category, Content, Dataset, Example, Taxonomy
-from labeling.selectors import IN_TRAINING_SET
+from labeling.models import IN_TRAINING_SET, Category, Content, Dataset, Example, Taxonomy
 
 
 class ExampleCountMixin:

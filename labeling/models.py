@@ -181,6 +181,10 @@ class Example(models.Model):
         return f"{self.dataset_id}:{self.content_id} -> {self.category_id}"
 
 
+# Examples a model trains on: everything but the excluded (and removed) ones.
+IN_TRAINING_SET = (Example.Status.ACTIVE, Example.Status.NEEDS_REVIEW)
+
+
 class DatasetVersion(models.Model):
     """An immutable snapshot of a dataset's examples (content -> category, status, text hash).
 

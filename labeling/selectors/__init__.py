@@ -4,10 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
-from labeling.models import Category, Dataset, Example
-
-# Examples that a model trains on: everything but the excluded ones.
-IN_TRAINING_SET = [Example.Status.ACTIVE, Example.Status.NEEDS_REVIEW]
+from labeling.models import IN_TRAINING_SET, Category, Dataset, Example
 
 
 @dataclass

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count
 
-from labeling.models import Category, Changeset, Dataset, DatasetVersion, Example
+from labeling.models import IN_TRAINING_SET, Category, Changeset, Dataset, DatasetVersion, Example
 from labeling.statediff import State, StateDiff, diff_from_pairs, state_diff
 
 WORKING_SQL = """
@@ -80,8 +80,7 @@ def training_counts(dataset: Dataset, version: DatasetVersion | None) -> dict[in
     """Examples per category in the training set: stored with a version, counted for the working state."""
     if version is not None:
         return {int(category_id): n for category_id, n in version.category_counts.items()}
-    in_training_set = [Example.Status.ACTIVE, Example.Status.NEEDS_REVIEW]
-    rows = Example.objects.filter(dataset=dataset, status__in=in_training_set).values_list("category_id")
+    rows = Example.objects.filter(dataset=dataset, status__in=IN_TRAINING_SET).values_list("category_id")
     return dict(rows.annotate(n=Count("id")).order_by())
 
 

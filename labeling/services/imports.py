@@ -10,13 +10,12 @@ from simple_history.utils import bulk_update_with_history
 from labeling.errors import LabelingError
 from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
 from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
-from labeling.services.contents import content_build
+from labeling.services.contents import TITLE_MAX, content_build
 from labeling.services.history import chunked
 from labeling.services.inserts import insert_with_history
 from labeling.services.versions import changeset_apply, changeset_open
 
 EXTERNAL_ID_MAX = Content._meta.get_field("external_id").max_length
-TITLE_MAX = Content._meta.get_field("title").max_length
 ROWS_KEPT = 1000  # rows of each kind kept in a stored preview
 
 
