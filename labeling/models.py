@@ -168,7 +168,13 @@ class Example(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[ChangesetLinkedHistory])
+    # History is read by example id, dataset, time, user and changeset; indexes on the other keys would
+    # only slow the bulk writes (imports, rollbacks) that add thousands of history rows at once.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        bases=[ChangesetLinkedHistory],
+        no_db_index=["content", "category", "labeled_by"],
+    )
 
     class Meta:
         ordering = ["-id"]
