@@ -181,7 +181,12 @@ class Example(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dataset", "content"], name="one_example_per_content"),
         ]
-        indexes = [models.Index(fields=["dataset", "category", "status"])]
+        indexes = [
+            models.Index(fields=["dataset", "category", "status"]),
+            models.Index(
+                fields=["dataset", "-labeled_at", "-id"], name="example_recent_first"
+            ),  # search order
+        ]
 
     def __str__(self) -> str:
         return f"{self.dataset_id}:{self.content_id} -> {self.category_id}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Category, Content, Dataset, Example
+from labeling.selectors import COUNT_CAP, capped_count
 from labeling.services.queue import QUEUES, QueueChoice, queue_contents, queue_label, queue_next, queue_undo
 
 __all__ = ["labeling_queue"]
@@ -88,6 +89,7 @@ def labeling_queue(request, dataset_id: int):
             "tree": tree,
             "done_today": done_today,
             "url": reverse("labeling:queue", args=[dataset.id]),
-            "left": queue_contents(dataset, choice, request.user).count(),
+            "left": capped_count(queue_contents(dataset, choice, request.user)),
+            "count_cap": COUNT_CAP,
         },
     )

@@ -5,14 +5,26 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date
+from django.utils.functional import cached_property
 
 from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Category, Dataset, Example
+from labeling.selectors import COUNT_CAP, capped_count
 from labeling.selectors.search import ExampleFilter, examples_search
 from labeling.services.versions import examples_mark_for_review_bulk, examples_relabel_bulk
 
 __all__ = ["examples_browse"]
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 results; past that the page says "10,000+" and asks to narrow down."""
+
+    @cached_property
+    def count(self) -> int:
+        return capped_count(self.object_list)
+
+
 PER_PAGE = 50
 
 
@@ -71,7 +83,7 @@ def examples_browse(request, dataset_id: int):
     except ValueError:
         messages.error(request, "Dates are written YYYY-MM-DD.")
         wanted = ExampleFilter()
-    page = Paginator(examples_search(dataset, wanted), PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(examples_search(dataset, wanted), PER_PAGE).get_page(request.GET.get("page"))
     categories = Category.objects.filter(taxonomy=dataset.taxonomy, status="active").select_related("parent")
     return render(
         request,
@@ -83,6 +95,7 @@ def examples_browse(request, dataset_id: int):
             "statuses": Example.Status.choices,
             "categories": sorted(categories, key=lambda c: c.path),
             "query": request.GET.urlencode(),
+            "count_cap": COUNT_CAP,
             "labellers": get_user_model().objects.filter(is_active=True).order_by("username"),
         },
     )

@@ -68,3 +68,11 @@ def test_bulk_relabel_and_review_are_changesets(client, world):
     response = client.post(url, {"example": [], "action": "review"}, follow=True)
     assert "Choose examples of this dataset" in response.content.decode()
     assert Changeset.objects.count() == 2
+
+
+def test_counts_stop_at_the_cap(world):
+    from labeling.selectors import capped_count
+
+    dataset = world[0]
+    assert capped_count(Example.objects.filter(dataset=dataset), cap=1) == 2  # "1+": more than the cap
+    assert capped_count(Example.objects.filter(dataset=dataset), cap=10) == 3
