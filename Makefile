@@ -23,3 +23,5 @@ format:
 bench:
 	scripts/bootstrap.sh postgresql redis-server
 	scripts/with-services.sh .venv/bin/python bench/versions.py $(BENCH_ARGS)
+	scripts/with-services.sh .venv/bin/python bench/import_export.py $(IMPORT_EXPORT_ARGS)
+	scripts/with-services.sh .venv/bin/python bench/pages.py $(PAGES_ARGS)

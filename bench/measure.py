@@ -66,8 +66,11 @@ class Profiler:
         self.current: Span | None = None
         self._patched: list[tuple[object, str, object]] = []
 
-    def instrument(self, module_name: str, *names: str) -> list[str]:
-        """Wrap those of `names` that `module_name` has (the code measured may rename them); say which."""
+    def instrument(self, module_name: str, *names: str, prefix: str = "") -> list[str]:
+        """Wrap those of `names` that `module_name` has (the code measured may rename them); say which.
+
+        Times are recorded under `prefix + name` (a prefix tells apart two modules' references to one
+        function, e.g. the contents' and the examples' `insert_with_history`)."""
         module = importlib.import_module(module_name)
         found = []
         for name in names:
@@ -75,7 +78,11 @@ class Profiler:
             if not callable(original):
                 continue
             found.append(name)
-            wrapped = original if getattr(original, "_bench_wrapped", False) else self._wrap(name, original)
+            wrapped = (
+                original
+                if getattr(original, "_bench_wrapped", False)
+                else self._wrap(prefix + name, original)
+            )
             self._patched.append((module, name, original))
             setattr(module, name, wrapped)
         return found
