@@ -13,12 +13,10 @@ one); the database is created when missing, then migrated, then filled.
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_SCHEMES = ("postgres://", "postgresql://", "pgsql://", "postgis://")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -34,50 +32,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _require_postgresql() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(POSTGRES_SCHEMES):
-        shown = url.split("@")[-1] if url else "unset (SQLite default)"
-        sys.exit(
-            f"bench/versions.py: DATABASE_URL is {shown}; this benchmark measures PostgreSQL.\n"
-            "Run `make bench`, or: scripts/with-services.sh .venv/bin/python bench/versions.py"
-        )
-    return url
-
-
-def _ensure_database(url: str) -> None:
-    """with-services.sh starts a bare cluster: create the database DATABASE_URL names when it is missing."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    db = dj_database_url.parse(url)
-    params = {
-        key: str(db[name])
-        for key, name in (("host", "HOST"), ("port", "PORT"), ("user", "USER"), ("password", "PASSWORD"))
-        if db.get(name)
-    }
-    try:
-        psycopg.connect(dbname=db["NAME"], **params).close()
-        return
-    except psycopg.OperationalError as error:
-        if "does not exist" not in str(error):
-            sys.exit(f"bench/versions.py: cannot connect to PostgreSQL: {error}")
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
-    print(f"created database {db['NAME']}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    url = _require_postgresql()
-    _ensure_database(url)
-    here = str(Path(__file__).resolve().parent)
-    sys.path[:] = [str(ROOT), *(entry for entry in sys.path if entry != here)]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "admin_site.settings"
-    import django
+    sys.path.insert(0, str(ROOT))
+    from bench.common import setup_django  # refuses SQLite, creates the database, sets Django up
 
-    django.setup()
+    setup_django("bench/versions.py")
     from bench.versions_run import run  # needs the apps loaded
 
     return run(

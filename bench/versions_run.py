@@ -20,6 +20,7 @@ import labeling.selectors.export as export_module
 import labeling.selectors.versions as version_reads
 import labeling.services.bulk as bulk_writes
 import labeling.services.versions as version_writes
+from bench.common import machine_lines, say, write_results
 from bench.corpus import NEWSGROUPS, Text, real_texts
 from bench.measure import (
     Profiler,
@@ -91,10 +92,6 @@ TABLES = (
     "labeling_content",
     "labeling_historicalcontent",
 )
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 class Bench:
@@ -638,46 +635,12 @@ def _md_checks(results: dict) -> list[str]:
 
 
 def _md_machine(results: dict) -> list[str]:
-    machine, code = results["machine"], results["code"]
-    changed = (
-        f" + uncommitted changes in {', '.join(code['uncommitted_files'])}"
-        if code["uncommitted_files"]
-        else ""
-    )
-    lines = ["## Machine", "", "| fact | value |", "|---|---|"]
-    if machine:
-        settings = ", ".join(f"{name}={value}" for name, value in machine["postgresql_settings"].items())
-        lines += [
-            f"| date | {machine['date']} |",
-            f"| CPU | {machine['cpu_model']} |",
-            f"| cores | {machine['cpu_cores']} ({machine['cpu_cores_usable']} usable) |",
-            f"| RAM | {machine['ram_bytes'] / 2**30:.1f} GiB |",
-            f"| kernel | {machine['kernel']} |",
-            f"| PostgreSQL | {machine['postgresql']} (same machine; {settings}) |",
-            f"| Python / Django | {machine['python']} / {machine['django']} |",
-        ]
-    if code.get("changed_during_the_run"):
-        changed += " (the working tree changed while the benchmark ran; the code was imported at its start)"
-    lines += [
-        f"| code measured | commit {code['commit']}{changed} |",
-        "",
-        "PostgreSQL runs as started by `scripts/with-services.sh` (fsync and synchronous_commit off), so "
-        "writes here are faster than on a durable production server.",
-        "",
-    ]
-    return lines
+    return machine_lines(results["machine"], results["code"])
 
 
 def markdown(results: dict) -> str:
     sections = (_md_figures, _md_sizes, _md_breakdowns, _md_checks, _md_machine)
     return "\n".join(line for section in sections for line in section(results))
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
 
 
 def run(*, examples: int, relabel: int, repeat: int, results_dir: Path, strict: bool) -> int:
@@ -700,9 +663,7 @@ def run(*, examples: int, relabel: int, repeat: int, results_dir: Path, strict: 
         code["changed_during_the_run"] = code_at_end
     results = bench.results(machine, code)
     results["error"] = error
-    _write(results_dir / "versions.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    _write(results_dir / "versions.md", markdown(results))
-    say(f"results in {results_dir / 'versions.md'} and versions.json")
+    write_results(results_dir, "versions", results, markdown(results))
     if error or not all(check["ok"] for check in results["checks"]):
         say("the run failed or some checks failed: the figures may not measure what they say")
         return 1
