@@ -163,3 +163,41 @@ class Checks:
     @property
     def all_ok(self) -> bool:
         return all(row["ok"] for row in self.rows)
+
+
+def run_measured(bench, *, name: str, results_dir: Path, markdown, strict: bool) -> int:
+    """Set up and run a benchmark, keep what was measured even when the code under test fails, write
+    bench/results/<name>.md and .json. Exit status: 1 failed run or check, 2 missed target (--strict)."""
+    import traceback
+
+    from django.db import connection
+
+    from bench.measure import code_version, machine_facts
+
+    machine, error = {}, None
+    code = code_version(ROOT)  # what Python imports now is what gets measured
+    try:
+        bench.setup()
+        machine = machine_facts()
+        say(f"machine: {machine['cpu_model']}, {machine['cpu_cores']} cores, PG {machine['postgresql']}")
+        bench.run()
+    except Exception:  # the labeling code under measurement failed: keep what was measured before it
+        error = traceback.format_exc()
+        say(f"the benchmark stopped on an error:\n{error}")
+    finally:
+        if hasattr(bench, "profiler"):
+            bench.profiler.restore()
+    code_at_end = code_version(ROOT)
+    if code_at_end != code:
+        code["changed_during_the_run"] = code_at_end
+    results = bench.results(machine, code)
+    results["error"] = error
+    write_results(results_dir, name, results, markdown(results))
+    connection.close()
+    if error or not all(check["ok"] for check in results["checks"]):
+        say("the run failed or some checks failed: the figures may not measure what they say")
+        return 1
+    if results["failed_targets"]:
+        say(f"targets missed: {', '.join(results['failed_targets'])}")
+        return 2 if strict else 0
+    return 0

@@ -5,18 +5,24 @@ import io
 import json
 import tarfile
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client
 
-from bench.common import Checks, checks_lines, machine_lines, median, migrate_fresh, say, write_results
+from bench.common import (
+    Checks,
+    checks_lines,
+    machine_lines,
+    median,
+    migrate_fresh,
+    run_measured,
+    say,
+)
 from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, _newsgroup_post
-from bench.measure import Profiler, code_version, machine_facts, peak_rss_bytes, reset_peak_rss
+from bench.measure import Profiler, peak_rss_bytes, reset_peak_rss
 from labeling.models import Changeset, Content, Dataset, DatasetVersion, Example
 from labeling.selectors.export import export_lines
 from labeling.services.datasets import dataset_create
@@ -666,31 +672,6 @@ def markdown(results: dict) -> str:
 
 
 def run(*, repeat: int, results_dir: Path, strict: bool) -> int:
-    bench = Bench(repeat=repeat)
-    machine, error = {}, None
-    root = Path(__file__).resolve().parent.parent
-    code = code_version(root)  # what Python imports now is what gets measured
-    try:
-        bench.setup()
-        machine = machine_facts()
-        say(f"machine: {machine['cpu_model']}, {machine['cpu_cores']} cores, PG {machine['postgresql']}")
-        bench.run()
-    except Exception:  # the labeling code under measurement failed: keep what was measured before it
-        error = traceback.format_exc()
-        say(f"the benchmark stopped on an error:\n{error}")
-    finally:
-        bench.profiler.restore()
-        connection.close()
-    code_at_end = code_version(root)
-    if code_at_end != code:
-        code["changed_during_the_run"] = code_at_end
-    results = bench.results(machine, code)
-    results["error"] = error
-    write_results(results_dir, "import_export", results, markdown(results))
-    if error or not bench.check.all_ok:
-        say("the run failed or some checks failed: the figures may not measure what they say")
-        return 1
-    if results["failed_targets"]:
-        say(f"targets missed: {', '.join(results['failed_targets'])}")
-        return 2 if strict else 0
-    return 0
+    return run_measured(
+        Bench(repeat=repeat), name="import_export", results_dir=results_dir, markdown=markdown, strict=strict
+    )

@@ -4,7 +4,6 @@ import datetime
 import random
 import re
 import time
-import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -22,11 +21,11 @@ from bench.common import (
     median,
     migrate_fresh,
     percentile,
+    run_measured,
     say,
-    write_results,
 )
 from bench.corpus import NEWSGROUPS, Text, real_texts
-from bench.measure import code_version, machine_facts, table_size
+from bench.measure import table_size
 from labeling import roles
 from labeling.models import Category, Content, Dataset, Example
 from labeling.services.contents import content_build
@@ -625,29 +624,10 @@ def markdown(results: dict) -> str:
 
 
 def run(*, contents: int, examples: int, review: int, requests: int, results_dir: Path, strict: bool) -> int:
-    bench = Bench(contents=contents, examples=examples, review=review, requests=requests)
-    machine, error = {}, None
-    root = Path(__file__).resolve().parent.parent
-    code = code_version(root)  # what Python imports now is what gets measured
-    try:
-        bench.setup()
-        machine = machine_facts()
-        say(f"machine: {machine['cpu_model']}, {machine['cpu_cores']} cores, PG {machine['postgresql']}")
-        bench.run()
-    except Exception:  # the labeling code under measurement failed: keep what was measured before it
-        error = traceback.format_exc()
-        say(f"the benchmark stopped on an error:\n{error}")
-    code_at_end = code_version(root)
-    if code_at_end != code:
-        code["changed_during_the_run"] = code_at_end
-    results = bench.results(machine, code)
-    results["error"] = error
-    write_results(results_dir, "pages", results, markdown(results))
-    connection.close()
-    if error or not bench.check.all_ok:
-        say("the run failed or some checks failed: the figures may not measure what they say")
-        return 1
-    if results["failed_targets"]:
-        say(f"targets missed: {', '.join(results['failed_targets'])}")
-        return 2 if strict else 0
-    return 0
+    return run_measured(
+        Bench(contents=contents, examples=examples, review=review, requests=requests),
+        name="pages",
+        results_dir=results_dir,
+        markdown=markdown,
+        strict=strict,
+    )

@@ -20,12 +20,10 @@ import labeling.selectors.export as export_module
 import labeling.selectors.versions as version_reads
 import labeling.services.bulk as bulk_writes
 import labeling.services.versions as version_writes
-from bench.common import machine_lines, say, write_results
+from bench.common import machine_lines, run_measured, say
 from bench.corpus import NEWSGROUPS, Text, real_texts
 from bench.measure import (
     Profiler,
-    code_version,
-    machine_facts,
     median,
     peak_rss_bytes,
     reset_peak_rss,
@@ -644,30 +642,10 @@ def markdown(results: dict) -> str:
 
 
 def run(*, examples: int, relabel: int, repeat: int, results_dir: Path, strict: bool) -> int:
-    bench = Bench(examples=examples, relabel=relabel, repeat=repeat)
-    machine, error = {}, None
-    root = Path(__file__).resolve().parent.parent
-    code = code_version(root)  # what Python imports now is what gets measured
-    try:
-        bench.setup()
-        machine = machine_facts()
-        say(f"machine: {machine['cpu_model']}, {machine['cpu_cores']} cores, PG {machine['postgresql']}")
-        bench.run()
-    except Exception:  # the labeling code under measurement failed: keep what was measured before it
-        error = traceback.format_exc()
-        say(f"the benchmark stopped on an error:\n{error}")
-    finally:
-        bench.profiler.restore()
-    code_at_end = code_version(root)
-    if code_at_end != code:
-        code["changed_during_the_run"] = code_at_end
-    results = bench.results(machine, code)
-    results["error"] = error
-    write_results(results_dir, "versions", results, markdown(results))
-    if error or not all(check["ok"] for check in results["checks"]):
-        say("the run failed or some checks failed: the figures may not measure what they say")
-        return 1
-    if results["failed_targets"]:
-        say(f"targets missed: {', '.join(results['failed_targets'])}")
-        return 2 if strict else 0
-    return 0
+    return run_measured(
+        Bench(examples=examples, relabel=relabel, repeat=repeat),
+        name="versions",
+        results_dir=results_dir,
+        markdown=markdown,
+        strict=strict,
+    )
