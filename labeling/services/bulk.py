@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from labeling.models import Changeset, Example
-from labeling.services.history import chunked, history_insert_select
+from labeling.services.history import CHUNK, chunked, history_insert_select
 from labeling.services.inserts import insert_with_history
 
 # content id -> (category id, status); None removes the example (soft)
@@ -26,10 +26,10 @@ class ApplyCounts:
 def _plan(dataset, targets: Target, counts: ApplyCounts):
     """Group the needed updates by their new (category, status); list the examples to create."""
     updates: dict[tuple[int, str], list[int]] = defaultdict(list)
-    # One scan of the dataset beats an IN list of 100k ids (and SQLite's cap on parameters).
-    existing = Example.objects.filter(dataset=dataset).values_list(
-        "content_id", "id", "category_id", "status"
-    )
+    existing = Example.objects.filter(dataset=dataset)
+    if len(targets) <= CHUNK:  # a few examples: look them up; many: one scan beats a 100k-id IN list
+        existing = existing.filter(content_id__in=list(targets))
+    existing = existing.values_list("content_id", "id", "category_id", "status")
     seen = set()
     for content_id, example_id, category_id, status in existing.iterator(chunk_size=5000):
         if content_id not in targets:
