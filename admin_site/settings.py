@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "simple_history",
+    "django_celery_beat",
     "labeling",
     "training",
     "catalog",
@@ -154,6 +155,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", 3900))
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
+# Training gets its own queue so a long run never holds up imports and rollbacks; a worker for both
+# listens with `-Q celery,training` (scripts/run.sh), dedicated training machines with `-Q training`.
+CELERY_TASK_ROUTES = {"training.tasks.training_run": {"queue": "training"}}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap", "schedule": 300.0},
+}
+TRAINING_SOFT_TIME_LIMIT = int(os.environ.get("TRAINING_SOFT_TIME_LIMIT", 4 * 3600))
 
 # --- Search engine (indexing app) -------------------------------------------------------------
 SEARCH_URL = os.environ.get("SEARCH_URL", "")

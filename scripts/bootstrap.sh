@@ -25,6 +25,8 @@ PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 stamp=.venv/.requirements-$(sha1sum requirements.txt | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  # fasttext-numpy2 (installed by earlier versions) ships the same `fasttext` module: never keep both.
+  .venv/bin/pip uninstall --quiet -y fasttext-numpy2 >/dev/null 2>&1 || true
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   rm -f .venv/.requirements-* && touch "$stamp"
 fi

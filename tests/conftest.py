@@ -78,6 +78,7 @@ def live_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         "worker",
         "--pool=prefork",
         "--concurrency=2",
+        "--queues=celery,training",
         "--without-gossip",
         "--without-mingle",
         "-n",

@@ -1,1 +1,186 @@
-"""Training runs, model requirements and the champion arrive with the training issue."""
+"""Training runs, their out-of-fold predictions, model requirements and the champion of each dataset."""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from labeling.models import Category, Content, Dataset, DatasetVersion
+
+
+class TrainingRun(models.Model):
+    """One model trained on one dataset version, evaluated and judged against the dataset's requirements."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    class Source(models.TextChoices):
+        PAGE = "page", "page"
+        COMMAND = "command", "command line"
+        SCHEDULE = "schedule", "schedule"
+        API = "api", "API"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="training_runs")
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="training_runs")
+    algorithm = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, help_text="every parameter, defaults included")
+    fitted_params = models.JSONField(default=dict, blank=True, help_text="what autotune chose")
+    folds = models.PositiveSmallIntegerField(default=5)
+    holdout_share = models.FloatField(default=0.2)
+    seed = models.PositiveIntegerField(default=42)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PAGE)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=60, blank=True)
+    progress = models.FloatField(default=0.0)
+    message = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    example_count = models.PositiveIntegerField(default=0)
+    holdout_count = models.PositiveIntegerField(default=0)
+    accuracy = models.FloatField(null=True, blank=True)
+    macro_f1 = models.FloatField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True, help_text="per category (by id) and confusion")
+    train_seconds = models.FloatField(null=True, blank=True, help_text="final fit only")
+    kfold_seconds = models.FloatField(null=True, blank=True)
+    model_bytes = models.BigIntegerField(null=True, blank=True)
+    latency_p50_ms = models.FloatField(null=True, blank=True)
+    latency_p99_ms = models.FloatField(null=True, blank=True)
+    artifact_path = models.CharField(max_length=500, blank=True)
+    artifact_sha256 = models.CharField(max_length=64, blank=True)
+    verdicts = models.JSONField(default=list, blank=True)
+    meets_requirements = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["dataset", "-created_at"], name="run_recent_first")]
+
+    def __str__(self) -> str:
+        return f"run #{self.id} {self.algorithm} on {self.dataset} v{self.version.number}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    def metric(self, name: str) -> float | None:
+        return {"accuracy": self.accuracy, "macro_f1": self.macro_f1}.get(name)
+
+
+class OutOfFoldPrediction(models.Model):
+    """What a model trained without an example predicted for it (k-fold): the input of label verification."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="out_of_fold")
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    given = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    predicted = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    given_probability = models.FloatField()
+    predicted_probability = models.FloatField()
+    in_holdout = models.BooleanField(default=False)
+    top = models.JSONField(default=list, help_text="[[category id, probability], ...] best first, up to 5")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["run", "given", "predicted"], name="oof_by_cell"),
+            models.Index(fields=["run", "content"], name="oof_by_content"),
+        ]
+
+
+class ModelRequirement(models.Model):
+    """What a model must meet before it may become a dataset's champion; blank = no requirement."""
+
+    class Metric(models.TextChoices):
+        ACCURACY = "accuracy", "accuracy"
+        MACRO_F1 = "macro_f1", "macro-F1"
+
+    dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, related_name="requirement")
+    primary_metric = models.CharField(max_length=10, choices=Metric.choices, default=Metric.ACCURACY)
+    auto_promote = models.BooleanField(
+        default=True, help_text="promote a run that meets every requirement and beats the champion"
+    )
+    min_accuracy = models.FloatField(null=True, blank=True)
+    min_macro_f1 = models.FloatField(null=True, blank=True)
+    min_important_recall = models.FloatField(
+        null=True, blank=True, help_text="held-out recall every important category must reach"
+    )
+    max_train_seconds = models.FloatField(null=True, blank=True)
+    max_latency_p99_ms = models.FloatField(null=True, blank=True)
+    max_model_mb = models.FloatField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"requirements of {self.dataset}"
+
+
+class Champion(models.Model):
+    """The run whose model serves a dataset now."""
+
+    dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, related_name="champion")
+    run = models.ForeignKey(TrainingRun, on_delete=models.PROTECT, related_name="+")
+    since = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"champion of {self.dataset}: run #{self.run_id}"
+
+
+class ChampionChange(models.Model):
+    """Every change of champion: automatic promotion, promotion by hand, demotion, restoring an earlier one."""
+
+    class Action(models.TextChoices):
+        AUTO_PROMOTE = "auto", "promoted automatically"
+        PROMOTE = "promote", "promoted by hand"
+        DEMOTE = "demote", "demoted"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="champion_changes")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    run = models.ForeignKey(
+        TrainingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+", help_text="champion after"
+    )
+    previous_run = models.ForeignKey(TrainingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class RetrainSchedule(models.Model):
+    """When a dataset retrains by itself: nightly, and/or once enough changed since the champion's version.
+
+    Saving one keeps its django-celery-beat PeriodicTask in step (see `training.services.schedules`).
+    """
+
+    dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, related_name="retrain_schedule")
+    enabled = models.BooleanField(default=True)
+    algorithm = models.CharField(max_length=40, default="tfidf-svm")
+    params = models.JSONField(default=dict, blank=True)
+    nightly_hour = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="hour (server time zone) of a nightly run; blank = no nightly run"
+    )
+    dirty_threshold = models.PositiveIntegerField(
+        null=True, blank=True, help_text="retrain when this many examples changed since the champion's version"
+    )
+    check_minutes = models.PositiveIntegerField(default=30, help_text="how often the dirty-check runs")
+    last_started_run = models.ForeignKey(TrainingRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"retraining of {self.dataset}"

@@ -1,0 +1,1 @@
+"""Writes of the training app: runs, the champion, requirements, schedules, model files."""
