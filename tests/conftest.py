@@ -1,6 +1,7 @@
 """Test wiring: the real PostgreSQL, Redis, Celery worker and Chromium that `make test` provides."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,16 +60,12 @@ def _wait_for_worker(name: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"Celery worker did not answer within 90 s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def live_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real Celery worker process on the test Redis, reading and writing the test database.
-
-    Tests that use it must commit their data (`django_db(transaction=True)`) so the worker sees it.
-    """
+def start_worker(
+    env: dict, folder: Path, *, queues: str = "celery,training"
+) -> tuple[subprocess.Popen, Path]:
+    """Start a Celery worker in its own process group (so a test can kill it whole) and wait until it answers."""
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with django_db_blocker.unblock():
-        env = _worker_env()
+    log = folder / f"{name}.log"
     command = [
         sys.executable,
         "-m",
@@ -78,25 +75,45 @@ def live_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         "worker",
         "--pool=prefork",
         "--concurrency=2",
-        "--queues=celery,training",
-        "--without-gossip",
-        "--without-mingle",
-        "-n",
-        name,
-        "-l",
-        "INFO",
     ]
+    command += [f"--queues={queues}", "--without-gossip", "--without-mingle", "-n", name, "-l", "INFO"]
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    _wait_for_worker(name, process, log)
+    return process, log
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
     try:
-        _wait_for_worker(name, process, log)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def worker_env(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
+    """Environment of test workers: the test database, and model files in a temporary folder."""
+    with django_db_blocker.unblock():
+        return _worker_env() | {"MODEL_DIR": str(tmp_path_factory.mktemp("worker-models"))}
+
+
+@pytest.fixture(scope="session")
+def live_worker(worker_env, tmp_path_factory):
+    """A real Celery worker process on the test Redis, reading and writing the test database.
+
+    Tests that use it must commit their data (`django_db(transaction=True)`) so the worker sees it.
+    """
+    process, _ = start_worker(worker_env, tmp_path_factory.mktemp("worker"))
+    try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_worker(process)
 
 
 @pytest.fixture(scope="session")

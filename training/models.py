@@ -151,10 +151,19 @@ class ChampionChange(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="champion_changes")
     action = models.CharField(max_length=10, choices=Action.choices)
     run = models.ForeignKey(
-        TrainingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+", help_text="champion after"
+        TrainingRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="champion after",
     )
-    previous_run = models.ForeignKey(TrainingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    previous_run = models.ForeignKey(
+        TrainingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -176,10 +185,14 @@ class RetrainSchedule(models.Model):
         null=True, blank=True, help_text="hour (server time zone) of a nightly run; blank = no nightly run"
     )
     dirty_threshold = models.PositiveIntegerField(
-        null=True, blank=True, help_text="retrain when this many examples changed since the champion's version"
+        null=True,
+        blank=True,
+        help_text="retrain when this many examples changed since the champion's version",
     )
     check_minutes = models.PositiveIntegerField(default=30, help_text="how often the dirty-check runs")
-    last_started_run = models.ForeignKey(TrainingRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_started_run = models.ForeignKey(
+        TrainingRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     history = HistoricalRecords()
 
     def __str__(self) -> str:

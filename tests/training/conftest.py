@@ -1,8 +1,7 @@
 """Small real datasets (from the demo's 20 Newsgroups posts) for training tests."""
 
-from itertools import islice
-
 import pytest
+from django.utils import timezone
 
 from labeling.models import Category, Content, Dataset, Example, Taxonomy, text_hash
 from labeling.services.demo import demo_rows
@@ -22,7 +21,9 @@ def newsgroups_posts(groups=GROUPS, per_group: int = 40) -> list[dict]:
     return [row for rows in wanted.values() for row in rows]
 
 
-def make_dataset(name: str = "news", groups=GROUPS, per_group: int = 40, *, important: str | None = None) -> Dataset:
+def make_dataset(
+    name: str = "news", groups=GROUPS, per_group: int = 40, *, important: str | None = None
+) -> Dataset:
     taxonomy = Taxonomy.objects.create(name=f"{name} taxonomy")
     dataset = Dataset.objects.create(name=name, taxonomy=taxonomy, min_examples_per_category=10)
     small = {}
@@ -37,6 +38,7 @@ def make_dataset(name: str = "news", groups=GROUPS, per_group: int = 40, *, impo
             title=row["title"],
             body=row["body"],
             text_hash=text_hash(row["title"], row["body"]),
+            modified_at=timezone.now(),
         )
         Example.objects.create(dataset=dataset, content=content, category=small[row["category"]])
     return dataset

@@ -45,7 +45,13 @@ def test_long_latin1_text_and_empty_text_do_not_choke():
     assert len(raw) > 75_000
     texts = [raw, "space shuttle launch orbit", "", "engine car brakes", "orbit nasa moon"] * 4
     labels = ["a", "b", "a", "a", "b"] * 4
-    for name, params in [*QUICK.items(), ("fasttext", {"loss": "ova", "minn": "2", "maxn": "4", "quantize": "1", "bucket": "2000", "dim": "16"})]:
+    for name, params in [
+        *QUICK.items(),
+        (
+            "fasttext",
+            {"loss": "ova", "minn": "2", "maxn": "4", "quantize": "1", "bucket": "2000", "dim": "16"},
+        ),
+    ]:
         model = algorithm_class(name)(params).fit(texts, labels)
         assert model.predict_proba([raw, "", "\n\n"]).shape == (3, 2)
 
@@ -58,7 +64,7 @@ def test_normalise_cuts_and_flattens():
 
 def test_korean_morphemes_are_tokens():
     model = algorithm_class("tfidf-svm")({"morphemes": "true", "min_df": "1", "max_df": "1.0"})
-    assert model.prepare(["국민청원을 올렸습니다"]) [0].split()[:2] == ["국민", "청원"]
+    assert model.prepare(["국민청원을 올렸습니다"])[0].split()[:2] == ["국민", "청원"]
 
 
 @pytest.mark.parametrize(
@@ -81,4 +87,3 @@ def test_parameter_assignments_parse():
         parse_assignments(["epoch"])
     with pytest.raises(ParameterError, match="Unknown algorithm"):
         algorithm_class("bert")
-

@@ -37,4 +37,12 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-__all__ = ["ALGORITHMS", "DEFAULT_ALGORITHM", "FitError", "ParameterError", "TextClassifier", "algorithm_class", "model_load"]
+__all__ = [
+    "ALGORITHMS",
+    "DEFAULT_ALGORITHM",
+    "FitError",
+    "ParameterError",
+    "TextClassifier",
+    "algorithm_class",
+    "model_load",
+]

@@ -31,7 +31,9 @@ class Param:
         kind = type(self.default)
         try:
             if kind is bool:
-                value = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+                value = (
+                    raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+                )
             else:
                 value = kind(raw)
         except (TypeError, ValueError):
@@ -47,6 +49,7 @@ COMMON_PARAMS = {
     "max_chars": Param(text.DEFAULT_MAX_CHARS, "characters of each text kept", 100, 1_000_000),
     "morphemes": Param(False, "split Korean into morphemes (kiwipiepy) before training"),
 }
+
 
 class FitError(ValueError):
     """Training could not produce a model from this data with these parameters (the message says why)."""
@@ -80,12 +83,17 @@ class TextClassifier(ABC):
             raise ParameterError(
                 f"{cls.name} has no parameter {', '.join(unknown)}; it knows {', '.join(sorted(specs))}."
             )
-        return {name: spec.parse(name, params[name]) if name in params else spec.default for name, spec in specs.items()}
+        return {
+            name: spec.parse(name, params[name]) if name in params else spec.default
+            for name, spec in specs.items()
+        }
 
     def prepare(self, texts: list[str]) -> list[str]:
         return text.prepare(texts, max_chars=self.params["max_chars"], use_morphemes=self.params["morphemes"])
 
-    def fit(self, texts: list[str], labels: list[str], *, progress: Progress | None = None) -> "TextClassifier":
+    def fit(
+        self, texts: list[str], labels: list[str], *, progress: Progress | None = None
+    ) -> "TextClassifier":
         if len(set(labels)) < 2:
             raise FitError("Training needs examples of at least two categories.")
         self.classes = sorted(set(labels))
@@ -102,7 +110,12 @@ class TextClassifier(ABC):
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"algorithm": self.name, "params": self.params, "classes": self.classes, "fitted": self.fitted_params}
+        meta = {
+            "algorithm": self.name,
+            "params": self.params,
+            "classes": self.classes,
+            "fitted": self.fitted_params,
+        }
         self._save(folder)
         (folder / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1))
 

@@ -40,7 +40,9 @@ class FastTextClassifier(TextClassifier):
         "minCount": Param(1, "words rarer than this are dropped", 1, 1000),
         "loss": Param("softmax", "loss function", choices=("softmax", "ova", "hs", "ns")),
         "bucket": Param(200_000, "hash buckets for n-grams (model size grows with it)", 0, 10_000_000),
-        "autotune_seconds": Param(0, "search hyperparameters on a 10% validation split for this long (0 = off)", 0, 7200),
+        "autotune_seconds": Param(
+            0, "search hyperparameters on a 10% validation split for this long (0 = off)", 0, 7200
+        ),
         "quantize": Param(False, "quantize the saved model (much smaller file, slightly less accurate)"),
         "threads": Param(max(1, os.cpu_count() or 1), "training threads", 1, 64),
     }
@@ -63,8 +65,14 @@ class FastTextClassifier(TextClassifier):
             if self.params["autotune_seconds"]:
                 train, valid = _validation_split(len(texts))
                 _write_corpus(corpus, [texts[i] for i in train], [labels[i] for i in train])
-                _write_corpus(Path(folder) / "valid.txt", [texts[i] for i in valid], [labels[i] for i in valid])
-                args = {"thread": args["thread"], "verbose": 0, "autotuneValidationFile": str(Path(folder) / "valid.txt")}
+                _write_corpus(
+                    Path(folder) / "valid.txt", [texts[i] for i in valid], [labels[i] for i in valid]
+                )
+                args = {
+                    "thread": args["thread"],
+                    "verbose": 0,
+                    "autotuneValidationFile": str(Path(folder) / "valid.txt"),
+                }
                 args["autotuneDuration"] = self.params["autotune_seconds"]
             else:
                 _write_corpus(corpus, texts, labels)

@@ -31,7 +31,9 @@ def morphemes(text: str) -> str:
     return " ".join(token.form for token in _kiwi().tokenize(text))
 
 
-def prepare(texts: list[str], *, max_chars: int = DEFAULT_MAX_CHARS, use_morphemes: bool = False) -> list[str]:
+def prepare(
+    texts: list[str], *, max_chars: int = DEFAULT_MAX_CHARS, use_morphemes: bool = False
+) -> list[str]:
     """Normalise every text (and split Korean into morphemes when asked)."""
     prepared = [normalise(text, max_chars=max_chars) for text in texts]
     if use_morphemes:

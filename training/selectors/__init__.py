@@ -72,9 +72,28 @@ def dataset_runs(dataset, *, limit: int = 50) -> list[TrainingRun]:
 
 
 SUMMARY_FIELDS = (
-    "id", "algorithm", "params", "fitted_params", "folds", "holdout_share", "status", "stage", "progress", "message",
-    "example_count", "holdout_count", "accuracy", "macro_f1", "train_seconds", "kfold_seconds", "model_bytes",
-    "latency_p50_ms", "latency_p99_ms", "artifact_sha256", "verdicts", "meets_requirements",
+    "id",
+    "algorithm",
+    "params",
+    "fitted_params",
+    "folds",
+    "holdout_share",
+    "status",
+    "stage",
+    "progress",
+    "message",
+    "example_count",
+    "holdout_count",
+    "accuracy",
+    "macro_f1",
+    "train_seconds",
+    "kfold_seconds",
+    "model_bytes",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "artifact_sha256",
+    "verdicts",
+    "meets_requirements",
 )
 
 

@@ -35,7 +35,11 @@ def models_prune(*, keep_latest: int = 3, dry_run: bool = False) -> list[Trainin
     """Delete the model files of runs that never were champion, except each dataset's `keep_latest` newest."""
     ever_champion = set(ChampionChange.objects.exclude(run=None).values_list("run_id", flat=True))
     pruned = []
-    runs = TrainingRun.objects.exclude(artifact_path="").exclude(id__in=ever_champion).order_by("dataset_id", "-created_at")
+    runs = (
+        TrainingRun.objects.exclude(artifact_path="")
+        .exclude(id__in=ever_champion)
+        .order_by("dataset_id", "-created_at")
+    )
     seen: dict[int, int] = {}
     for run in runs:
         seen[run.dataset_id] = seen.get(run.dataset_id, 0) + 1

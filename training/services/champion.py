@@ -19,16 +19,26 @@ def run_verdicts(run: TrainingRun, requirement: ModelRequirement) -> list[dict]:
     """One verdict per requirement set (per important category for the recall requirement)."""
     verdicts = []
     if requirement.min_accuracy is not None:
-        verdicts.append(_verdict("accuracy", run.accuracy, requirement.min_accuracy, run.accuracy >= requirement.min_accuracy))
+        verdicts.append(
+            _verdict(
+                "accuracy", run.accuracy, requirement.min_accuracy, run.accuracy >= requirement.min_accuracy
+            )
+        )
     if requirement.min_macro_f1 is not None:
-        verdicts.append(_verdict("macro-F1", run.macro_f1, requirement.min_macro_f1, run.macro_f1 >= requirement.min_macro_f1))
+        verdicts.append(
+            _verdict(
+                "macro-F1", run.macro_f1, requirement.min_macro_f1, run.macro_f1 >= requirement.min_macro_f1
+            )
+        )
     if requirement.min_important_recall is not None:
         per_category = run.metrics.get("per_category", {})
         important = Category.objects.filter(taxonomy_id=run.dataset.taxonomy_id, level=2, is_important=True)
         for category in important.order_by("name"):
             recall = per_category.get(str(category.id), {}).get("recall")
             passed = recall is not None and recall >= requirement.min_important_recall
-            verdicts.append(_verdict(f"recall of {category.name}", recall, requirement.min_important_recall, passed))
+            verdicts.append(
+                _verdict(f"recall of {category.name}", recall, requirement.min_important_recall, passed)
+            )
     limits = (
         ("training seconds", run.train_seconds, requirement.max_train_seconds),
         ("latency p99 ms", run.latency_p99_ms, requirement.max_latency_p99_ms),
@@ -67,7 +77,9 @@ def champion_consider(run: TrainingRun) -> ChampionChange | None:
         return None
     before = f"{current.run.metric(metric):.4f} of run #{current.run_id}" if current else "no champion"
     reason = f"meets every requirement; {metric} {run.metric(metric):.4f} beats {before}"
-    return _set_champion(run, dataset=run.dataset, action=ChampionChange.Action.AUTO_PROMOTE, user=None, reason=reason)
+    return _set_champion(
+        run, dataset=run.dataset, action=ChampionChange.Action.AUTO_PROMOTE, user=None, reason=reason
+    )
 
 
 @transaction.atomic
@@ -75,15 +87,21 @@ def champion_promote(*, run: TrainingRun, user, reason: str) -> ChampionChange:
     """Make `run` the champion by hand (also how an earlier champion is restored)."""
     run = TrainingRun.objects.select_for_update().get(pk=run.pk)
     if run.status != TrainingRun.Status.SUCCEEDED:
-        raise TrainingError(f"Run #{run.id} is {run.status}: only a finished, successful run can be champion.")
+        raise TrainingError(
+            f"Run #{run.id} is {run.status}: only a finished, successful run can be champion."
+        )
     if not reason.strip():
         raise TrainingError("Say why this run should be the champion.")
     if not artifact_verified(run):
-        raise TrainingError(f"The model files of run #{run.id} are missing or changed on disk; retrain instead.")
+        raise TrainingError(
+            f"The model files of run #{run.id} are missing or changed on disk; retrain instead."
+        )
     current = Champion.objects.filter(dataset=run.dataset).first()
     if current and current.run_id == run.id:
         raise TrainingError(f"Run #{run.id} already is the champion.")
-    return _set_champion(run, dataset=run.dataset, action=ChampionChange.Action.PROMOTE, user=user, reason=reason.strip())
+    return _set_champion(
+        run, dataset=run.dataset, action=ChampionChange.Action.PROMOTE, user=user, reason=reason.strip()
+    )
 
 
 @transaction.atomic
@@ -98,4 +116,6 @@ def champion_demote(*, dataset, user, reason: str) -> ChampionChange:
     earlier = last.previous_run if last else None
     if earlier is not None and not artifact_verified(earlier):
         earlier = None
-    return _set_champion(earlier, dataset=dataset, action=ChampionChange.Action.DEMOTE, user=user, reason=reason.strip())
+    return _set_champion(
+        earlier, dataset=dataset, action=ChampionChange.Action.DEMOTE, user=user, reason=reason.strip()
+    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from labeling.models import DatasetVersion
@@ -86,7 +86,11 @@ def _version_for_training(dataset, user) -> DatasetVersion:
     if latest_version(dataset) is None and not dataset.examples.exists():
         raise TrainingError(f"Dataset {dataset.name} has no examples to train on.")
     return dataset_commit(
-        dataset=dataset, user=user, message="Before a training run", kind=DatasetVersion.Kind.AUTOMATIC, allow_empty=False
+        dataset=dataset,
+        user=user,
+        message="Before a training run",
+        kind=DatasetVersion.Kind.AUTOMATIC,
+        allow_empty=False,
     )
 
 
@@ -113,11 +117,18 @@ def _mark_finished(run: TrainingRun, status: str, message: str) -> None:
 def _claim(run_id: int) -> TrainingRun | None:
     """queued -> running; a run found running was delivered again after its worker died: it fails."""
     with transaction.atomic():
-        run = TrainingRun.objects.select_for_update().select_related("dataset", "version").filter(pk=run_id).first()
+        run = (
+            TrainingRun.objects.select_for_update()
+            .select_related("dataset", "version")
+            .filter(pk=run_id)
+            .first()
+        )
         if run is None or run.is_finished:
             return None
         if run.status == TrainingRun.Status.RUNNING:
-            _mark_finished(run, TrainingRun.Status.FAILED, f"The worker stopped during {run.stage or 'the run'}.")
+            _mark_finished(
+                run, TrainingRun.Status.FAILED, f"The worker stopped during {run.stage or 'the run'}."
+            )
             run.save()
             return None
         run.status, run.stage, run.started_at = TrainingRun.Status.RUNNING, "preparing", timezone.now()
@@ -190,7 +201,8 @@ def run_execute(run_id: int) -> TrainingRun | None:
 
 
 def _fail(run: TrainingRun, status: str, message: str) -> None:
-    close_old_connections()
+    if not connection.in_atomic_block and not connection.is_usable():
+        connection.close()  # the error may have broken it; the next query reconnects
     shutil.rmtree(run_folder(run), ignore_errors=True)
     with transaction.atomic():
         current = TrainingRun.objects.select_for_update().get(pk=run.pk)
@@ -239,7 +251,9 @@ def _train(run: TrainingRun) -> Outcome:
     metrics = evaluation.classification_metrics(
         [labels[i] for i in test_rows], [classes[j] for j in predicted], classes
     )
-    return Outcome(data, labels, classes, holdout, out_of_fold, model, metrics, train_seconds, kfold_seconds, (0, 0))
+    return Outcome(
+        data, labels, classes, holdout, out_of_fold, model, metrics, train_seconds, kfold_seconds, (0, 0)
+    )
 
 
 def _save(run: TrainingRun, outcome: Outcome) -> None:
@@ -258,7 +272,9 @@ def _save(run: TrainingRun, outcome: Outcome) -> None:
         )
     checksum, size = folder_checksum(folder)
     loaded = model_load(folder)
-    sample = [document(t, b) for t, b in zip(outcome.data.titles[:200], outcome.data.bodies[:200], strict=True)]
+    sample = [
+        document(t, b) for t, b in zip(outcome.data.titles[:200], outcome.data.bodies[:200], strict=True)
+    ]
     outcome.latency = evaluation.prediction_latency(loaded, sample)
     _commit_results(run, outcome, folder=str(folder), checksum=checksum, size=size)
 
@@ -278,7 +294,9 @@ def _commit_results(run: TrainingRun, outcome: Outcome, *, folder: str, checksum
     current.latency_p50_ms, current.latency_p99_ms = outcome.latency
     current.artifact_path, current.artifact_sha256, current.model_bytes = folder, checksum, size
     if outcome.data.texts_changed_since:
-        current.message = f"{outcome.data.texts_changed_since} texts edited since the version were used as they were."
+        current.message = (
+            f"{outcome.data.texts_changed_since} texts edited since the version were used as they were."
+        )
     current.verdicts = run_verdicts(current, dataset_requirement(current.dataset))
     current.meets_requirements = all(verdict["passed"] for verdict in current.verdicts)
     if outcome.out_of_fold is not None:
@@ -319,14 +337,18 @@ def runs_reap_stale(*, stale_after: timedelta = STALE_AFTER) -> list[TrainingRun
     """Fail the runs whose worker stopped beating (killed, machine lost); nothing of theirs was kept."""
     cutoff = timezone.now() - stale_after
     reaped = []
-    for run_id in TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, heartbeat_at__lt=cutoff).values_list(
-        "id", flat=True
-    ):
+    for run_id in TrainingRun.objects.filter(
+        status=TrainingRun.Status.RUNNING, heartbeat_at__lt=cutoff
+    ).values_list("id", flat=True):
         with transaction.atomic():
             run = TrainingRun.objects.select_for_update().get(pk=run_id)
             if run.status != TrainingRun.Status.RUNNING or run.heartbeat_at >= cutoff:
                 continue
-            _mark_finished(run, TrainingRun.Status.FAILED, f"The worker stopped during {run.stage or 'the run'} (no heartbeat since {run.heartbeat_at:%H:%M:%S}).")
+            _mark_finished(
+                run,
+                TrainingRun.Status.FAILED,
+                f"The worker stopped during {run.stage or 'the run'} (no heartbeat since {run.heartbeat_at:%H:%M:%S}).",
+            )
             run.save()
         shutil.rmtree(run_folder(run), ignore_errors=True)
         reaped.append(run)

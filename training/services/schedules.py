@@ -22,7 +22,14 @@ def _sync_task(name: str, *, task: str, args: list, enabled: bool, **when) -> No
         return
     PeriodicTask.objects.update_or_create(
         name=name,
-        defaults={"task": task, "args": json.dumps(args), "enabled": True, "interval": None, "crontab": None, **when},
+        defaults={
+            "task": task,
+            "args": json.dumps(args),
+            "enabled": True,
+            "interval": None,
+            "crontab": None,
+            **when,
+        },
     )
 
 
@@ -43,11 +50,33 @@ def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
     schedule._change_reason = f"schedule edited by {user}"
     schedule.save()
     nightly = schedule.enabled and schedule.nightly_hour is not None
-    crontab = CrontabSchedule.objects.get_or_create(minute="0", hour=str(schedule.nightly_hour or 0))[0] if nightly else None
-    _sync_task(_task_name(schedule, "nightly"), task="training.tasks.scheduled_training", args=[dataset.id, "nightly"], enabled=nightly, crontab=crontab)
+    crontab = (
+        CrontabSchedule.objects.get_or_create(minute="0", hour=str(schedule.nightly_hour or 0))[0]
+        if nightly
+        else None
+    )
+    _sync_task(
+        _task_name(schedule, "nightly"),
+        task="training.tasks.scheduled_training",
+        args=[dataset.id, "nightly"],
+        enabled=nightly,
+        crontab=crontab,
+    )
     dirty = schedule.enabled and schedule.dirty_threshold is not None
-    interval = IntervalSchedule.objects.get_or_create(every=schedule.check_minutes, period=IntervalSchedule.MINUTES)[0] if dirty else None
-    _sync_task(_task_name(schedule, "dirty"), task="training.tasks.scheduled_training", args=[dataset.id, "dirty"], enabled=dirty, interval=interval)
+    interval = (
+        IntervalSchedule.objects.get_or_create(every=schedule.check_minutes, period=IntervalSchedule.MINUTES)[
+            0
+        ]
+        if dirty
+        else None
+    )
+    _sync_task(
+        _task_name(schedule, "dirty"),
+        task="training.tasks.scheduled_training",
+        args=[dataset.id, "dirty"],
+        enabled=dirty,
+        interval=interval,
+    )
     return schedule
 
 
@@ -65,12 +94,20 @@ def scheduled_training(*, dataset, reason: str) -> TrainingRun | None:
     schedule = RetrainSchedule.objects.filter(dataset=dataset, enabled=True).first()
     if schedule is None:
         return None
-    if TrainingRun.objects.filter(dataset=dataset, status__in=(TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)).exists():
+    if TrainingRun.objects.filter(
+        dataset=dataset, status__in=(TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
+    ).exists():
         return None
-    if reason == "dirty" and (schedule.dirty_threshold is None or changes_since_champion(dataset) < schedule.dirty_threshold):
+    if reason == "dirty" and (
+        schedule.dirty_threshold is None or changes_since_champion(dataset) < schedule.dirty_threshold
+    ):
         return None
     run = run_start(
-        dataset=dataset, user=None, algorithm=schedule.algorithm, params=schedule.params, source=TrainingRun.Source.SCHEDULE
+        dataset=dataset,
+        user=None,
+        algorithm=schedule.algorithm,
+        params=schedule.params,
+        source=TrainingRun.Source.SCHEDULE,
     )
     RetrainSchedule.objects.filter(pk=schedule.pk).update(last_started_run=run)
     return run

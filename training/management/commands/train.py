@@ -24,9 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--dataset", required=True)
         parser.add_argument("--algorithm", default=DEFAULT_ALGORITHM, choices=sorted(ALGORITHMS))
         parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
-        parser.add_argument("--folds", type=int, default=5, help="k of the k-fold out-of-fold predictions (0 = none)")
+        parser.add_argument(
+            "--folds", type=int, default=5, help="k of the k-fold out-of-fold predictions (0 = none)"
+        )
         parser.add_argument("--holdout", type=float, default=0.2, help="share of each category held out")
-        parser.add_argument("--version", type=int, dest="number", help="dataset version (default: the working state)")
+        parser.add_argument(
+            "--version", type=int, dest="number", help="dataset version (default: the working state)"
+        )
         parser.add_argument("--inline", action="store_true", help="train in this process, not in a worker")
         parser.add_argument("--json", action="store_true", help="print the finished run as one JSON object")
         parser.add_argument("--user", help="username recorded as the run's author")
@@ -38,7 +42,9 @@ class Command(BaseCommand):
             raise CommandError(f"No dataset named {opts['dataset']!r}.")
         user = self._user(opts["user"])
         try:
-            version = DatasetVersion.objects.get(dataset=dataset, number=opts["number"]) if opts["number"] else None
+            version = (
+                DatasetVersion.objects.get(dataset=dataset, number=opts["number"]) if opts["number"] else None
+            )
             run = run_start(
                 dataset=dataset,
                 user=user,
@@ -85,7 +91,9 @@ class Command(BaseCommand):
             if run.is_finished:
                 return
             time.sleep(1)
-        raise CommandError(f"run #{run.id} still {run.status} after {timeout:.0f} s (it goes on in the worker).")
+        raise CommandError(
+            f"run #{run.id} still {run.status} after {timeout:.0f} s (it goes on in the worker)."
+        )
 
     def _report(self, run: TrainingRun, *, as_json: bool) -> None:
         summary = run_summary(run)
@@ -100,5 +108,7 @@ class Command(BaseCommand):
         )
         for verdict in run.verdicts:
             mark = "pass" if verdict["passed"] else "FAIL"
-            self.stdout.write(f"  {mark}  {verdict['requirement']}: {verdict['value']} (needs {verdict['threshold']})")
+            self.stdout.write(
+                f"  {mark}  {verdict['requirement']}: {verdict['value']} (needs {verdict['threshold']})"
+            )
         self.stdout.write("champion: " + ("yes" if summary["champion"] else "no"))

@@ -1,0 +1,203 @@
+"""Training runs in process on PostgreSQL: versions, metrics, out-of-fold predictions, verdicts, champion."""
+
+import json
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from labeling.models import DatasetVersion, Example
+from tests.factories import UserFactory
+from tests.training.conftest import FAST, make_dataset
+from training.errors import TrainingError
+from training.models import ChampionChange, OutOfFoldPrediction, TrainingRun
+from training.selectors import dataset_champion_run
+from training.services.artifacts import artifact_verified, models_prune
+from training.services.champion import champion_demote, champion_promote
+from training.services.requirements import requirement_update
+from training.services.runs import run_cancel, run_execute, run_start, runs_reap_stale
+
+pytestmark = pytest.mark.django_db
+
+
+def train(dataset, **kwargs) -> TrainingRun:
+    options = {"algorithm": "tfidf-svm", "params": FAST, "folds": 3} | kwargs
+    run = run_start(dataset=dataset, user=None, enqueue=False, **options)
+    run_execute(run.id)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_run_commits_the_working_state_and_produces_everything(news):
+    user = UserFactory()
+    run = run_start(dataset=news, user=user, algorithm="tfidf-svm", params=FAST, folds=3, enqueue=False)
+    assert run.version.kind == DatasetVersion.Kind.AUTOMATIC and run.version.number == 1
+    run_execute(run.id)
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.message
+    assert run.example_count == 120 and run.holdout_count == 24
+    assert 0.8 <= run.accuracy <= 1 and 0.8 <= run.macro_f1 <= 1
+    per_category = run.metrics["per_category"]
+    assert {int(key) for key in per_category} == set(
+        news.taxonomy.categories.filter(level=2).values_list("id", flat=True)
+    )
+    assert sum(row["support"] for row in per_category.values()) == 24
+    assert sum(map(sum, run.metrics["confusion"]["matrix"])) == 24
+    assert run.train_seconds > 0 and run.model_bytes > 0 and 0 < run.latency_p50_ms <= run.latency_p99_ms
+    # Out-of-fold predictions for every example, each from a model that did not see it.
+    predictions = OutOfFoldPrediction.objects.filter(run=run)
+    assert predictions.count() == 120
+    assert set(predictions.values_list("content_id", flat=True)) == set(
+        Example.objects.filter(dataset=news).values_list("content_id", flat=True)
+    )
+    wrong = predictions.exclude(given=models_f("predicted")).count()
+    assert wrong < 30
+    assert Path(run.artifact_path, "out_of_fold.npz").is_file() and artifact_verified(run)
+    # No requirements: every run passes, the first one becomes champion.
+    assert run.verdicts == [] and run.meets_requirements
+    assert dataset_champion_run(news) == run
+    change = ChampionChange.objects.get(dataset=news)
+    assert change.action == ChampionChange.Action.AUTO_PROMOTE and "no champion" in change.reason
+    # Nothing changed since: the next run reuses version 1.
+    assert run_start(dataset=news, user=user, algorithm="tfidf-svm", enqueue=False).version == run.version
+
+
+def models_f(name):
+    from django.db.models import F
+
+    return F(name)
+
+
+def test_one_category_left_fails_cleanly_and_keeps_the_champion(news):
+    champion = train(news)
+    keep = news.taxonomy.categories.filter(level=2).order_by("name").first()
+    Example.objects.filter(dataset=news).exclude(category=keep).update(status=Example.Status.EXCLUDED)
+    run = train(news)
+    assert run.status == TrainingRun.Status.FAILED
+    assert "at least two categories" in run.message and "1 category" in run.message
+    assert run.accuracy is None and not OutOfFoldPrediction.objects.filter(run=run).exists()
+    assert not Path(run.artifact_path or "/nonexistent").exists()
+    assert dataset_champion_run(news) == champion
+
+
+def test_requirements_give_verdicts_and_gate_promotion(news):
+    first = train(news)
+    important = news.taxonomy.categories.filter(level=2).order_by("name").first()
+    important.is_important = True
+    important.save()
+    requirement_update(
+        dataset=news,
+        user=None,
+        values={
+            "min_accuracy": 0.5,
+            "min_important_recall": 0.5,
+            "max_model_mb": 0.000001,
+            "max_latency_p99_ms": 10_000,
+        },
+    )
+    second = train(news, params={"word_ngrams": "2"})
+    verdicts = {v["requirement"]: v["passed"] for v in second.verdicts}
+    assert verdicts == {
+        "accuracy": True,
+        f"recall of {important.name}": True,
+        "model MB": False,
+        "latency p99 ms": True,
+    }
+    assert second.meets_requirements is False
+    assert dataset_champion_run(news) == first
+    with pytest.raises(TrainingError, match="between 0 and 1"):
+        requirement_update(dataset=news, user=None, values={"min_accuracy": 87})
+
+
+def test_promote_by_hand_demote_and_restore(news):
+    manager = UserFactory()
+    first = train(news)
+    requirement_update(dataset=news, user=manager, values={"auto_promote": False})
+    second = train(news, algorithm="tfidf-logreg", params={"C": "5"})
+    assert dataset_champion_run(news) == first
+    with pytest.raises(TrainingError, match="Say why"):
+        champion_promote(run=second, user=manager, reason=" ")
+    champion_promote(run=second, user=manager, reason="logreg is calibrated better")
+    assert dataset_champion_run(news) == second
+    champion_demote(dataset=news, user=manager, reason="worse on real traffic")
+    assert dataset_champion_run(news) == first
+    actions = list(ChampionChange.objects.filter(dataset=news).values_list("action", "run", "previous_run"))
+    assert actions == [
+        ("demote", first.id, second.id),
+        ("promote", second.id, first.id),
+        ("auto", first.id, None),
+    ]
+    # A model file changed on disk can never be promoted.
+    Path(second.artifact_path, "meta.json").write_text("{}")
+    with pytest.raises(TrainingError, match="missing or changed"):
+        champion_promote(run=second, user=manager, reason="again")
+
+
+def test_cancel_a_queued_run_and_a_run_asked_to_stop(news):
+    queued = run_start(dataset=news, user=None, algorithm="tfidf-svm", enqueue=False)
+    run_cancel(run=queued, user=None)
+    queued.refresh_from_db()
+    assert queued.status == TrainingRun.Status.CANCELLED
+    run_execute(queued.id)  # a late delivery does nothing
+    queued.refresh_from_db()
+    assert queued.status == TrainingRun.Status.CANCELLED and queued.started_at is None
+    with pytest.raises(TrainingError, match="already cancelled"):
+        run_cancel(run=queued, user=None)
+
+
+def test_a_run_whose_worker_vanished_is_reaped(news):
+    run = run_start(dataset=news, user=None, algorithm="tfidf-svm", enqueue=False)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=TrainingRun.Status.RUNNING,
+        stage="k-fold 2/5",
+        heartbeat_at=run.created_at - timedelta(hours=1),
+    )
+    assert [r.id for r in runs_reap_stale()] == [run.id]
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.FAILED and "stopped during k-fold 2/5" in run.message
+    assert runs_reap_stale() == []
+
+
+def test_prune_keeps_champions_and_the_newest(news):
+    runs = [train(news, folds=0) for _ in range(4)]
+    assert dataset_champion_run(news) == runs[0]  # the same data cannot beat it
+    pruned = models_prune(keep_latest=2)
+    assert [run.id for run in pruned] == [runs[1].id]
+    assert Path(runs[0].artifact_path).is_dir() and not Path(runs[1].artifact_path).exists()
+
+
+def test_bad_starts_are_refused(news):
+    with pytest.raises(TrainingError, match="Unknown algorithm"):
+        run_start(dataset=news, user=None, algorithm="bert", enqueue=False)
+    with pytest.raises(TrainingError, match="has no parameter"):
+        run_start(dataset=news, user=None, algorithm="fasttext", params={"epochs": "3"}, enqueue=False)
+    with pytest.raises(TrainingError, match="Folds must be"):
+        run_start(dataset=news, user=None, algorithm="fasttext", folds=1, enqueue=False)
+    assert not TrainingRun.objects.exists() and not DatasetVersion.objects.exists()
+
+
+def test_train_command_prints_json_and_fails_with_status(news):
+    out = StringIO()
+    call_command(
+        "train",
+        "--dataset",
+        news.name,
+        "--inline",
+        "--folds",
+        "2",
+        "--param",
+        "word_ngrams=1",
+        "--json",
+        stdout=out,
+    )
+    summary = json.loads(out.getvalue())
+    assert summary["status"] == "succeeded" and 0.8 <= summary["accuracy"] <= 1 and "macro_f1" in summary
+    assert summary["champion"] is True
+    with pytest.raises(CommandError, match="has no parameter"):
+        call_command("train", "--dataset", news.name, "--inline", "--param", "nope=1")
+    other = make_dataset("lonely", groups=("sci.space",), per_group=5)
+    with pytest.raises(CommandError, match="failed: .*at least two categories"):
+        call_command("train", "--dataset", other.name, "--inline", stdout=StringIO())
