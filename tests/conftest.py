@@ -63,7 +63,7 @@ def _wait_for_worker(name: str, process: subprocess.Popen, log: Path) -> None:
 def start_worker(
     env: dict, folder: Path, *, queues: str = "celery,training"
 ) -> tuple[subprocess.Popen, Path]:
-    """Start a Celery worker in its own process group (so a test can kill it whole) and wait until it answers."""
+    """Start a Celery worker in its own process group (a test may kill it whole); wait until it answers."""
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
     log = folder / f"{name}.log"
     command = [

@@ -98,6 +98,9 @@ class OutOfFoldPrediction(models.Model):
             models.Index(fields=["run", "content"], name="oof_by_content"),
         ]
 
+    def __str__(self) -> str:
+        return f"run #{self.run_id}: content {self.content_id} {self.given_id} -> {self.predicted_id}"
+
 
 class ModelRequirement(models.Model):
     """What a model must meet before it may become a dataset's champion; blank = no requirement."""
@@ -141,7 +144,7 @@ class Champion(models.Model):
 
 
 class ChampionChange(models.Model):
-    """Every change of champion: automatic promotion, promotion by hand, demotion, restoring an earlier one."""
+    """Every change of champion: automatic promotion, promotion by hand (or restoring), demotion."""
 
     class Action(models.TextChoices):
         AUTO_PROMOTE = "auto", "promoted automatically"
@@ -169,6 +172,9 @@ class ChampionChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: run #{self.run_id} (was #{self.previous_run_id})"
 
 
 class RetrainSchedule(models.Model):

@@ -13,7 +13,7 @@ from training.services import runs, schedules
     time_limit=settings.TRAINING_SOFT_TIME_LIMIT + 120,
 )
 def training_run(run_id: int) -> None:
-    """Execute a queued run (a second delivery of the same run does nothing, or fails a run whose worker died)."""
+    """Execute a queued run (a second delivery does nothing, or fails a run whose worker died)."""
     runs.run_execute(run_id)
 
 

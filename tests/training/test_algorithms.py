@@ -32,7 +32,7 @@ def test_each_algorithm_learns_and_reloads(name, posts, tmp_path):
     assert probabilities.shape == (len(test), 3)
     assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-4)
     predicted = [model.classes[j] for j in probabilities.argmax(axis=1)]
-    accuracy = np.mean([p == labels[i] for p, i in zip(predicted, test)])
+    accuracy = np.mean([p == labels[i] for p, i in zip(predicted, test, strict=True)])
     assert accuracy >= LEARNS[name], f"{name} learned too little: {accuracy:.2f}"
     model.save(tmp_path / name)
     loaded = model_load(tmp_path / name)

@@ -12,7 +12,7 @@ def test_holdout_is_stratified_and_stable_across_versions():
     keys = list(range(1000))
     labels = ["a"] * 500 + ["b"] * 300 + ["c"] * 199 + ["d"]
     mask = holdout_mask(keys, labels, share=0.2, seed=7)
-    held = Counter(label for label, m in zip(labels, mask) if m)
+    held = Counter(label for label, m in zip(labels, mask, strict=True) if m)
     assert held == {"a": 100, "b": 60, "c": 40}  # a lone example stays in training
     # A later version with new contents: the old contents keep their place.
     more = holdout_mask(keys + list(range(1000, 1100)), labels + ["a"] * 100, share=0.2, seed=7)
@@ -25,7 +25,7 @@ def test_folds_are_balanced_per_category():
     labels = ["a"] * 50 + ["b"] * 23
     numbers = fold_numbers(list(range(73)), labels, folds=5, seed=1)
     for label in "ab":
-        sizes = Counter(n for n, lab in zip(numbers, labels) if lab == label)
+        sizes = Counter(n for n, lab in zip(numbers, labels, strict=True) if lab == label)
         assert max(sizes.values()) - min(sizes.values()) <= 1
 
 

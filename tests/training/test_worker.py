@@ -1,4 +1,4 @@
-"""Training through the real Celery worker on PostgreSQL and Redis: success, clean failure, a killed worker."""
+"""Training through the real Celery worker (PostgreSQL, Redis): success, clean failure, a killed worker."""
 
 import os
 import signal

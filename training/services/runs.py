@@ -145,7 +145,7 @@ def _step(run: TrainingRun, stage: str, progress: float) -> None:
 
 
 class Heartbeat(threading.Thread):
-    """Touches the run's heartbeat while a long fit runs, so the reaper can tell a dead worker from a slow one."""
+    """Touches the run's heartbeat during long fits, so the reaper can tell a dead worker from a slow one."""
 
     def __init__(self, run_id: int):
         super().__init__(daemon=True, name=f"heartbeat-{run_id}")
@@ -347,7 +347,8 @@ def runs_reap_stale(*, stale_after: timedelta = STALE_AFTER) -> list[TrainingRun
             _mark_finished(
                 run,
                 TrainingRun.Status.FAILED,
-                f"The worker stopped during {run.stage or 'the run'} (no heartbeat since {run.heartbeat_at:%H:%M:%S}).",
+                f"The worker stopped during {run.stage or 'the run'} "
+                f"(no heartbeat since {run.heartbeat_at:%H:%M:%S}).",
             )
             run.save()
         shutil.rmtree(run_folder(run), ignore_errors=True)

@@ -88,7 +88,7 @@ def changes_since_champion(dataset) -> int:
 
 
 def scheduled_training(*, dataset, reason: str) -> TrainingRun | None:
-    """Start the scheduled run when it is due: never beside a queued or running one; "dirty" only past the threshold."""
+    """Start the scheduled run when due: never beside a queued or running one; "dirty" past its threshold."""
     from training.services.runs import run_start
 
     schedule = RetrainSchedule.objects.filter(dataset=dataset, enabled=True).first()

@@ -14,7 +14,7 @@ from training.services.runs import run_execute, run_start
 
 
 class Command(BaseCommand):
-    help = "Train a model on a dataset (through the worker, or in this process with --inline); exit 1 if the run fails."
+    help = "Train a model on a dataset (in a worker, or here with --inline); exit status 1 if the run fails."
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         # Our --version names a dataset version and replaces Django's "print the Django version".
@@ -104,7 +104,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"accuracy {run.accuracy:.4f}  macro-F1 {run.macro_f1:.4f}  train {run.train_seconds:.1f} s  "
-            f"model {run.model_bytes / 1e6:.1f} MB  latency p50 {run.latency_p50_ms:.2f} ms p99 {run.latency_p99_ms:.2f} ms"
+            f"model {run.model_bytes / 1e6:.1f} MB  "
+            f"latency p50 {run.latency_p50_ms:.2f} ms p99 {run.latency_p99_ms:.2f} ms"
         )
         for verdict in run.verdicts:
             mark = "pass" if verdict["passed"] else "FAIL"
