@@ -1,7 +1,8 @@
 // Polls a job's JSON until it finishes, then reloads so the page shows the outcome and its links.
 (function () {
   const box = document.getElementById("job");
-  if (!box || ["succeeded", "failed"].includes(box.dataset.status)) return;
+  const finished = ["succeeded", "failed", "cancelled"];
+  if (!box || finished.includes(box.dataset.status)) return;
   const stage = box.querySelector("[data-field=stage]");
   const poll = async () => {
     try {
@@ -10,8 +11,8 @@
       box.querySelector("progress").value = job.progress;
       box.querySelector("[data-testid=job-status]").textContent = job.status;
       stage.textContent = job.stage;
-      if (job.status === "succeeded" && job.result.next) { window.location.assign(job.result.next); return; }
-      if (job.status === "succeeded" || job.status === "failed") { window.location.reload(); return; }
+      if (job.status === "succeeded" && job.result && job.result.next) { window.location.assign(job.result.next); return; }
+      if (finished.includes(job.status)) { window.location.reload(); return; }
     } catch (error) {
       stage.textContent = "cannot reach the server, retrying…";
     }

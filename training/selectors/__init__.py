@@ -108,3 +108,56 @@ def run_summary(run: TrainingRun) -> dict:
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "champion": champion == run.id,
     }
+
+
+@dataclass
+class RunRow:
+    run: TrainingRun
+    verdicts: list[dict | None]  # aligned with the comparison's requirement columns
+    is_champion: bool
+
+
+def runs_comparison(dataset, runs: list[TrainingRun]) -> tuple[list[str], list[RunRow]]:
+    """Runs side by side: one column per requirement any of them was judged on, a pass/fail cell per run."""
+    champion = Champion.objects.filter(dataset=dataset).values_list("run_id", flat=True).first()
+    columns: list[str] = []
+    for run in runs:
+        for verdict in run.verdicts:
+            if verdict["requirement"] not in columns:
+                columns.append(verdict["requirement"])
+    rows = []
+    for run in runs:
+        by_name = {verdict["requirement"]: verdict for verdict in run.verdicts}
+        rows.append(RunRow(run, [by_name.get(name) for name in columns], run.id == champion))
+    return columns, rows
+
+
+@dataclass
+class CategoryFigures:
+    category: object
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+def run_category_figures(run: TrainingRun) -> list[CategoryFigures]:
+    """Held-out precision / recall / F1 / support of every category, worst F1 first."""
+    from labeling.models import Category
+
+    per_category = run.metrics.get("per_category", {})
+    categories = Category.objects.select_related("parent").in_bulk([int(key) for key in per_category])
+    rows = [
+        CategoryFigures(categories.get(int(key)), row["precision"], row["recall"], row["f1"], row["support"])
+        for key, row in per_category.items()
+    ]
+    return sorted(rows, key=lambda row: (row.f1, -row.support))
+
+
+def run_confusion(run: TrainingRun) -> tuple[list, list[list[int]]]:
+    """The held-out confusion matrix with category objects as labels (rows: given, columns: predicted)."""
+    from labeling.models import Category
+
+    confusion = run.metrics.get("confusion") or {"labels": [], "matrix": []}
+    categories = Category.objects.in_bulk([int(label) for label in confusion["labels"]])
+    return [categories.get(int(label)) for label in confusion["labels"]], confusion["matrix"]

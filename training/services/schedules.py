@@ -36,7 +36,7 @@ def _sync_task(name: str, *, task: str, args: list, enabled: bool, **when) -> No
 @transaction.atomic
 def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
     """Create or change a dataset's retraining schedule and the beat tasks that carry it out."""
-    schedule, _ = RetrainSchedule.objects.get_or_create(dataset=dataset)
+    schedule = RetrainSchedule.objects.filter(dataset=dataset).first() or RetrainSchedule(dataset=dataset)
     for name, value in values.items():
         setattr(schedule, name, value)
     try:

@@ -1,0 +1,123 @@
+"""The models pages: who may do what, starting a run, promoting, requirements and schedules through the pages."""
+
+import pytest
+from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
+
+from labeling import roles
+from tests.factories import user_with_role
+from tests.training.test_runs import train
+from training.models import ChampionChange, RetrainSchedule, TrainingRun
+from training.selectors import dataset_champion_run, dataset_requirement
+from training.services.runs import run_execute
+
+pytestmark = pytest.mark.django_db
+WHO = ("anonymous", roles.ANNOTATOR, roles.MANAGER, roles.ADMIN)
+
+
+@pytest.fixture
+def run(news):
+    return train(news)
+
+
+PAGES = [
+    ("training:runs", "dataset", roles.ANNOTATOR),
+    ("training:run", "run", roles.ANNOTATOR),
+    ("training:requirements", "dataset", roles.ANNOTATOR),
+    ("training:schedule", "dataset", roles.ADMIN),
+]
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize(("name", "arg", "lowest"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_access(client, run, who, name, arg, lowest):
+    if who != "anonymous":
+        client.force_login(user_with_role(who, username=f"u-{who.replace(' ', '-')}"))
+    response = client.get(reverse(name, args=[run.dataset_id if arg == "dataset" else run.id]))
+    if who == "anonymous":
+        assert response.status_code == 302 and "/login/" in response.url
+    else:
+        assert response.status_code == (200 if roles.RANKS[who] >= roles.RANKS[lowest] else 403)
+
+
+def test_annotators_cannot_train_promote_demote_or_edit_requirements(client, run):
+    client.force_login(user_with_role(roles.ANNOTATOR, username="annotator"))
+    dataset = run.dataset
+    posts = [
+        (reverse("training:start", args=[dataset.id]), {"algorithm": "tfidf-svm", "folds": 0}),
+        (reverse("training:promote", args=[run.id]), {"reason": "r"}),
+        (reverse("training:demote", args=[dataset.id]), {"reason": "r"}),
+        (
+            reverse("training:requirements", args=[dataset.id]),
+            {"primary_metric": "accuracy", "min_accuracy": "0.99"},
+        ),
+        (reverse("training:schedule", args=[dataset.id]), {"algorithm": "tfidf-svm", "check_minutes": 5}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 403, url
+    assert TrainingRun.objects.count() == 1 and ChampionChange.objects.count() == 1
+    assert dataset_requirement(dataset).min_accuracy is None
+
+
+def test_a_manager_trains_from_the_page_and_reads_the_run(client, news):
+    client.force_login(user_with_role(roles.MANAGER, username="manager"))
+    url = reverse("training:start", args=[news.id])
+    response = client.post(url, {"algorithm": "fasttext", "params": "epochs=5", "folds": 3}, follow=True)
+    assert "fasttext has no parameter epochs" in response.content.decode()
+    assert not TrainingRun.objects.exists()
+    response = client.post(url, {"algorithm": "tfidf-svm", "params": "C=1\n\nword_ngrams=2", "folds": 2})
+    run = TrainingRun.objects.get()
+    assert response.url == reverse("training:run", args=[run.id])
+    assert run.params["C"] == 1.0 and run.params["word_ngrams"] == 2 and run.created_by.username == "manager"
+    assert client.get(response.url + "?format=json").json()["status"] == "queued"
+    run_execute(run.id)
+    page = client.get(response.url).content.decode()
+    assert "★ champion" in page and "rec.autos" in page and "word_ngrams=2" in page
+    runs_page = client.get(reverse("training:runs", args=[news.id])).content.decode()
+    assert f"#{run.id}" in runs_page and "promoted automatically" in runs_page
+
+
+def test_requirements_through_the_page_show_as_verdict_cells(client, run):
+    client.force_login(user_with_role(roles.MANAGER, username="manager"))
+    url = reverse("training:requirements", args=[run.dataset_id])
+    bad = client.post(url, {"primary_metric": "accuracy", "min_accuracy": "1.5"})
+    assert "between 0 and 1" in bad.content.decode()
+    ok = client.post(url, {"primary_metric": "macro_f1", "min_accuracy": "0.99", "auto_promote": "on"})
+    assert ok.status_code == 302
+    second = train(run.dataset)
+    assert second.meets_requirements is False and dataset_champion_run(run.dataset) == run
+    page = client.get(reverse("training:runs", args=[run.dataset_id])).content.decode()
+    assert '<td class="fail">fail</td>' in page
+    assert dataset_requirement(run.dataset).history.count() == 2  # created, then edited
+
+
+def test_promote_and_demote_through_the_pages(client, run):
+    manager = user_with_role(roles.MANAGER, username="manager")
+    client.force_login(manager)
+    second = train(run.dataset, algorithm="tfidf-logreg", params={"C": "5"})
+    client.post(reverse("training:promote", args=[second.id]), {"reason": "better calibrated"})
+    assert dataset_champion_run(run.dataset) == second
+    client.post(reverse("training:demote", args=[run.dataset_id]), {"reason": "complaints"})
+    assert dataset_champion_run(run.dataset) == run
+    assert ChampionChange.objects.filter(user=manager).count() == 2
+
+
+def test_an_admin_schedules_retraining_as_beat_tasks(client, news):
+    client.force_login(user_with_role(roles.ADMIN, username="admin"))
+    url = reverse("training:schedule", args=[news.id])
+    data = {
+        "enabled": "on",
+        "algorithm": "tfidf-svm",
+        "nightly_hour": 3,
+        "dirty_threshold": 50,
+        "check_minutes": 15,
+    }
+    assert client.post(url, data).status_code == 302
+    tasks = {task.name: task for task in PeriodicTask.objects.filter(name__startswith="bunryu:")}
+    nightly = tasks[f"bunryu: nightly retraining of dataset {news.id}"]
+    assert nightly.crontab.hour == "3" and nightly.task == "training.tasks.scheduled_training"
+    assert tasks[f"bunryu: dirty retraining of dataset {news.id}"].interval.every == 15
+    data.pop("nightly_hour")
+    client.post(url, data)
+    assert not PeriodicTask.objects.filter(name__contains="nightly").exists()
+    assert RetrainSchedule.objects.get(dataset=news).history.count() == 2

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from training import views
+
+app_name = "training"
+
+urlpatterns = [
+    path("datasets/<int:dataset_id>/models/", views.runs_page, name="runs"),
+    path("datasets/<int:dataset_id>/models/train/", views.run_start_view, name="start"),
+    path("datasets/<int:dataset_id>/models/demote/", views.champion_demote_view, name="demote"),
+    path("datasets/<int:dataset_id>/models/requirements/", views.requirements_page, name="requirements"),
+    path("datasets/<int:dataset_id>/models/schedule/", views.schedule_page, name="schedule"),
+    path("runs/<int:run_id>/", views.run_page, name="run"),
+    path("runs/<int:run_id>/cancel/", views.run_cancel_view, name="cancel"),
+    path("runs/<int:run_id>/promote/", views.run_promote_view, name="promote"),
+]
