@@ -1,4 +1,4 @@
-"""The models pages: who may do what, starting a run, promoting, requirements and schedules through the pages."""
+"""The models pages: who may do what; training, promoting, requirements and schedules through them."""
 
 import pytest
 from django.urls import reverse

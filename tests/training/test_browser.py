@@ -1,0 +1,59 @@
+"""A manager trains a model in Chromium: the run page follows the worker live, then shows the figures."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from labeling import roles
+from tests.factories import user_with_role
+from tests.training.conftest import make_dataset
+from training.models import TrainingRun
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SCREENSHOTS = os.environ.get("BUNRYU_SCREENSHOTS")  # a folder: save the pages for docs/screenshots
+
+
+def shoot(page, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
+
+
+def test_a_manager_trains_and_follows_the_run(page, live_worker):
+    user_with_role(roles.MANAGER, username="manager", password="correct horse battery staple")
+    news = make_dataset("newsgroups", important="sci.space")
+    page.goto("/login/")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.goto(f"/training/datasets/{news.id}/models/")
+    assert "No champion yet" in page.locator("[data-testid=champion]").inner_text()
+    page.select_option("select[name=algorithm]", "tfidf-svm")
+    page.fill("textarea[name=params]", "C=1")
+    page.fill("input[name=folds]", "3")
+    page.click("[data-testid=train-form] button[type=submit]")
+    # The run page polls the worker and reloads itself when the run ends.
+    page.wait_for_selector("[data-testid=figures]", timeout=120_000)
+    run = TrainingRun.objects.get()
+    assert run.status == TrainingRun.Status.SUCCEEDED and run.params["C"] == 1.0
+    assert page.locator("[data-testid=job-status]").inner_text() == "succeeded"
+    assert "★ champion" in page.locator("h1").inner_text()
+    rows = page.locator("[data-testid=per-category] tbody tr")
+    assert rows.count() == 3 and "important" in page.locator("[data-testid=per-category]").inner_text()
+    shoot(page, "training-run.png")
+    # Stricter requirements: the next run fails one and stays a challenger.
+    page.goto(f"/training/datasets/{news.id}/models/requirements/")
+    page.fill("input[name=min_accuracy]", "0.999")
+    page.fill("input[name=min_important_recall]", "0.8")
+    page.click("[data-testid=requirements] button[type=submit]")
+    page.goto(f"/training/datasets/{news.id}/models/")
+    page.select_option("select[name=algorithm]", "fasttext")
+    page.fill("textarea[name=params]", "epoch=60\nwordNgrams=1")
+    page.click("[data-testid=train-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=figures]", timeout=120_000)
+    assert "fail · accuracy" in page.locator("p.fail").first.inner_text()
+    page.click("text=Models")
+    table = page.locator("[data-testid=runs]")
+    assert table.locator("tr.champion").inner_text().startswith(f"#{run.id}")
+    assert table.locator("td.fail").count() >= 1
+    shoot(page, "training-runs.png")
