@@ -1,5 +1,6 @@
 """The embedded default (`make run`): SQLite, no services. The same commands must work there too."""
 
+import json
 import os
 import subprocess
 import sys
@@ -59,3 +60,9 @@ def test_versions_on_sqlite(tmp_path):
     )
     lines = manage(tmp_path, "export_examples", "--dataset", "petitions", "--format", "fasttext").splitlines()
     assert len(lines) == 3691 and all(line.startswith("__label__") for line in lines)
+    # Training runs in process on SQLite too, and the demo's first run becomes its champion.
+    summary = json.loads(
+        manage(tmp_path, "train", "--dataset", "petitions", "--inline", "--folds", "2", "--json").splitlines()[-1]
+    )
+    assert summary["status"] == "succeeded" and summary["champion"] and summary["example_count"] == 3691
+    assert 0.3 < summary["accuracy"] < 1 and (tmp_path / "models").is_dir()
