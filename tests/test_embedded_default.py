@@ -62,7 +62,9 @@ def test_versions_on_sqlite(tmp_path):
     assert len(lines) == 3691 and all(line.startswith("__label__") for line in lines)
     # Training runs in process on SQLite too, and the demo's first run becomes its champion.
     summary = json.loads(
-        manage(tmp_path, "train", "--dataset", "petitions", "--inline", "--folds", "2", "--json").splitlines()[-1]
+        manage(
+            tmp_path, "train", "--dataset", "petitions", "--inline", "--folds", "2", "--json"
+        ).splitlines()[-1]
     )
     assert summary["status"] == "succeeded" and summary["champion"] and summary["example_count"] == 3691
     assert 0.3 < summary["accuracy"] < 1 and (tmp_path / "models").is_dir()

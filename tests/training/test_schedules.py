@@ -4,6 +4,7 @@ import pytest
 
 from labeling.models import Example
 from tests.training.test_runs import train
+from training.errors import TrainingError
 from training.models import TrainingRun
 from training.services.schedules import changes_since_champion, schedule_save, scheduled_training
 
@@ -34,3 +35,13 @@ def test_disabled_or_missing_schedule_starts_nothing(news):
     schedule_save(dataset=news, user=None, values={"enabled": False, "nightly_hour": 2})
     assert scheduled_training(dataset=news, reason="nightly") is None
     assert not TrainingRun.objects.exists()
+
+
+def test_switching_algorithm_drops_the_old_parameters(news):
+    schedule_save(
+        dataset=news, user=None, values={"algorithm": "tfidf-svm", "params": {"C": "2"}, "nightly_hour": 1}
+    )
+    schedule = schedule_save(dataset=news, user=None, values={"algorithm": "fasttext"})
+    assert schedule.params == {}
+    with pytest.raises(TrainingError, match="has no parameter C"):
+        schedule_save(dataset=news, user=None, values={"params": {"C": "2"}})

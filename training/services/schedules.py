@@ -2,6 +2,7 @@
 
 import json
 
+from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
@@ -37,10 +38,12 @@ def _sync_task(name: str, *, task: str, args: list, enabled: bool, **when) -> No
 def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
     """Create or change a dataset's retraining schedule and the beat tasks that carry it out."""
     schedule = RetrainSchedule.objects.filter(dataset=dataset).first() or RetrainSchedule(dataset=dataset)
+    if values.get("algorithm", schedule.algorithm) != schedule.algorithm and "params" not in values:
+        values = values | {"params": {}}  # the old algorithm's parameters mean nothing to the new one
     for name, value in values.items():
         setattr(schedule, name, value)
     try:
-        schedule.params = algorithm_class(schedule.algorithm).parse_params(schedule.params or {})
+        algorithm_class(schedule.algorithm).parse_params(schedule.params or {})
     except ParameterError as error:
         raise TrainingError(str(error)) from None
     if schedule.nightly_hour is not None and not 0 <= schedule.nightly_hour <= 23:
@@ -51,7 +54,9 @@ def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
     schedule.save()
     nightly = schedule.enabled and schedule.nightly_hour is not None
     crontab = (
-        CrontabSchedule.objects.get_or_create(minute="0", hour=str(schedule.nightly_hour or 0))[0]
+        CrontabSchedule.objects.get_or_create(
+            minute="0", hour=str(schedule.nightly_hour or 0), timezone=settings.TIME_ZONE
+        )[0]
         if nightly
         else None
     )
