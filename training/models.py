@@ -90,12 +90,19 @@ class OutOfFoldPrediction(models.Model):
     given_probability = models.FloatField()
     predicted_probability = models.FloatField()
     in_holdout = models.BooleanField(default=False)
+    label_quality = models.FloatField(
+        default=0.0, help_text="p(given) - max p(other): the lower, the more likely the label is wrong"
+    )
+    likely_error = models.BooleanField(
+        default=False, help_text="confident learning counts it as a label issue"
+    )
     top = models.JSONField(default=list, help_text="[[category id, probability], ...] best first, up to 5")
 
     class Meta:
         indexes = [
             models.Index(fields=["run", "given", "predicted"], name="oof_by_cell"),
             models.Index(fields=["run", "content"], name="oof_by_content"),
+            models.Index(fields=["run", "label_quality"], name="oof_most_suspicious"),
         ]
 
     def __str__(self) -> str:
@@ -203,3 +210,31 @@ class RetrainSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"retraining of {self.dataset}"
+
+
+class LabelReview(models.Model):
+    """A person's decision on an example the champion doubted: keep its label, relabel it, or exclude it."""
+
+    class Decision(models.TextChoices):
+        KEEP = "keep", "kept the label"
+        RELABEL = "relabel", "relabelled"
+        EXCLUDE = "exclude", "excluded"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="label_reviews")
+    run = models.ForeignKey(TrainingRun, on_delete=models.SET_NULL, null=True, related_name="+")
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    given = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    chosen = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    changeset = models.ForeignKey(
+        "labeling.Changeset", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["dataset", "content", "-created_at"], name="review_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.decision} content {self.content_id}"

@@ -14,3 +14,14 @@ urlpatterns = [
     path("runs/<int:run_id>/cancel/", views.run_cancel_view, name="cancel"),
     path("runs/<int:run_id>/promote/", views.run_promote_view, name="promote"),
 ]
+
+urlpatterns += [
+    path("datasets/<int:dataset_id>/health/", views.health_page, name="health"),
+    path("datasets/<int:dataset_id>/confusion/", views.confusion_page, name="confusion"),
+    path("datasets/<int:dataset_id>/doubted/", views.doubted_page, name="doubted"),
+    path("datasets/<int:dataset_id>/review/", views.review_page, name="review"),
+    path("datasets/<int:dataset_id>/fixes/", views.fixes_page, name="fixes"),
+    path("datasets/<int:dataset_id>/fixes/merge/", views.category_merge_view, name="merge"),
+    path("datasets/<int:dataset_id>/fixes/exclude/", views.category_exclude_view, name="exclude"),
+    path("datasets/<int:dataset_id>/retrain/", views.retrain_view, name="retrain"),
+]

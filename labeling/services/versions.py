@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from labeling.errors import LabelingError
-from labeling.models import Changeset, Dataset, DatasetVersion, Example
+from labeling.models import IN_TRAINING_SET, Category, Changeset, Dataset, DatasetVersion, Example
 from labeling.selectors.versions import (
     diff_of_states,
     empty_state_sql,
@@ -17,6 +17,7 @@ from labeling.selectors.versions import (
     training_counts,
 )
 from labeling.services.bulk import Target, examples_apply
+from labeling.services.history import save_with_history
 from labeling.statediff import StateDiff
 
 
@@ -143,7 +144,18 @@ def version_rollback(
         reason=f"rollback to {where}: {reason.strip() or 'no reason given'}",
         details=details,
     )
-    return changeset_apply(changeset, _targets_from(diff), user=user)
+    changeset_apply(changeset, _targets_from(diff), user=user)
+    return _reactivate_categories_in_use(changeset, user=user)
+
+
+def _reactivate_categories_in_use(changeset: Changeset, *, user) -> Changeset:
+    """Merged or excluded categories that have training examples again (a merge or exclude was undone)
+    become active again, recorded under the same changeset."""
+    used = Example.objects.filter(dataset=changeset.dataset, status__in=IN_TRAINING_SET).values("category_id")
+    for category in Category.objects.filter(id__in=used).exclude(status=Category.Status.ACTIVE):
+        category.status, category.merged_into = Category.Status.ACTIVE, None
+        save_with_history(category, user=user, reason=changeset.reason, changeset=changeset)
+    return changeset
 
 
 REVERT_STATE_SQL = """
@@ -191,7 +203,8 @@ def changeset_revert(*, changeset: Changeset, user, reason: str) -> Changeset:
         details={"conflicts": conflicts},
     )
     revert.reverts = changeset
-    return changeset_apply(revert, targets, user=user)
+    changeset_apply(revert, targets, user=user)
+    return _reactivate_categories_in_use(revert, user=user)
 
 
 def _chosen(dataset: Dataset, example_ids: list[int]) -> list[tuple[int, int, str]]:

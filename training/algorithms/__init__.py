@@ -8,7 +8,13 @@ from training.algorithms.fasttext_supervised import FastTextClassifier
 from training.algorithms.linear import TfidfLinearSVC, TfidfLogReg
 
 ALGORITHMS: dict[str, type[TextClassifier]] = {
-    cls.name: cls for cls in (TfidfLinearSVC, TfidfLogReg, FastTextClassifier)
+    cls.name: cls
+    for cls in (
+        TfidfLinearSVC,
+        TfidfLogReg,
+        FastTextClassifier,
+        __import__("training.algorithms.blend", fromlist=["BlendClassifier"]).BlendClassifier,
+    )
 }
 DEFAULT_ALGORITHM = TfidfLinearSVC.name
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from labeling.models import DatasetVersion
 from labeling.selectors.versions import latest_version
 from labeling.services.versions import dataset_commit
-from training import evaluation
+from training import evaluation, verification
 from training.algorithms import FitError, ParameterError, TextClassifier, algorithm_class
 from training.algorithms.text import document
 from training.errors import RunCancelled, TrainingError
@@ -311,10 +311,13 @@ def _commit_results(run: TrainingRun, outcome: Outcome, *, folder: str, checksum
 def _store_out_of_fold(run: TrainingRun, outcome: Outcome) -> None:
     probabilities, classes = outcome.out_of_fold, outcome.classes
     column = {name: j for j, name in enumerate(classes)}
+    given_columns = np.asarray([column[label] for label in outcome.labels])
+    quality = verification.label_quality(probabilities, given_columns)
+    issues = verification.confident_issues(probabilities, given_columns)
     best = np.argsort(-probabilities, axis=1)[:, :5]
     rows = []
     for i, content_id in enumerate(outcome.data.content_ids):
-        given, top = column[outcome.labels[i]], best[i]
+        given, top = given_columns[i], best[i]
         rows.append(
             OutOfFoldPrediction(
                 run=run,
@@ -324,6 +327,8 @@ def _store_out_of_fold(run: TrainingRun, outcome: Outcome) -> None:
                 given_probability=float(probabilities[i, given]),
                 predicted_probability=float(probabilities[i, top[0]]),
                 in_holdout=bool(outcome.holdout[i]),
+                label_quality=float(quality[i]),
+                likely_error=bool(issues[i]),
                 top=[[int(classes[j]), round(float(probabilities[i, j]), 5)] for j in top],
             )
         )

@@ -1,0 +1,279 @@
+"""Verification pages: category health, confusion, doubted labels, review queue, merge / exclude, retrain."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from labeling import roles
+from labeling.errors import LabelingError
+from labeling.models import Category, Content, Dataset, QueueClaim
+from training import figures
+from training.models import OutOfFoldPrediction, TrainingRun
+from training.selectors import dataset_champion_run
+from training.selectors import verification as checks
+from training.services.verification import category_exclude, category_merge, dataset_retrain, review_decide
+
+PAGE_SIZE = 50
+
+
+def _dataset(dataset_id: int) -> Dataset:
+    return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+
+
+def _run(request, dataset: Dataset) -> TrainingRun | None:
+    """The run named by ?run=, else the champion (None: nothing to verify against yet)."""
+    run_id = request.GET.get("run") or request.POST.get("run")
+    if run_id:
+        if not str(run_id).isdigit():
+            raise Http404("A run is a number.")
+        return get_object_or_404(TrainingRun.objects.select_related("version"), pk=run_id, dataset=dataset)
+    return dataset_champion_run(dataset)
+
+
+def _no_run(request, dataset: Dataset):
+    return render(request, "training/no_champion.html", {"dataset": dataset})
+
+
+def _doubted_url(dataset: Dataset, run: TrainingRun, **filters) -> str:
+    query = urlencode({"run": run.id, **{k: v for k, v in filters.items() if v is not None}})
+    return f"{reverse('training:doubted', args=[dataset.id])}?{query}"
+
+
+@roles.role_required(roles.ANNOTATOR)
+def health_page(request, dataset_id: int):
+    """Every category against the champion: examples, misclassified, accuracy, held-out P/R/F1, flagged."""
+    dataset = _dataset(dataset_id)
+    run = _run(request, dataset)
+    if run is None:
+        return _no_run(request, dataset)
+    rows = checks.category_health(run)
+    urls = [_doubted_url(dataset, run, given=row.category.id, misclassified=1) for row in rows]
+    previous = checks.previous_champion(dataset) if run == dataset_champion_run(dataset) else None
+    context = {
+        "dataset": dataset,
+        "run": run,
+        "rows": list(zip(rows, urls, strict=True)),
+        "figure": figures.health_figure(rows, urls),
+        "previous": previous,
+        "changes": checks.runs_category_changes(previous, run) if previous else [],
+        "can_manage": roles.has_role(request.user, roles.MANAGER),
+    }
+    return render(request, "training/health.html", context)
+
+
+@roles.role_required(roles.ANNOTATOR)
+def confusion_page(request, dataset_id: int):
+    """Heatmap of given against predicted category (out of fold), small or large; cells list examples."""
+    dataset = _dataset(dataset_id)
+    run = _run(request, dataset)
+    if run is None:
+        return _no_run(request, dataset)
+    large = request.GET.get("level") == "large"
+    normalised = request.GET.get("normalised") == "1"
+    confusion = checks.run_confusion_oof(run, level=Category.Level.LARGE if large else Category.Level.SMALL)
+    prefix = "large_" if large else ""
+    urls = [
+        [
+            _doubted_url(dataset, run, **{f"{prefix}given": a.id, f"{prefix}predicted": b.id})
+            for b in confusion.labels
+        ]
+        for a in confusion.labels
+    ]
+    context = {
+        "dataset": dataset,
+        "run": run,
+        "large": large,
+        "normalised": normalised,
+        "figure": figures.confusion_figure(confusion, urls, normalised=normalised),
+        "pairs": [
+            (
+                a,
+                b,
+                n,
+                share,
+                _doubted_url(dataset, run, **{f"{prefix}given": a.id, f"{prefix}predicted": b.id}),
+            )
+            for a, b, n, share in confusion.pairs()
+        ],
+    }
+    return render(request, "training/confusion.html", context)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@roles.role_required(roles.ANNOTATOR)
+def doubted_page(request, dataset_id: int):
+    """Examples ranked by how likely their label is wrong (optionally one category or one confusion cell)."""
+    dataset = _dataset(dataset_id)
+    run = _run(request, dataset)
+    if run is None:
+        return _no_run(request, dataset)
+    get = request.GET
+    rows = checks.suspicious_predictions(run, only_doubted=get.get("all") != "1")
+    filters = {
+        "given_id": _int(get.get("given")),
+        "predicted_id": _int(get.get("predicted")),
+        "given__parent_id": _int(get.get("large_given")),
+        "predicted__parent_id": _int(get.get("large_predicted")),
+    }
+    rows = rows.filter(**{name: value for name, value in filters.items() if value is not None})
+    if get.get("misclassified") == "1":
+        rows = rows.exclude(predicted_id=F("given_id"))
+    page = Paginator(rows, PAGE_SIZE).get_page(get.get("page"))
+    names = Category.objects.in_bulk({c for r in page for c, _ in r.top})
+    context = {
+        "dataset": dataset,
+        "run": run,
+        "page": page,
+        "names": names,
+        "query": urlencode({k: v for k, v in get.items() if k != "page"}),
+        "filtered": {k: Category.objects.filter(pk=v).first() for k, v in filters.items() if v is not None},
+    }
+    return render(request, "training/doubted.html", context)
+
+
+def _review_item(run: TrainingRun, user, content_id: int | None) -> OutOfFoldPrediction | None:
+    """The item asked for, else the one this user holds, else claim the next doubted one."""
+    queue = checks.review_queue(run, user)
+    if content_id:
+        return queue.filter(content_id=content_id).first()
+    held = QueueClaim.objects.filter(dataset=run.dataset, user=user, queue=f"doubted:{run.id}")
+    item = queue.filter(content_id__in=held.values("content_id")).first()
+    for candidate in [] if item else queue[:20]:
+        claim, created = QueueClaim.objects.get_or_create(
+            dataset=run.dataset,
+            content_id=candidate.content_id,
+            defaults={"user": user, "queue": f"doubted:{run.id}", "expires_at": checks.claim_expiry()},
+        )
+        if created or claim.user_id == user.id:
+            return candidate
+    return item
+
+
+@roles.role_required(roles.ANNOTATOR)
+def review_page(request, dataset_id: int):
+    """One doubted example at a time: keep the label (K), take a prediction (P, 1-5), exclude (X), skip."""
+    dataset = _dataset(dataset_id)
+    run = _run(request, dataset)
+    if run is None:
+        return _no_run(request, dataset)
+    if request.method == "POST":
+        return _review_decide(request, dataset, run)
+    item = _review_item(run, request.user, _int(request.GET.get("content")))
+    context = {
+        "dataset": dataset,
+        "run": run,
+        "item": item,
+        "left": checks.review_queue(run, request.user).count(),
+    }
+    if item:
+        names = Category.objects.select_related("parent").in_bulk([c for c, _ in item.top])
+        context["choices"] = [(names[c], p) for c, p in item.top if c in names]
+        context["categories"] = Category.objects.filter(
+            taxonomy=dataset.taxonomy, level=Category.Level.SMALL, status=Category.Status.ACTIVE
+        ).select_related("parent")
+    return render(request, "training/review.html", context)
+
+
+def _review_decide(request, dataset: Dataset, run: TrainingRun):
+    content = get_object_or_404(Content, pk=_int(request.POST.get("content")) or 0)
+    category = Category.objects.filter(pk=_int(request.POST.get("category")) or 0).first()
+    try:
+        review = review_decide(
+            run=run,
+            content=content,
+            decision=request.POST.get("decision", ""),
+            user=request.user,
+            category=category,
+        )
+        messages.success(request, f"{review.get_decision_display().capitalize()}: {content.title[:60]}")
+    except LabelingError as error:
+        messages.error(request, str(error))
+    return redirect(f"{reverse('training:review', args=[dataset.id])}?run={run.id}")
+
+
+@roles.role_required(roles.ANNOTATOR)
+def fixes_page(request, dataset_id: int):
+    """Merge and exclude suggestions with their evidence; managers act on them here."""
+    dataset = _dataset(dataset_id)
+    run = _run(request, dataset)
+    if run is None:
+        return _no_run(request, dataset)
+    health = checks.category_health(run)
+    context = {
+        "dataset": dataset,
+        "run": run,
+        "merges": checks.merge_suggestions(checks.run_confusion_oof(run)),
+        "excludes": checks.exclude_suggestions(health, dataset.min_examples_per_category),
+        "categories": [row.category for row in sorted(health, key=lambda r: r.category.path)],
+        "can_manage": roles.has_role(request.user, roles.MANAGER),
+    }
+    return render(request, "training/fixes.html", context)
+
+
+def _category(dataset: Dataset, value: str | None) -> Category:
+    return get_object_or_404(Category, pk=_int(value) or 0, taxonomy=dataset.taxonomy)
+
+
+def _after_fix(request, dataset: Dataset, action) -> object:
+    try:
+        changeset = action()
+        messages.success(
+            request,
+            f"{changeset.reason} (changeset #{changeset.id}, {changeset.relabelled} relabelled, "
+            f"{changeset.status_changed} status changes). Retrain to see the effect.",
+        )
+    except LabelingError as error:
+        messages.error(request, str(error))
+    return redirect("training:fixes", dataset.id)
+
+
+@require_POST
+@roles.role_required(roles.MANAGER)
+def category_merge_view(request, dataset_id: int):
+    dataset = _dataset(dataset_id)
+    source, target = (
+        _category(dataset, request.POST.get("source")),
+        _category(dataset, request.POST.get("target")),
+    )
+    reason = request.POST.get("reason", "")
+    return _after_fix(
+        request,
+        dataset,
+        lambda: category_merge(
+            dataset=dataset, source=source, target=target, user=request.user, reason=reason
+        ),
+    )
+
+
+@require_POST
+@roles.role_required(roles.MANAGER)
+def category_exclude_view(request, dataset_id: int):
+    dataset = _dataset(dataset_id)
+    category = _category(dataset, request.POST.get("category"))
+    reason = request.POST.get("reason", "")
+    return _after_fix(
+        request,
+        dataset,
+        lambda: category_exclude(dataset=dataset, category=category, user=request.user, reason=reason),
+    )
+
+
+@require_POST
+@roles.role_required(roles.MANAGER)
+def retrain_view(request, dataset_id: int):
+    dataset = _dataset(dataset_id)
+    try:
+        run = dataset_retrain(dataset=dataset, user=request.user)
+    except LabelingError as error:
+        messages.error(request, str(error))
+        return redirect("training:health", dataset.id)
+    return redirect("training:run", run.id)
