@@ -57,3 +57,47 @@ def test_a_manager_trains_and_follows_the_run(page, live_worker):
     assert table.locator("tr.champion").inner_text().startswith(f"#{run.id}")
     assert table.locator("td.fail").count() >= 1
     shoot(page, "training-runs.png")
+
+
+def test_a_manager_finds_a_wrong_label_from_the_health_page_and_fixes_it(page):
+    from labeling.models import Category, Example
+    from tests.training.test_runs import train
+    from training.models import LabelReview
+
+    user_with_role(roles.MANAGER, username="manager", password="correct horse battery staple")
+    news = make_dataset("newsgroups")
+    autos, space = (Category.objects.get(taxonomy=news.taxonomy, name=n) for n in ("rec.autos", "sci.space"))
+    flipped = list(Example.objects.filter(dataset=news, category=autos).order_by("id")[:6])
+    Example.objects.filter(id__in=[e.id for e in flipped]).update(category=space)
+    run = train(news, folds=5)
+    page.goto("/login/")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.goto(f"/training/datasets/{news.id}/health/")
+    page.wait_for_selector("[data-testid=health-figure] .main-svg")  # Plotly drew the chart
+    shoot(page, "verification-health.png")
+    worst = page.locator("[data-testid=health] tbody tr").first
+    worst_name = worst.get_attribute("data-category")
+    worst.locator("a").click()
+    assert "/doubted/" in page.url
+    page.locator("[data-testid=review-link]").first.click()
+    item_title = page.locator("[data-testid=item] h2").inner_text()
+    given = page.locator("[data-testid=given]").inner_text()
+    predicted = page.locator("[data-testid=predicted]").inner_text()
+    assert given == worst_name and predicted != given
+    shoot(page, "verification-review.png")
+    page.keyboard.press("s")  # skip: the next doubted example comes
+    assert page.locator("[data-testid=item] h2").inner_text() != item_title
+    page.go_back()  # the example asked for by its link is served even after a skip
+    page.reload()
+    assert page.locator("[data-testid=item] h2").inner_text() == item_title
+    page.keyboard.press("1")  # relabel as the model's first choice
+    page.wait_for_selector(".message.success")
+    review = LabelReview.objects.get()
+    example = Example.objects.get(dataset=news, content=review.content)
+    assert review.content.title == item_title and review.decision == "relabel" and review.run == run
+    assert example.category.path == predicted and example.history.first().history_user.username == "manager"
+    page.goto(f"/training/datasets/{news.id}/confusion/")
+    page.wait_for_selector("[data-testid=confusion-figure] .main-svg")
+    shoot(page, "verification-confusion.png")

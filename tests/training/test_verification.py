@@ -1,4 +1,4 @@
-"""Label verification against the champion: health and confusion figures, doubted labels, review, merge, exclude."""
+"""Label verification against the champion: health and confusion figures, doubted labels, review, merge."""
 
 import csv
 import random

@@ -140,11 +140,25 @@ def doubted_page(request, dataset_id: int):
     return render(request, "training/doubted.html", context)
 
 
-def _review_item(run: TrainingRun, user, content_id: int | None) -> OutOfFoldPrediction | None:
+def _skipped(request, run: TrainingRun) -> list[int]:
+    """Contents this person skipped in this run's review (kept in the session; a skip lets the claim go)."""
+    key = f"doubted-skipped:{run.id}"
+    skipped = request.session.get(key, [])
+    skip = _int(request.GET.get("skip"))
+    if skip and skip not in skipped:
+        skipped = [*skipped, skip][-500:]
+        request.session[key] = skipped
+        QueueClaim.objects.filter(dataset=run.dataset, content_id=skip, user=request.user).delete()
+    return skipped
+
+
+def _review_item(
+    run: TrainingRun, user, content_id: int | None, skipped: list[int]
+) -> OutOfFoldPrediction | None:
     """The item asked for, else the one this user holds, else claim the next doubted one."""
-    queue = checks.review_queue(run, user)
     if content_id:
-        return queue.filter(content_id=content_id).first()
+        return checks.review_queue(run, user).filter(content_id=content_id).first()
+    queue = checks.review_queue(run, user).exclude(content_id__in=skipped)
     held = QueueClaim.objects.filter(dataset=run.dataset, user=user, queue=f"doubted:{run.id}")
     item = queue.filter(content_id__in=held.values("content_id")).first()
     for candidate in [] if item else queue[:20]:
@@ -167,7 +181,7 @@ def review_page(request, dataset_id: int):
         return _no_run(request, dataset)
     if request.method == "POST":
         return _review_decide(request, dataset, run)
-    item = _review_item(run, request.user, _int(request.GET.get("content")))
+    item = _review_item(run, request.user, _int(request.GET.get("content")), _skipped(request, run))
     context = {
         "dataset": dataset,
         "run": run,
