@@ -14,6 +14,7 @@ urlpatterns = [
     path("labeling/", include("labeling.urls")),
     path("training/", include("training.urls")),
     path("api/v1/", include("labeling.api_urls")),
+    path("api/v1/", include("training.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 """REST API of the labeling app (DRF): examples with optimistic locking, versions, rollback jobs."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,12 +45,14 @@ class ExampleRelabelInput(serializers.Serializer):
 class ExampleDetailApi(APIView):
     permission_classes = [roles.IsAnnotator]
 
+    @extend_schema(responses={200: ExampleOutput})
     def get(self, request, example_id: int):
         example = get_object_or_404(
             Example.objects.select_related("category__parent", "content"), pk=example_id
         )
         return Response(ExampleOutput(example).data)
 
+    @extend_schema(request=ExampleRelabelInput, responses={200: ExampleOutput})
     def patch(self, request, example_id: int):
         example = get_object_or_404(Example.objects.select_related("dataset", "content"), pk=example_id)
         data = ExampleRelabelInput(data=request.data)
@@ -97,6 +100,7 @@ class VersionOutput(serializers.ModelSerializer):
 class DatasetVersionsApi(APIView):
     permission_classes = [roles.IsAnnotator]
 
+    @extend_schema(responses={200: VersionOutput(many=True)})
     def get(self, request, dataset_id: int):
         dataset = get_object_or_404(Dataset, pk=dataset_id)
         versions = DatasetVersion.objects.filter(dataset=dataset).select_related("author")
@@ -114,11 +118,17 @@ class RollbackInput(serializers.Serializer):
         return attrs
 
 
+class JobOutput(serializers.Serializer):
+    job = serializers.IntegerField()
+    status = serializers.CharField()
+
+
 class DatasetRollbackApi(APIView):
     """Start a rollback job (admins only); poll /labeling/jobs/<id>/?format=json for its outcome."""
 
     permission_classes = [roles.IsAdmin]
 
+    @extend_schema(request=RollbackInput, responses={202: JobOutput})
     def post(self, request, dataset_id: int):
         dataset = get_object_or_404(Dataset, pk=dataset_id)
         data = RollbackInput(data=request.data)

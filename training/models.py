@@ -238,3 +238,85 @@ class LabelReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.decision} content {self.content_id}"
+
+
+class RuleMapping(models.Model):
+    """A rule voting for a category: keywords, a regular expression (RE2, linear time), or a source prefix."""
+
+    class Kind(models.TextChoices):
+        KEYWORDS = "keywords", "keywords (any of, comma-separated)"
+        REGEX = "regex", "regular expression"
+        SOURCE = "source", "source / domain prefix"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    pattern = models.TextField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    weight = models.FloatField(default=1.0)
+    priority = models.IntegerField(default=0, help_text="higher first; breaks ties between equal scores")
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-priority", "name"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "name"], name="one_rule_name_per_dataset")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.kind} -> {self.category}"
+
+
+class EnsembleConfig(models.Model):
+    """How a dataset classifies: which models vote (the champion and chosen runs), the rules' weight, the rule
+    that unanimous models override rules. Every save bumps `version`, which answers carry."""
+
+    dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, related_name="ensemble")
+    include_champion = models.BooleanField(default=True)
+    runs = models.ManyToManyField(TrainingRun, blank=True, related_name="+", help_text="other runs that vote")
+    champion_weight = models.FloatField(default=1.0)
+    run_weight = models.FloatField(default=1.0, help_text="weight of each other run")
+    rule_weight = models.FloatField(default=1.0, help_text="multiplies every rule's own weight")
+    unanimous_models_win = models.BooleanField(default=True)
+    min_models_for_unanimity = models.PositiveSmallIntegerField(default=2)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[runs])
+
+    def __str__(self) -> str:
+        return f"ensemble v{self.version} of {self.dataset}"
+
+
+class PredictionLog(models.Model):
+    """What the API answered (sampled), and later what a reviewer said was right."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="predictions")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    input_hash = models.CharField(max_length=40, db_index=True)
+    excerpt = models.TextField(blank=True, help_text="the start of the text, for reviewers")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField()
+    explanation = models.JSONField(default=dict)
+    champion_run = models.ForeignKey(TrainingRun, on_delete=models.SET_NULL, null=True, related_name="+")
+    ensemble_version = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    correct = models.BooleanField(null=True, blank=True)
+    right_category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["dataset", "category", "correct"], name="prediction_feedback")]
+
+    def __str__(self) -> str:
+        return f"prediction #{self.id}: {self.category_id} ({self.score:.2f})"

@@ -41,11 +41,15 @@ class CategoryHealth:
 
 
 def real_prediction_accuracy(dataset) -> dict[int, tuple[float, int]]:
-    """Per category: share of reviewed API predictions that were right, and how many were reviewed.
+    """Per predicted category: the share of reviewed API answers that were right, and how many were reviewed."""
+    from training.models import PredictionLog
 
-    The prediction log arrives with the classification API (issue 7); until then nobody reviewed any.
-    """
-    return {}
+    reviewed = (
+        PredictionLog.objects.filter(dataset=dataset, correct__isnull=False)
+        .values("category_id")
+        .annotate(n=Count("id"), right=Count("id", filter=Q(correct=True)))
+    )
+    return {row["category_id"]: (row["right"] / row["n"], row["n"]) for row in reviewed}
 
 
 def category_health(run: TrainingRun) -> list[CategoryHealth]:

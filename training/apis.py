@@ -1,0 +1,230 @@
+"""REST API of the training app: classification, datasets / categories / runs / champion, feedback."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from labeling import roles
+from labeling.errors import LabelingError
+from labeling.models import Category, Dataset
+from training.errors import TrainingError
+from training.models import PredictionLog, TrainingRun
+from training.selectors import dataset_champion_run, run_summary
+from training.services.classify import MAX_BATCH, MAX_CHARS, TextToClassify, classify, prediction_feedback
+
+
+class ItemInput(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, max_length=MAX_CHARS, trim_whitespace=False)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    source = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class ClassifyInput(serializers.Serializer):
+    text = serializers.CharField(required=False, max_length=MAX_CHARS, help_text="one text (or use `items`)")
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    source = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    items = ItemInput(many=True, required=False, help_text=f"a batch of up to {MAX_BATCH} texts")
+    k = serializers.IntegerField(required=False, default=3, min_value=1, max_value=20)
+
+    def validate(self, data):
+        if ("text" in data) == ("items" in data):
+            raise serializers.ValidationError("Send either `text` or `items`.")
+        if "items" in data and not 1 <= len(data["items"]) <= MAX_BATCH:
+            raise serializers.ValidationError(f"`items` holds 1 to {MAX_BATCH} texts.")
+        return data
+
+
+class CategoryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    path = serializers.CharField()
+    score = serializers.FloatField()
+
+
+class AnswerOutput(serializers.Serializer):
+    category = CategoryOutput()
+    top = CategoryOutput(many=True)
+    large = CategoryOutput(many=True)
+    explanation = serializers.DictField()
+    prediction_id = serializers.IntegerField(allow_null=True)
+
+
+class ClassifyOutput(serializers.Serializer):
+    results = AnswerOutput(many=True)
+
+
+def _dataset(dataset_id: int) -> Dataset:
+    return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+
+
+class ClassifyApi(APIView):
+    permission_classes = [roles.IsAnnotator]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "classify"
+
+    @extend_schema(request=ClassifyInput, responses={200: ClassifyOutput})
+    def post(self, request, dataset_id: int):
+        """Classify one text (`text`) or a batch (`items`): top-k small and large categories, explained."""
+        dataset = Dataset.objects.select_related("taxonomy").filter(pk=dataset_id).first()
+        if dataset is None:
+            return Response({"detail": f"Unknown dataset {dataset_id}."}, status=status.HTTP_400_BAD_REQUEST)
+        data = ClassifyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        given = data.validated_data
+        if "items" in given:
+            items = [TextToClassify(i["text"], i["title"], i["source"]) for i in given["items"]]
+        else:
+            items = [TextToClassify(given["text"], given["title"], given["source"])]
+        try:
+            answers = classify(dataset=dataset, items=items, k=given["k"], user=request.user)
+        except TrainingError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        except LabelingError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"results": answers})
+
+
+class DatasetOutput(serializers.ModelSerializer):
+    taxonomy = serializers.CharField(source="taxonomy.name")
+    champion_run = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "name", "taxonomy", "min_examples_per_category", "champion_run"]
+
+    def get_champion_run(self, dataset) -> int | None:
+        champion = dataset_champion_run(dataset)
+        return champion.id if champion else None
+
+
+class DatasetListApi(APIView):
+    permission_classes = [roles.IsAnnotator]
+
+    @extend_schema(responses={200: DatasetOutput(many=True)})
+    def get(self, request):
+        return Response(
+            DatasetOutput(Dataset.objects.select_related("taxonomy").order_by("name"), many=True).data
+        )
+
+
+class DatasetDetailApi(APIView):
+    permission_classes = [roles.IsAnnotator]
+
+    @extend_schema(responses={200: DatasetOutput})
+    def get(self, request, dataset_id: int):
+        return Response(DatasetOutput(_dataset(dataset_id)).data)
+
+
+class TaxonomyCategoryOutput(serializers.ModelSerializer):
+    path = serializers.CharField()
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "path", "level", "parent", "status", "is_important", "guideline"]
+
+
+class CategoryListApi(APIView):
+    permission_classes = [roles.IsAnnotator]
+
+    @extend_schema(responses={200: TaxonomyCategoryOutput(many=True)})
+    def get(self, request, dataset_id: int):
+        dataset = _dataset(dataset_id)
+        categories = (
+            Category.objects.filter(taxonomy=dataset.taxonomy)
+            .select_related("parent")
+            .order_by("level", "id")
+        )
+        return Response(TaxonomyCategoryOutput(categories, many=True).data)
+
+
+class RunOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    dataset = serializers.CharField()
+    version = serializers.IntegerField()
+    algorithm = serializers.CharField()
+    params = serializers.DictField()
+    status = serializers.CharField()
+    accuracy = serializers.FloatField(allow_null=True)
+    macro_f1 = serializers.FloatField(allow_null=True)
+    verdicts = serializers.ListField(child=serializers.DictField())
+    meets_requirements = serializers.BooleanField(allow_null=True)
+    champion = serializers.BooleanField()
+
+
+class RunListApi(APIView):
+    permission_classes = [roles.IsAnnotator]
+
+    @extend_schema(responses={200: RunOutput(many=True)})
+    def get(self, request, dataset_id: int):
+        dataset = _dataset(dataset_id)
+        runs = TrainingRun.objects.filter(dataset=dataset).select_related("dataset", "version")[:100]
+        return Response([run_summary(run) for run in runs])
+
+
+class RunDetailApi(APIView):
+    permission_classes = [roles.IsAnnotator]
+
+    @extend_schema(responses={200: RunOutput})
+    def get(self, request, run_id: int):
+        run = get_object_or_404(TrainingRun.objects.select_related("dataset", "version"), pk=run_id)
+        return Response(run_summary(run))
+
+
+class ChampionApi(APIView):
+    permission_classes = [roles.IsAnnotator]
+
+    @extend_schema(responses={200: RunOutput})
+    def get(self, request, dataset_id: int):
+        champion = dataset_champion_run(_dataset(dataset_id))
+        if champion is None:
+            return Response({"detail": "This dataset has no champion yet."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(run_summary(champion))
+
+
+class FeedbackInput(serializers.Serializer):
+    correct = serializers.BooleanField(required=False, default=False)
+    right_category = serializers.IntegerField(required=False, help_text="the right small category (id)")
+
+
+class PredictionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PredictionLog
+        fields = [
+            "id",
+            "dataset",
+            "created_at",
+            "category",
+            "score",
+            "correct",
+            "right_category",
+            "reviewed_at",
+        ]
+
+
+class FeedbackApi(APIView):
+    permission_classes = [roles.IsAnnotator]
+
+    @extend_schema(request=FeedbackInput, responses={200: PredictionOutput})
+    def post(self, request, prediction_id: int):
+        """Say whether a logged answer was right; when it was wrong, name the right category."""
+        prediction = get_object_or_404(PredictionLog.objects.select_related("dataset"), pk=prediction_id)
+        data = FeedbackInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        right = None
+        if "right_category" in data.validated_data:
+            right = Category.objects.filter(pk=data.validated_data["right_category"]).first()
+            if right is None:
+                return Response({"detail": "Unknown category."}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            prediction_feedback(
+                prediction=prediction,
+                user=request.user,
+                correct=data.validated_data["correct"],
+                right_category=right,
+            )
+        except LabelingError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(PredictionOutput(prediction).data)
