@@ -33,6 +33,15 @@ CLEANLAB_INSTALL = (  # its other dependencies (numpy, scikit-learn, pandas, tqd
     f"cleanlab=={CLEANLAB_VERSION} termcolor==3.3.0"
 )
 
+MEASURED_CODE = (
+    "training/algorithms",
+    "training/evaluation.py",
+    "training/verification.py",
+    "bench/corpus.py",
+    "bench/label_errors.py",
+    "bench/label_errors_run.py",
+)
+
 # (key, what the method returns, what is taken from it); "top k" = the k most suspicious, k = posts flipped.
 METHODS = [
     ("ours_quality_top_k", "ours: `label_quality` (normalised margin), lowest first", "top k"),
@@ -123,6 +132,7 @@ class Bench:
         self.cleanlab, self.cleanlab_skipped = load_cleanlab(cleanlab_dir)
         self.check = Checks()
         self.runs: list[dict] = []
+        self.code = _code_version()  # what Python imports now is what gets measured
 
     def setup(self) -> None:
         started = time.perf_counter()
@@ -267,7 +277,7 @@ class Bench:
             "runs": self.runs,
             "checks": self.check.rows,
             "machine": _machine(self.cleanlab),
-            "code": _code_version(),
+            "code": self.code | _changed_since(self.code),
             "error": error,
         }
 
@@ -321,19 +331,23 @@ def _machine(cleanlab) -> dict:
 
 
 def _code_version() -> dict:
-    """The commit measured and the training/ and benchmark files changed on top of it."""
+    """The commit measured and the files changed on top of it (the code this benchmark runs)."""
 
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
         return done.stdout if done.returncode == 0 else ""
 
-    status = git(
-        "status", "--porcelain", "--", "training", "bench/label_errors.py", "bench/label_errors_run.py"
-    )
+    status = git("status", "--porcelain", "--", *MEASURED_CODE)
     return {
         "commit": git("rev-parse", "--short", "HEAD").strip() or "unknown",
         "uncommitted_files": [line[3:] for line in status.splitlines() if len(line) > 3],
     }
+
+
+def _changed_since(code: dict) -> dict:
+    """Others may commit or edit the code meanwhile: say so (Python imported it at the start)."""
+    now = _code_version()
+    return {} if now == code else {"changed_during_the_run": now}
 
 
 def _spread(figure: dict, digits: int = 3) -> str:
@@ -433,6 +447,8 @@ def _md_machine(results: dict) -> list[str]:
         if code["uncommitted_files"]
         else ""
     )
+    if code.get("changed_during_the_run"):
+        changed += " (the code changed while the benchmark ran; it was imported at its start)"
     return [
         "## Machine",
         "",
@@ -450,6 +466,7 @@ def _md_machine(results: dict) -> list[str]:
         f"| cleanlab | {cleanlab['version'] or 'not available'} ({cleanlab['path'] or '—'}) |",
         f"| code measured | commit {code['commit']}{changed} |",
         "",
+        *([code["note"], ""] if code.get("note") else []),
         "Timings share 2 cores with whatever else runs (see the load average): compare them within a run.",
         "",
     ]
