@@ -1,9 +1,18 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from training.models import ChampionChange, ModelRequirement, RetrainSchedule, TrainingRun
+from training.models import (
+    ChampionChange,
+    EnsembleConfig,
+    ModelRequirement,
+    PredictionLog,
+    RetrainSchedule,
+    RuleMapping,
+    TrainingRun,
+)
 from training.services.requirements import requirement_update
 from training.services.schedules import schedule_save
+from training.services.serving import ensemble_save, rule_save
 
 
 @admin.register(TrainingRun)
@@ -40,6 +49,52 @@ class ChampionChangeAdmin(admin.ModelAdmin):
     list_display = ["created_at", "dataset", "action", "run", "previous_run", "user", "reason"]
     list_filter = ["action", "dataset"]
     readonly_fields = [field.name for field in ChampionChange._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(RuleMapping)
+class RuleMappingAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "dataset", "kind", "pattern", "category", "weight", "priority", "enabled"]
+    list_filter = ["dataset", "kind", "enabled"]
+    search_fields = ["name", "pattern"]
+
+    def save_model(self, request, obj, form, change):
+        """Through the service: the pattern is checked (RE2) before anything is saved."""
+        values = {k: v for k, v in form.cleaned_data.items() if k != "dataset"}
+        rule_save(
+            dataset=form.cleaned_data["dataset"],
+            user=request.user,
+            values=values,
+            rule=obj if change else None,
+        )
+
+
+@admin.register(EnsembleConfig)
+class EnsembleConfigAdmin(SimpleHistoryAdmin):
+    list_display = ["dataset", "version", "include_champion", "rule_weight", "unanimous_models_win"]
+    readonly_fields = ["version"]
+
+    def save_related(self, request, form, formsets, change):
+        values = {k: v for k, v in form.cleaned_data.items() if k not in ("dataset", "runs")}
+        ensemble_save(
+            dataset=form.instance.dataset,
+            user=request.user,
+            values=values,
+            runs=list(form.cleaned_data["runs"]),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+
+
+@admin.register(PredictionLog)
+class PredictionLogAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "dataset", "category", "score", "correct", "reviewed_by"]
+    list_filter = ["dataset", "correct"]
+    readonly_fields = [field.name for field in PredictionLog._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -25,3 +25,11 @@ urlpatterns += [
     path("datasets/<int:dataset_id>/fixes/exclude/", views.category_exclude_view, name="exclude"),
     path("datasets/<int:dataset_id>/retrain/", views.retrain_view, name="retrain"),
 ]
+
+urlpatterns += [
+    path("datasets/<int:dataset_id>/rules/", views.rules_page, name="rules"),
+    path("datasets/<int:dataset_id>/rules/<int:rule_id>/", views.rule_edit, name="rule"),
+    path("datasets/<int:dataset_id>/ensemble/", views.ensemble_page, name="ensemble"),
+    path("datasets/<int:dataset_id>/predictions/", views.predictions_page, name="predictions"),
+    path("predictions/<int:prediction_id>/feedback/", views.prediction_feedback_view, name="feedback"),
+]

@@ -8,6 +8,13 @@ from training.views.runs import (
     runs_page,
     schedule_page,
 )
+from training.views.serving import (
+    ensemble_page,
+    prediction_feedback_view,
+    predictions_page,
+    rule_edit,
+    rules_page,
+)
 from training.views.verification import (
     category_exclude_view,
     category_merge_view,
@@ -25,6 +32,11 @@ __all__ = [
     "champion_demote_view",
     "confusion_page",
     "doubted_page",
+    "ensemble_page",
+    "prediction_feedback_view",
+    "predictions_page",
+    "rule_edit",
+    "rules_page",
     "fixes_page",
     "health_page",
     "requirements_page",

@@ -1,0 +1,54 @@
+"""Promoting another champion while requests are being answered: no request fails, answers move to it."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from tests.training.conftest import make_dataset
+from tests.training.test_api import SPACE_TEXT
+from tests.training.test_runs import train
+from training.serving import forget_all
+from training.services.champion import champion_promote
+from training.services.classify import TextToClassify, classify
+from training.services.requirements import requirement_update
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_champion_swaps_in_while_requests_run():
+    forget_all()
+    news = make_dataset("swap-news")
+    first = train(news, folds=0)
+    requirement_update(dataset=news, user=None, values={"auto_promote": False})
+    second = train(news, folds=0, algorithm="tfidf-logreg", params={"C": "5"})
+    errors, answered_by = [], []
+    stop = threading.Event()
+
+    def client():
+        try:
+            while not stop.is_set():
+                answer = classify(dataset=news, items=[TextToClassify(SPACE_TEXT)])[0]
+                answered_by.append(answer["explanation"]["models"][0]["name"])
+        except Exception as error:  # noqa: BLE001 - any failure is what this test looks for
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)
+        champion_promote(run=second, user=None, reason="swap under load")
+        time.sleep(2.5)  # the key is checked at most once a second per process
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == []
+    assert answered_by[0] == f"run #{first.id} (champion)"
+    assert answered_by[-1] == f"run #{second.id} (champion)"
+    assert len(answered_by) > 20
+    forget_all()

@@ -1,0 +1,107 @@
+"""Rules, ensemble and prediction-log pages: the rule test box, refusals with reasons, versions, feedback."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from labeling import roles
+from labeling.models import Category, Content
+from tests.factories import user_with_role
+from tests.training.test_api import SPACE_TEXT, champion  # noqa: F401 - fixture
+from training.models import EnsembleConfig, PredictionLog, RuleMapping
+from training.services.classify import TextToClassify, classify
+from training.serving import forget_all
+
+pytestmark = pytest.mark.django_db
+
+
+def rule_data(dataset, **changes):
+    space = Category.objects.get(taxonomy=dataset.taxonomy, name="sci.space")
+    return {
+        "name": "orbit",
+        "kind": "regex",
+        "pattern": r"(?i)\borbit",
+        "category": space.id,
+        "weight": 2,
+        "priority": 0,
+        "enabled": "on",
+    } | changes
+
+
+def test_try_a_rule_on_texts_and_recent_contents_then_save_it(client, news):
+    client.force_login(user_with_role(roles.MANAGER, username="manager"))
+    url = reverse("training:rules", args=[news.id])
+    data = rule_data(news) | {"action": "try", "texts": "Into ORBIT we go\n---\nbrakes and tyres"}
+    page = client.post(url, data).content.decode()
+    assert "fires · Into ORBIT we go" in page and "does not fire · brakes and tyres" in page
+    expected = sum(bool(re.search(r"(?i)\borbit", f"{c.title}\n{c.body}")) for c in Content.objects.all())
+    assert expected > 0 and f'<strong data-testid="trial-count">{expected}</strong> of the 120 newest' in page
+    assert not RuleMapping.objects.exists()
+    assert client.post(url, rule_data(news) | {"action": "save"}).status_code == 302
+    rule = RuleMapping.objects.get()
+    assert rule.history.first().history_user.username == "manager"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"pattern": r"(?<=x)y"}, "no look-arounds or back-references"),
+        ({"pattern": r"(a"}, "Invalid regular expression"),
+        ({"kind": "keywords", "pattern": " , "}, "at least one keyword"),
+    ],
+)
+def test_bad_rules_are_refused_with_a_reason(client, news, changes, message):
+    client.force_login(user_with_role(roles.MANAGER, username="manager"))
+    page = client.post(
+        reverse("training:rules", args=[news.id]), rule_data(news, **changes) | {"action": "save"}
+    )
+    assert message in page.content.decode()
+    assert not RuleMapping.objects.exists()
+
+
+def test_annotators_try_rules_but_cannot_save_or_change_the_ensemble(client, news):
+    client.force_login(user_with_role(roles.ANNOTATOR, username="annotator"))
+    url = reverse("training:rules", args=[news.id])
+    assert client.post(url, rule_data(news) | {"action": "try", "texts": "orbit"}).status_code == 200
+    assert client.post(url, rule_data(news) | {"action": "save"}).status_code == 403
+    assert client.get(reverse("training:ensemble", args=[news.id])).status_code == 403
+    assert not RuleMapping.objects.exists()
+
+
+def test_the_ensemble_page_versions_each_change(client, champion):  # noqa: F811
+    client.force_login(user_with_role(roles.MANAGER, username="manager"))
+    url = reverse("training:ensemble", args=[champion.dataset_id])
+    client.get(url)
+    data = {
+        "include_champion": "on",
+        "champion_weight": 1,
+        "run_weight": 1,
+        "rule_weight": 3,
+        "unanimous_models_win": "on",
+        "min_models_for_unanimity": 1,
+    }
+    assert client.post(url, data).status_code == 302
+    config = EnsembleConfig.objects.get(dataset=champion.dataset)
+    assert config.version == 2 and config.rule_weight == 3 and config.history.count() == 2
+    page = client.post(url, data | {"include_champion": ""}).content.decode()
+    assert "Choose at least one model" in page
+    assert EnsembleConfig.objects.get(dataset=champion.dataset).version == 2
+
+
+def test_prediction_log_filters_and_feedback_through_the_page(client, champion):  # noqa: F811
+    forget_all()
+    dataset = champion.dataset
+    classify(dataset=dataset, items=[TextToClassify(SPACE_TEXT), TextToClassify("my car needs new brakes")])
+    client.force_login(user_with_role(roles.ANNOTATOR, username="reviewer"))
+    url = reverse("training:predictions", args=[dataset.id])
+    assert client.get(url).content.decode().count("data-prediction=") == 2
+    space = Category.objects.get(taxonomy=dataset.taxonomy, name="sci.space")
+    assert client.get(url, {"category": space.id}).content.decode().count("data-prediction=") == 1
+    first = PredictionLog.objects.get(category=space)
+    client.post(
+        reverse("training:feedback", args=[first.id]), {"correct": "1", "next": "https://evil.example/"}
+    )
+    first.refresh_from_db()
+    assert first.correct is True and first.reviewed_by.username == "reviewer"
+    assert client.get(url, {"reviewed": "no"}).content.decode().count("data-prediction=") == 1
