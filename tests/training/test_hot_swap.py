@@ -9,10 +9,10 @@ from django.db import connection
 from tests.training.conftest import make_dataset
 from tests.training.test_api import SPACE_TEXT
 from tests.training.test_runs import train
-from training.serving import forget_all
 from training.services.champion import champion_promote
 from training.services.classify import TextToClassify, classify
 from training.services.requirements import requirement_update
+from training.serving import forget_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

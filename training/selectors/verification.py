@@ -41,7 +41,7 @@ class CategoryHealth:
 
 
 def real_prediction_accuracy(dataset) -> dict[int, tuple[float, int]]:
-    """Per predicted category: the share of reviewed API answers that were right, and how many were reviewed."""
+    """Per predicted category: share of reviewed API answers that were right, and how many were reviewed."""
     from training.models import PredictionLog
 
     reviewed = (
