@@ -14,6 +14,10 @@ worker=$!
 (exec .venv/bin/gunicorn admin_site.wsgi --bind "$BIND" --workers 2 --threads 4 --access-logfile -) &
 web=$!
 trap 'kill $worker $web 2>/dev/null; wait $worker $web 2>/dev/null' EXIT
+# A first model per demo dataset (on the worker, a minute or two), so the health pages have a champion.
+for dataset in petitions newsgroups; do
+  .venv/bin/python manage.py train --dataset "$dataset" --no-wait --unless-champion >/dev/null 2>&1 || true
+done
 trap 'exit 0' INT TERM
 
 sleep 2

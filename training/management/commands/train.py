@@ -9,7 +9,7 @@ from labeling.errors import LabelingError
 from labeling.models import Dataset, DatasetVersion
 from training.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, ParameterError, parse_assignments
 from training.models import TrainingRun
-from training.selectors import run_summary
+from training.selectors import dataset_champion_run, run_summary
 from training.services.runs import run_execute, run_start
 
 
@@ -34,6 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--inline", action="store_true", help="train in this process, not in a worker")
         parser.add_argument("--json", action="store_true", help="print the finished run as one JSON object")
         parser.add_argument("--user", help="username recorded as the run's author")
+        parser.add_argument("--no-wait", action="store_true", help="queue the run and return at once")
+        parser.add_argument(
+            "--unless-champion",
+            action="store_true",
+            help="do nothing when the dataset already has a champion",
+        )
         parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds to wait for the worker")
 
     def handle(self, *args, **opts):
@@ -41,6 +47,9 @@ class Command(BaseCommand):
         if dataset is None:
             raise CommandError(f"No dataset named {opts['dataset']!r}.")
         user = self._user(opts["user"])
+        if opts["unless_champion"] and dataset_champion_run(dataset) is not None:
+            self._log(f"{dataset.name} has a champion; nothing to do.")
+            return
         try:
             version = (
                 DatasetVersion.objects.get(dataset=dataset, number=opts["number"]) if opts["number"] else None
@@ -63,6 +72,9 @@ class Command(BaseCommand):
         self._log(f"run #{run.id}: {run.algorithm} on {dataset.name} version {run.version.number}")
         if opts["inline"]:
             run_execute(run.id)
+        elif opts["no_wait"]:
+            self.stdout.write(f"run #{run.id} queued")
+            return
         else:
             self._follow(run, opts["timeout"])
         run.refresh_from_db()
