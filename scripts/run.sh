@@ -13,7 +13,15 @@ export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost,${BIND%:*}}
 worker=$!
 (exec .venv/bin/gunicorn admin_site.wsgi --bind "$BIND" --workers 2 --threads 4 --access-logfile -) &
 web=$!
-trap 'kill $worker $web 2>/dev/null; wait $worker $web 2>/dev/null' EXIT
+stop() {
+  kill $worker $web 2>/dev/null
+  # The worker finishes its running tasks first (warm shutdown); a training run may take minutes, so after
+  # 10 s it is stopped hard (the run is then marked failed by the reaper; nothing half-done is kept).
+  for _ in $(seq 10); do kill -0 $worker 2>/dev/null || break; sleep 1; done
+  pkill -KILL -P $worker 2>/dev/null; kill -KILL $worker 2>/dev/null
+  wait $worker $web 2>/dev/null
+}
+trap stop EXIT
 # A first model per demo dataset (on the worker, a minute or two), so the health pages have a champion.
 for dataset in petitions newsgroups; do
   .venv/bin/python manage.py train --dataset "$dataset" --no-wait --unless-champion >/dev/null 2>&1 || true
