@@ -29,7 +29,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: 2,000 posts per split, fewer fastText epochs, 10 s autotune (figures not comparable)",
+        help="smoke run: 600 posts per split, 10 fastText epochs, 10 s autotune (not comparable)",
     )
     parser.add_argument(
         "--autotune-seconds", type=int, default=120, help="fastText autotune budget per dataset (120)"

@@ -8,13 +8,7 @@ from training.algorithms.fasttext_supervised import FastTextClassifier
 from training.algorithms.linear import TfidfLinearSVC, TfidfLogReg
 
 ALGORITHMS: dict[str, type[TextClassifier]] = {
-    cls.name: cls
-    for cls in (
-        TfidfLinearSVC,
-        TfidfLogReg,
-        FastTextClassifier,
-        __import__("training.algorithms.blend", fromlist=["BlendClassifier"]).BlendClassifier,
-    )
+    cls.name: cls for cls in (TfidfLinearSVC, TfidfLogReg, FastTextClassifier)
 }
 DEFAULT_ALGORITHM = TfidfLinearSVC.name
 
