@@ -91,13 +91,15 @@ def _still_used_elsewhere(category: Category, dataset: Dataset) -> bool:
     )
 
 
-def _retire(category: Category, dataset: Dataset, *, status: str, into, user, reason: str, changeset) -> bool:
-    """Mark the category merged/excluded unless another dataset still trains on it."""
-    if _still_used_elsewhere(category, dataset):
-        return False
-    category.status, category.merged_into = status, into
-    save_with_history(category, user=user, reason=reason, changeset=changeset)
-    return True
+def _retire(changeset: Changeset, category: Category, *, status: str, into, user) -> None:
+    """Mark the category merged/excluded (recorded in the changeset's details), unless another dataset still
+    trains on it."""
+    retired = not _still_used_elsewhere(category, changeset.dataset)
+    if retired:
+        category.status, category.merged_into = status, into
+        save_with_history(category, user=user, reason=changeset.reason, changeset=changeset)
+    changeset.details["category_retired"] = retired
+    changeset.save(update_fields=["details"])
 
 
 @transaction.atomic
@@ -117,17 +119,7 @@ def category_merge(*, dataset: Dataset, source: Category, target: Category, user
     changeset_apply(
         changeset, {c: (target.id, s) for c, s in rows.values_list("content_id", "status")}, user=user
     )
-    retired = _retire(
-        source,
-        dataset,
-        status=Category.Status.MERGED,
-        into=target,
-        user=user,
-        reason=changeset.reason,
-        changeset=changeset,
-    )
-    changeset.details["category_retired"] = retired
-    changeset.save(update_fields=["details"])
+    _retire(changeset, source, status=Category.Status.MERGED, into=target, user=user)
     return changeset
 
 
@@ -148,17 +140,7 @@ def category_exclude(*, dataset: Dataset, category: Category, user, reason: str)
         for content in rows.values_list("content_id", flat=True)
     }
     changeset_apply(changeset, targets, user=user)
-    retired = _retire(
-        category,
-        dataset,
-        status=Category.Status.EXCLUDED,
-        into=None,
-        user=user,
-        reason=changeset.reason,
-        changeset=changeset,
-    )
-    changeset.details["category_retired"] = retired
-    changeset.save(update_fields=["details"])
+    _retire(changeset, category, status=Category.Status.EXCLUDED, into=None, user=user)
     return changeset
 
 

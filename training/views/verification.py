@@ -1,5 +1,6 @@
 """Verification pages: category health, confusion, doubted labels, review queue, merge / exclude, retrain."""
 
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -36,8 +37,19 @@ def _run(request, dataset: Dataset) -> TrainingRun | None:
     return dataset_champion_run(dataset)
 
 
-def _no_run(request, dataset: Dataset):
-    return render(request, "training/no_champion.html", {"dataset": dataset})
+def against_a_run(view):
+    """Page decorator: pass the dataset and the run to verify against (`?run=`, else the champion); without
+    either, show how to get a champion."""
+
+    @wraps(view)
+    def wrapped(request, dataset_id: int):
+        dataset = _dataset(dataset_id)
+        run = _run(request, dataset)
+        if run is None:
+            return render(request, "training/no_champion.html", {"dataset": dataset})
+        return view(request, dataset, run)
+
+    return wrapped
 
 
 def _doubted_url(dataset: Dataset, run: TrainingRun, **filters) -> str:
@@ -46,12 +58,9 @@ def _doubted_url(dataset: Dataset, run: TrainingRun, **filters) -> str:
 
 
 @roles.role_required(roles.ANNOTATOR)
-def health_page(request, dataset_id: int):
+@against_a_run
+def health_page(request, dataset: Dataset, run: TrainingRun):
     """Every category against the champion: examples, misclassified, accuracy, held-out P/R/F1, flagged."""
-    dataset = _dataset(dataset_id)
-    run = _run(request, dataset)
-    if run is None:
-        return _no_run(request, dataset)
     rows = checks.category_health(run)
     urls = [_doubted_url(dataset, run, given=row.category.id, misclassified=1) for row in rows]
     previous = checks.previous_champion(dataset) if run == dataset_champion_run(dataset) else None
@@ -68,12 +77,9 @@ def health_page(request, dataset_id: int):
 
 
 @roles.role_required(roles.ANNOTATOR)
-def confusion_page(request, dataset_id: int):
+@against_a_run
+def confusion_page(request, dataset: Dataset, run: TrainingRun):
     """Heatmap of given against predicted category (out of fold), small or large; cells list examples."""
-    dataset = _dataset(dataset_id)
-    run = _run(request, dataset)
-    if run is None:
-        return _no_run(request, dataset)
     large = request.GET.get("level") == "large"
     normalised = request.GET.get("normalised") == "1"
     confusion = checks.run_confusion_oof(run, level=Category.Level.LARGE if large else Category.Level.SMALL)
@@ -110,12 +116,9 @@ def _int(value: str | None) -> int | None:
 
 
 @roles.role_required(roles.ANNOTATOR)
-def doubted_page(request, dataset_id: int):
+@against_a_run
+def doubted_page(request, dataset: Dataset, run: TrainingRun):
     """Examples ranked by how likely their label is wrong (optionally one category or one confusion cell)."""
-    dataset = _dataset(dataset_id)
-    run = _run(request, dataset)
-    if run is None:
-        return _no_run(request, dataset)
     get = request.GET
     rows = checks.suspicious_predictions(run, only_doubted=get.get("all") != "1")
     filters = {
@@ -173,12 +176,9 @@ def _review_item(
 
 
 @roles.role_required(roles.ANNOTATOR)
-def review_page(request, dataset_id: int):
+@against_a_run
+def review_page(request, dataset: Dataset, run: TrainingRun):
     """One doubted example at a time: keep the label (K), take a prediction (P, 1-5), exclude (X), skip."""
-    dataset = _dataset(dataset_id)
-    run = _run(request, dataset)
-    if run is None:
-        return _no_run(request, dataset)
     if request.method == "POST":
         return _review_decide(request, dataset, run)
     item = _review_item(run, request.user, _int(request.GET.get("content")), _skipped(request, run))
@@ -215,12 +215,9 @@ def _review_decide(request, dataset: Dataset, run: TrainingRun):
 
 
 @roles.role_required(roles.ANNOTATOR)
-def fixes_page(request, dataset_id: int):
+@against_a_run
+def fixes_page(request, dataset: Dataset, run: TrainingRun):
     """Merge and exclude suggestions with their evidence; managers act on them here."""
-    dataset = _dataset(dataset_id)
-    run = _run(request, dataset)
-    if run is None:
-        return _no_run(request, dataset)
     health = checks.category_health(run)
     context = {
         "dataset": dataset,
