@@ -166,6 +166,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 PREDICTION_LOG_SAMPLE = float(os.environ.get("PREDICTION_LOG_SAMPLE", 1.0))  # share of API answers logged
 PREDICTION_LOG_EXCERPT = int(os.environ.get("PREDICTION_LOG_EXCERPT", 1000))  # characters kept for reviewers
+TRAINING_BLAS_THREADS = int(os.environ.get("TRAINING_BLAS_THREADS", 1))  # per training process
 TRAINING_SOFT_TIME_LIMIT = int(os.environ.get("TRAINING_SOFT_TIME_LIMIT", 4 * 3600))
 
 # --- Search engine (indexing app) -------------------------------------------------------------

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from threadpoolctl import threadpool_limits
 
 from labeling.models import DatasetVersion
 from labeling.selectors.versions import latest_version
@@ -183,9 +185,11 @@ def run_execute(run_id: int) -> TrainingRun | None:
     heartbeat = Heartbeat(run.id)
     heartbeat.start()
     try:
-        outcome = _train(run)
-        _step(run, "saving", 0.95)
-        _save(run, outcome)
+        # Small BLAS calls (the calibration's optimiser) get slower with threads on a busy worker.
+        with threadpool_limits(limits=settings.TRAINING_BLAS_THREADS, user_api="blas"):
+            outcome = _train(run)
+            _step(run, "saving", 0.95)
+            _save(run, outcome)
         return run
     except RunCancelled:
         _fail(run, TrainingRun.Status.CANCELLED, "Cancelled while running; nothing was kept.")
