@@ -1,0 +1,886 @@
+"""The classification API benchmark itself (imported by bench/api.py once Django is set up)."""
+
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import types
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import connections
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from bench.common import (
+    ROOT,
+    Checks,
+    checks_lines,
+    machine_lines,
+    median,
+    migrate_fresh,
+    percentile,
+    run_measured,
+    say,
+)
+from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, _newsgroup_post
+from bench.import_export_run import Bench as ImportExportBench
+from bench.import_export_run import Post, build_csv
+from bench.measure import Profiler
+from labeling import roles
+from labeling.services.datasets import dataset_create
+from labeling.services.imports import import_apply
+from training.models import Champion, PredictionLog, TrainingRun
+from training.services.classify import MAX_CHARS, TextToClassify, classify
+from training.services.runs import run_execute, run_start
+from training.serving import ensemble_for
+
+SCRIPT = "bench/api.py"
+TRAIN, TEST = "20news-bydate-train", "20news-bydate-test"
+TRAIN_POSTS, TEST_POSTS = 11_314, 7_532  # the official split
+USER, CALLER = "bench", "api-caller"
+CLIENTS = (1, 8, 32)
+BATCHES = (1, 100, 1000)
+K = 3
+# Targets from the issue, on this 2-core machine, at 8 concurrent clients; the aims are the better figures.
+TARGETS = {"single_per_second": 500.0, "single_p99_ms": 50.0, "batch_texts_per_second": 20_000.0}
+AIMS = {"single_per_second": 1000.0, "single_p99_ms": 30.0}
+TARGET_CLIENTS, TARGET_BATCH = 8, 1000
+THROTTLE_HISTORIES = (0, 1_000, 30_000, 120_000)  # requests of the last minute in the throttle's cache entry
+
+
+def read_splits() -> tuple[list[Post], list[Post]]:
+    """The train (11,314) and test (7,532) posts, the tar read once, sequentially (Latin-1)."""
+    splits: dict[str, list[Post]] = {TRAIN: [], TEST: []}
+    with tarfile.open(NEWSGROUPS_TAR, "r|gz") as tar:
+        for member in tar:
+            parts = member.name.split("/")  # [20news-bydate/]20news-bydate-<split>/<group>/<id>
+            if not member.isfile() or len(parts) < 3 or parts[-3] not in splits:
+                continue
+            group, post_id, split = parts[-2], parts[-1], parts[-3]
+            subject, body = _newsgroup_post(tar.extractfile(member).read())
+            name = split.rsplit("-", 1)[-1]
+            splits[split].append(Post(f"20news/{name}/{group}/{post_id}", subject, body, group))
+    return splits[TRAIN], splits[TEST]
+
+
+# --- the load generator (a forked process: asyncio, one keep-alive connection per client) ---------------
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[int, bool, int]:
+    """Read one HTTP/1.1 response: (status, the server closes the connection, body bytes)."""
+    line = await reader.readline()
+    if not line:
+        raise ConnectionError("connection closed by the server")
+    status = int(line.split(None, 2)[1])
+    length, chunked, close = None, False, False
+    while True:
+        header = await reader.readline()
+        if header in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = header.partition(b":")
+        name, value = name.strip().lower(), value.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value
+        elif name == b"connection":
+            close = value == b"close"
+    size = 0
+    if chunked:
+        while True:
+            chunk = int((await reader.readline()).split(b";")[0], 16)
+            await reader.readexactly(chunk + 2)
+            size += chunk
+            if chunk == 0:
+                break
+    elif length is not None:
+        size = len(await reader.readexactly(length))
+    else:
+        size, close = len(await reader.read()), True
+    return status, close, size
+
+
+async def _load(port: int, requests: list[bytes], clients: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    errors: list[str] = []
+    received = [0]
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def client(number: int) -> None:
+        reader = writer = None
+        index = number
+        while time.perf_counter() < deadline:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            request = requests[index % len(requests)]
+            index += clients
+            sent = time.perf_counter()
+            try:
+                writer.write(request)
+                await writer.drain()
+                status, close, size = await _response(reader)
+            except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+                errors.append(repr(error))
+                writer.close()
+                writer = None
+                continue
+            statuses[status] += 1
+            received[0] += size
+            if status == 200:
+                latencies.append(time.perf_counter() - sent)
+            if close:
+                writer.close()
+                writer = None
+        if writer is not None:
+            writer.close()
+
+    await asyncio.gather(*(client(number) for number in range(clients)))
+    return {
+        "latencies": latencies,
+        "statuses": {str(code): count for code, count in statuses.items()},
+        "errors": len(errors),
+        "error_examples": errors[:5],
+        "received_bytes": received[0],
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _load_process(pipe, port: int, requests: list[bytes], clients: int, seconds: float) -> None:
+    result = asyncio.run(_load(port, requests, clients, seconds))
+    user, system = os.times()[:2]  # this process's own CPU time (counted from the fork)
+    result["client_cpu_seconds"] = user + system
+    pipe.send(result)
+    pipe.close()
+
+
+def load(port: int, requests: list[bytes], clients: int, seconds: float) -> dict:
+    """Run the load generator in a second process (forked: it inherits the prepared request bytes)."""
+    connections.close_all()  # the child must not share the parent's database sockets
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_load_process, args=(sender, port, requests, clients, seconds))
+    process.start()
+    sender.close()
+    result = receiver.recv()
+    process.join()
+    return result
+
+
+# --- CPU accounting from /proc ------------------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICKS, sum(values) / TICKS
+
+
+class Server:
+    """gunicorn serving the site on a free loopback port, with the benchmark's environment."""
+
+    def __init__(self, *, workers: int, threads: int) -> None:
+        self.workers, self.threads = workers, threads
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.log = Path(tempfile.mkstemp(prefix="bunryu-bench-gunicorn-", suffix=".log")[1])
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def command(self) -> list[str]:
+        return [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "admin_site.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--worker-class",
+            "gthread",
+            "--backlog",
+            "2048",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ]
+
+    def start(self) -> None:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+            if len(self.worker_pids()) >= self.workers:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not start within 60 s:\n{self.log_tail()}")
+
+    def worker_pids(self) -> list[int]:
+        return _children(self.process.pid) if self.process else []
+
+    def cpu_seconds(self) -> float:
+        return sum(_process_cpu(pid) for pid in [self.process.pid, *self.worker_pids()])
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.unlink(missing_ok=True)
+
+
+# --- the benchmark ----------------------------------------------------------------------------------------
+
+
+def _timed_calls(function, arguments: list, *, warm: int = 1) -> list[float]:
+    for argument in arguments[:warm]:
+        function(argument)
+    seconds = []
+    for argument in arguments:
+        start = time.perf_counter()
+        function(argument)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def _summary(seconds: list[float], texts_per_call: int) -> dict:
+    return {
+        "calls": len(seconds),
+        "texts_per_call": texts_per_call,
+        "median_ms": round(median(seconds) * 1000, 3),
+        "p99_ms": round(percentile(seconds, 0.99) * 1000, 3),
+        "texts_per_second": round(texts_per_call * len(seconds) / sum(seconds), 1),
+    }
+
+
+class Bench:
+    def __init__(
+        self, *, algorithms: list[str], seconds: float, quick: bool, workers: int, threads: int
+    ) -> None:
+        self.algorithms, self.seconds, self.quick = algorithms, seconds, quick
+        self.workers, self.threads = workers, threads
+        self.check = Checks()
+        self.profiler = Profiler()
+        self.info: dict = {"load_average_start": os.getloadavg()}
+        self.served: dict[str, dict] = {}  # per algorithm: training, in-process figures, HTTP figures
+
+    # --- setup -------------------------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        self.info["migrate_seconds"] = round(migrate_fresh(SCRIPT), 2)
+        self.user = get_user_model().objects.create_superuser(USER, f"{USER}@example.invalid", None)
+        caller = get_user_model().objects.create_user(CALLER, f"{CALLER}@example.invalid", None)
+        caller.groups.add(Group.objects.get_or_create(name=roles.ANNOTATOR)[0])
+        self.caller, self.token = caller, Token.objects.create(user=caller).key
+        start = time.perf_counter()
+        train, test = read_splits()
+        self.info["read_seconds"] = round(time.perf_counter() - start, 2)
+        self.check("posts in the train split", TRAIN_POSTS, len(train))
+        self.check("posts in the test split", TEST_POSTS, len(test))
+        self.check("the groups are the 20 newsgroups", True, {p.group for p in train} == set(NEWSGROUPS))
+        self.train = train
+        usable = [
+            p for p in test if (p.title.strip() or p.body.strip()) and len(p.title + p.body) <= MAX_CHARS
+        ]
+        random.Random(20).shuffle(usable)  # the tar is in group order; requests mix the groups
+        self.texts = [TextToClassify(p.body, p.title) for p in usable]
+        self.info["test_texts_used"] = len(self.texts)
+        self.info["test_text_mean_chars"] = round(
+            sum(len(t.text) + len(t.title) for t in self.texts) / len(self.texts)
+        )
+        self.taxonomy = ImportExportBench._taxonomy(self)  # the same taxonomy (it needs .user and .info)
+        self.info["debug"] = settings.DEBUG
+        self.info["prediction_log_sample"] = settings.PREDICTION_LOG_SAMPLE
+        self.info["throttle_rate"] = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get("classify")
+        self.info["cache_backend"] = settings.CACHES["default"]["BACKEND"]
+        self.info["training_code_changes"] = _uncommitted("training")
+
+    def _champion(self, algorithm: str) -> tuple:
+        """A dataset of the train split and its champion, trained by the pipeline (no k-fold)."""
+        dataset = dataset_create(
+            name=f"20newsgroups-{algorithm}",
+            taxonomy=self.taxonomy,
+            min_examples_per_category=200,
+            user=self.user,
+        )
+        start = time.perf_counter()
+        csv = build_csv(self.train, prefix=f"{algorithm}/")
+        changeset = import_apply(dataset=dataset, data=csv, user=self.user, file_name="20news-train.csv")
+        imported = time.perf_counter() - start
+        self.check(f"{algorithm}: examples imported", TRAIN_POSTS, changeset.added)
+        start = time.perf_counter()
+        run = run_start(dataset=dataset, user=self.user, algorithm=algorithm, folds=0, enqueue=False)
+        run_execute(run.id)
+        trained = time.perf_counter() - start
+        run.refresh_from_db()
+        self.check(f"{algorithm}: training run succeeded", TrainingRun.Status.SUCCEEDED, run.status)
+        champion = Champion.objects.filter(dataset=dataset).values_list("run_id", flat=True).first()
+        self.check(f"{algorithm}: the run is the champion", run.id, champion)
+        training = {
+            "run": run.id,
+            "import_seconds": round(imported, 2),
+            "train_seconds": round(trained, 1),
+            "holdout_accuracy": run.accuracy,
+            "holdout_macro_f1": run.macro_f1,
+            "params": run.params,
+        }
+        say(f"{algorithm}: champion run #{run.id}, trained in {trained:.0f} s, accuracy {run.accuracy}")
+        return dataset, training
+
+    # --- the measured steps ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for algorithm in self.algorithms:
+            dataset, training = self._champion(algorithm)
+            served = self.served[algorithm] = {"dataset": dataset.id, "training": training}
+            ensemble = ensemble_for(dataset)
+            model = ensemble.members[0].model
+            served["in_process"] = self._in_process(dataset, model)
+            if algorithm == self.algorithms[0]:
+                served["profile"] = self._profile(dataset)
+                self.info["throttle"] = self._throttle_cost()
+            served["http"] = self._http(dataset)
+        self.info["load_average_end"] = os.getloadavg()
+
+    def _in_process(self, dataset, model) -> dict:
+        singles = 60 if self.quick else 300
+        repeats = {1: singles, 100: 2 if self.quick else 5, 1000: 1 if self.quick else 3}
+        figures = {}
+        for batch, calls in repeats.items():
+            chunks = [self.texts[i * batch % len(self.texts) :][:batch] for i in range(calls + 1)]
+            documents = [[f"{t.title}\n{t.text}" if t.text else t.title for t in chunk] for chunk in chunks]
+            figures[f"predict_proba_{batch}"] = _summary(_timed_calls(model.predict_proba, documents), batch)
+            classify_call = lambda items: classify(dataset=dataset, items=items, k=K, user=self.caller)  # noqa: E731
+            figures[f"classify_{batch}"] = _summary(_timed_calls(classify_call, chunks), batch)
+            model_ms, service_ms = (
+                figures[f"{name}_{batch}"]["median_ms"] for name in ("predict_proba", "classify")
+            )
+            say(
+                f"in-process, {batch} text(s) per call: predict_proba {model_ms} ms, "
+                f"classify() {service_ms} ms"
+            )
+        pipeline = getattr(model, "pipeline", None)
+        if pipeline is not None:  # what the fast path replaces: scikit-learn's own predict_proba
+            documents = [f"{t.title}\n{t.text}" if t.text else t.title for t in self.texts[:1000]]
+            prepared = model.prepare(documents)
+            reference = pipeline.predict_proba(prepared)
+            fast = model.predict_proba(documents)
+            order = [list(pipeline.classes_).index(name) for name in model.classes]
+            difference = float(np.abs(reference[:, order] - fast).max())
+            figures["max_difference"] = difference
+            self.check(
+                "predict_proba equals the scikit-learn pipeline's (max difference <= 1e-6)",
+                True,
+                difference <= 1e-6,
+            )
+            sklearn_single = lambda text: pipeline.predict_proba(model.prepare([text]))  # noqa: E731
+            figures["sklearn_pipeline_1"] = _summary(
+                _timed_calls(sklearn_single, documents[: 20 if self.quick else 60]), 1
+            )
+            whole = lambda texts: pipeline.predict_proba(model.prepare(texts))  # noqa: E731
+            figures["sklearn_pipeline_1000"] = _summary(_timed_calls(whole, [documents], warm=0), 1000)
+        return figures
+
+    def _profile(self, dataset) -> dict:
+        """Single-text requests through DRF in this process (test client): where one request's time goes."""
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {self.token}")
+        url = reverse("api-classify", args=[dataset.id])
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        from rest_framework.authentication import TokenAuthentication
+        from rest_framework.parsers import JSONParser
+        from rest_framework.renderers import JSONRenderer
+        from rest_framework.throttling import ScopedRateThrottle
+
+        from training.algorithms.base import TextClassifier
+
+        wrapped = [
+            (TokenAuthentication, "authenticate", "DRF: token authentication"),
+            (ScopedRateThrottle, "allow_request", "DRF: throttle"),
+            (roles.HasRole, "has_permission", "DRF: role permission"),
+            (JSONParser, "parse", "DRF: parse JSON"),
+            (JSONRenderer, "render", "DRF: render JSON"),
+            (TextClassifier, "predict_proba", "model: predict_proba"),
+        ]
+        try:
+            from training.algorithms.linear import FastPredict
+
+            wrapped += [(FastPredict, "transform", "model: TF-IDF transform")]
+        except ImportError:
+            pass
+        for owner, name, label in wrapped:
+            original = getattr(owner, name)
+            self.profiler._patched.append((owner, name, original))
+            setattr(owner, name, self.profiler._wrap(label, original))
+        self.profiler.instrument("training.algorithms.text", "prepare", prefix="model: text ")
+        self.profiler.instrument("training.apis", "classify")
+        self.profiler.instrument(
+            "training.services.classify", "_votes", "decide", "_answer", "_log", "ensemble_for"
+        )
+        self.profiler.instrument("training.serving", "current_key")
+        self.profiler.instrument_commit()
+        requests = 40 if self.quick else 200
+        bodies = [{"text": t.text, "title": t.title, "k": K} for t in self.texts[:requests]]
+        statuses = Counter(client.post(url, body, format="json").status_code for body in bodies[:5])  # warm
+        with self.profiler.step() as span:
+            for body in bodies:
+                statuses[client.post(url, body, format="json").status_code] += 1
+        self.profiler.restore()
+        self.check("in-process API requests answered 200", {200: requests + 5}, dict(statuses))
+        breakdown = span.breakdown()
+        per_request = {
+            "requests": requests,
+            "ms_per_request": round(span.seconds / requests * 1000, 3),
+            "functions": {
+                name: {
+                    "calls_per_request": round(e["calls"] / requests, 2),
+                    "ms": round(e["seconds"] / requests * 1000, 3),
+                }
+                for name, e in breakdown["functions"].items()
+            },
+            "sql": {
+                name: {
+                    "per_request": round(e["statements"] / requests, 2),
+                    "ms": round(e["seconds"] / requests * 1000, 3),
+                }
+                for name, e in breakdown["sql"].items()
+            },
+            "sql_ms_per_request": round(breakdown["database_seconds"] / requests * 1000, 3),
+        }
+        say(f"in-process API (test client): {per_request['ms_per_request']} ms per single-text request")
+        return per_request
+
+    def _throttle_cost(self) -> list[dict]:
+        """ScopedRateThrottle.allow_request with the history a busy minute leaves in the process's cache."""
+        from rest_framework.throttling import ScopedRateThrottle
+
+        request = types.SimpleNamespace(user=self.caller, META={})
+        view = types.SimpleNamespace(throttle_scope="classify")
+        rows = []
+        for size in THROTTLE_HISTORIES:
+            throttle = ScopedRateThrottle()
+            throttle.allow_request(request, view)
+            key = throttle.get_cache_key(request, view)
+            calls = 20 if size >= 30_000 else 200
+            seconds = []
+            for _ in range(calls):
+                cache.set(key, [throttle.timer()] * size, None)
+                start = time.perf_counter()
+                ScopedRateThrottle().allow_request(request, view)
+                seconds.append(time.perf_counter() - start)
+            rows.append({"history": size, "median_ms": round(median(seconds) * 1000, 3)})
+        cache.clear()
+        return rows
+
+    def _http(self, dataset) -> list[dict]:
+        server = Server(workers=self.workers, threads=self.threads)
+        self.info["gunicorn"] = " ".join(server.command[1:]).replace(str(server.port), "<port>")
+        path = reverse("api-classify", args=[dataset.id])
+        pools = {batch: self._requests(server.port, path, batch) for batch in BATCHES}
+        figures = []
+        server.start()
+        try:
+            self._http_check(server.port, path, dataset)
+            load(server.port, pools[1], 8, 2.0 if self.quick else 4.0)  # warm: every worker loads the models
+            for batch in BATCHES:
+                for clients in CLIENTS:
+                    figures.append(self._scenario(server, pools[batch], batch, clients, dataset))
+        finally:
+            server.stop()
+        return figures
+
+    def _requests(self, port: int, path: str, batch: int) -> list[bytes]:
+        """Prepared HTTP requests: every text of the test split once, alone or in batches of `batch`."""
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Token {self.token}\r\n"
+            "Content-Type: application/json\r\n"
+        )
+        requests = []
+        for start in range(0, len(self.texts) - batch + 1, batch):
+            chunk = self.texts[start : start + batch]
+            if batch == 1:
+                body = {"text": chunk[0].text, "title": chunk[0].title, "k": K}
+            else:
+                body = {"items": [{"text": t.text, "title": t.title} for t in chunk], "k": K}
+            data = json.dumps(body).encode()
+            requests.append(f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        return requests
+
+    def _http_check(self, port: int, path: str, dataset) -> None:
+        """One request of each size over HTTP: 200 and the same answers as classify() in-process."""
+        for batch in (1, 100):
+            chunk = self.texts[:batch]
+            body = {"items": [{"text": t.text, "title": t.title} for t in chunk], "k": K}
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{path}",
+                data=json.dumps(body).encode(),
+                headers={"Authorization": f"Token {self.token}", "Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=120) as response:
+                status, answers = response.status, json.loads(response.read())["results"]
+            expected = classify(dataset=dataset, items=chunk, k=K, user=self.caller)
+            self.check(f"HTTP: {batch} text(s): status", 200, status)
+            self.check(
+                f"HTTP: {batch} text(s): the answers equal classify()'s",
+                [(a["category"]["id"], a["top"]) for a in expected],
+                [(a["category"]["id"], a["top"]) for a in answers],
+            )
+
+    def _scenario(self, server: Server, requests: list[bytes], batch: int, clients: int, dataset) -> dict:
+        logged_before = PredictionLog.objects.filter(dataset=dataset).count()
+        server_cpu, (busy, total) = server.cpu_seconds(), _machine_busy()
+        result = load(server.port, requests, clients, self.seconds)
+        server_cpu = server.cpu_seconds() - server_cpu
+        busy_after, total_after = _machine_busy()
+        latencies = result.pop("latencies")
+        ok = len(latencies)
+        seconds = result["seconds"]
+        logged = PredictionLog.objects.filter(dataset=dataset).count() - logged_before
+        self.check(
+            f"{batch} x {clients} clients: every request answered 200", {"200": ok}, result["statuses"]
+        )
+        self.check(
+            f"{batch} x {clients} clients: one prediction log row per text answered", ok * batch, logged
+        )
+        row = {
+            "batch": batch,
+            "clients": clients,
+            "requests": ok,
+            "seconds": round(seconds, 2),
+            "requests_per_second": round(ok / seconds, 1),
+            "texts_per_second": round(ok * batch / seconds, 1),
+            "p50_ms": round(percentile(latencies, 0.5) * 1000, 2) if ok else None,
+            "p90_ms": round(percentile(latencies, 0.9) * 1000, 2) if ok else None,
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 2) if ok else None,
+            "max_ms": round(max(latencies) * 1000, 2) if ok else None,
+            "server_cpu_ms_per_request": round(server_cpu / ok * 1000, 2) if ok else None,
+            "server_cpu_cores": round(server_cpu / seconds, 2),
+            "client_cpu_cores": round(result["client_cpu_seconds"] / seconds, 2),
+            "machine_busy_cores": round((busy_after - busy) / (total_after - total) * os.cpu_count(), 2),
+            **result,
+        }
+        say(
+            f"HTTP {batch} text(s) x {clients} clients: {row['requests_per_second']} req/s, "
+            f"{row['texts_per_second']} texts/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms "
+            f"(server CPU {row['server_cpu_ms_per_request']} ms/request, "
+            f"machine busy {row['machine_busy_cores']} cores)"
+        )
+        return row
+
+    # --- results -----------------------------------------------------------------------------------------
+
+    def _verdicts(self) -> list[dict]:
+        main = self.served.get(self.algorithms[0], {}).get("http") or []
+        found = {(row["batch"], row["clients"]): row for row in main}
+        single, batch = found.get((1, TARGET_CLIENTS)), found.get((TARGET_BATCH, TARGET_CLIENTS))
+        rows = []
+        if single:
+            rows.append(
+                self._verdict(
+                    "single_per_second", "single-text requests/s", single["requests_per_second"], True
+                )
+            )
+            rows.append(
+                self._verdict("single_p99_ms", "single-text p99 latency (ms)", single["p99_ms"], False)
+            )
+        if batch:
+            rows.append(
+                self._verdict(
+                    "batch_texts_per_second",
+                    f"texts/s in batches of {TARGET_BATCH}",
+                    batch["texts_per_second"],
+                    True,
+                )
+            )
+        return rows
+
+    @staticmethod
+    def _verdict(key: str, label: str, value: float, higher: bool) -> dict:
+        target, aim = TARGETS[key], AIMS.get(key)
+        meets = value >= target if higher else value < target
+        return {
+            "key": key,
+            "label": f"{label} at {TARGET_CLIENTS} clients",
+            "value": value,
+            "target": target,
+            "aim": aim,
+            "higher_is_better": higher,
+            "verdict": "pass" if meets else "FAIL",
+            "aim_met": None if aim is None else (value >= aim if higher else value < aim),
+        }
+
+    def results(self, machine: dict, code: dict) -> dict:
+        verdicts = self._verdicts()
+        return {
+            "benchmark": "api",
+            "machine": machine,
+            "code": code,
+            "parameters": {
+                "algorithms": self.algorithms,
+                "seconds_per_figure": self.seconds,
+                "quick": self.quick,
+                "clients": CLIENTS,
+                "batches": BATCHES,
+                "k": K,
+                "gunicorn_workers": self.workers,
+                "gunicorn_threads": self.threads,
+                "source": str(NEWSGROUPS_TAR),
+            },
+            "info": self.info,
+            "targets": TARGETS,
+            "aims": AIMS,
+            "verdicts": verdicts,
+            "failed_targets": [row["key"] for row in verdicts if row["verdict"] == "FAIL"],
+            "served": self.served,
+            "checks": self.check.rows,
+        }
+
+
+def _uncommitted(folder: str) -> list[str]:
+    done = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--", folder],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return [line[3:] for line in done.stdout.splitlines() if len(line) > 3]
+
+
+# --- the report for people ----------------------------------------------------------------------------------
+
+
+def _fmt(value, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def _md_head(results: dict) -> list[str]:
+    p, info = results["parameters"], results["info"]
+    lines = [
+        "# Benchmark: the classification API under load",
+        "",
+        f"`POST /api/v1/datasets/<id>/classify` served by gunicorn ({p['gunicorn_workers']} workers x "
+        f"{p['gunicorn_threads']} threads, gthread, loopback) with a champion trained by the pipeline on the "
+        f"20 Newsgroups train split (11,314 posts), loaded from a second process (asyncio, one keep-alive "
+        f"connection per client) with the {info.get('test_texts_used', 0):,} texts of the test split "
+        f"(mean {info.get('test_text_mean_chars', 0):,} characters), alone or in batches; k={p['k']}, every "
+        f"answer logged (PREDICTION_LOG_SAMPLE={info.get('prediction_log_sample')}). "
+        f"{p['seconds_per_figure']:g} s of load per figure; the load generator shares the 2 cores with the "
+        "server and PostgreSQL. Produced by `make bench` (`bench/api.py`); see `bench/README.md`.",
+        "",
+    ]
+    if results.get("error"):
+        lines += ["**The run stopped on an error; the figures below are those measured before it:**", ""]
+        lines += ["```", results["error"].rstrip(), "```", ""]
+    lines += ["## Targets", "", "| figure | value | target | aim | verdict |", "|---|---:|---:|---:|---|"]
+    for row in results["verdicts"]:
+        sign = ">=" if row["higher_is_better"] else "<"
+        aim = f"{sign} {row['aim']:,.0f}" if row["aim"] else "—"
+        verdict = "**FAIL**" if row["verdict"] == "FAIL" else row["verdict"]
+        lines.append(
+            f"| {row['label']} | {row['value']:,.1f} | {sign} {row['target']:,.0f} | {aim} | {verdict} |"
+        )
+    failed = results["failed_targets"]
+    return [*lines, "", f"Targets missed: {', '.join(failed) if failed else 'none'}.", ""]
+
+
+def _md_http(algorithm: str, served: dict) -> list[str]:
+    training = served["training"]
+    lines = [
+        f"## {algorithm}: over HTTP",
+        "",
+        f"Champion: run #{training['run']}, trained in {training['train_seconds']:g} s, holdout accuracy "
+        f"{_fmt(training['holdout_accuracy'], 3)}.",
+        "",
+        "| texts per request | clients | requests | req/s | texts/s | p50 ms | p90 ms | p99 ms | max ms | "
+        "server CPU ms/request | server / client / machine busy cores |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in served.get("http") or []:
+        lines.append(
+            f"| {row['batch']:,} | {row['clients']} | {row['requests']:,} | "
+            f"{_fmt(row['requests_per_second'])} | {_fmt(row['texts_per_second'], 0)} | "
+            f"{_fmt(row['p50_ms'])} | {_fmt(row['p90_ms'])} | {_fmt(row['p99_ms'])} | "
+            f"{_fmt(row['max_ms'])} | {_fmt(row['server_cpu_ms_per_request'], 2)} | "
+            f"{row['server_cpu_cores']} / {row['client_cpu_cores']} / {row['machine_busy_cores']} |"
+        )
+    return [*lines, ""]
+
+
+def _md_in_process(algorithm: str, served: dict) -> list[str]:
+    figures = served.get("in_process") or {}
+    http = {(row["batch"], row["clients"]): row for row in served.get("http") or []}
+    lines = [
+        f"## {algorithm}: in-process, and the overhead of the API",
+        "",
+        "In the benchmark process, one call at a time: `model.predict_proba` alone (text preparation, "
+        "features, scores), `classify()` (the service: ensemble, votes, decision, answers, the PredictionLog "
+        "insert), and the HTTP request at 1 client (p50). Overhead ratio = HTTP p50 / in-process median.",
+        "",
+        "| texts per call | predict_proba ms | classify() ms | HTTP p50 ms (1 client) | HTTP / classify() | "
+        "HTTP / predict_proba | predict_proba texts/s | classify() texts/s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for batch in BATCHES:
+        model, service = figures.get(f"predict_proba_{batch}"), figures.get(f"classify_{batch}")
+        row = http.get((batch, 1))
+        if not model or not service:
+            continue
+        p50 = row["p50_ms"] if row else None
+        lines.append(
+            f"| {batch:,} | {_fmt(model['median_ms'], 2)} | {_fmt(service['median_ms'], 2)} | "
+            f"{_fmt(p50, 2)} | "
+            f"{_fmt(p50 / service['median_ms'] if p50 else None, 2)} | "
+            f"{_fmt(p50 / model['median_ms'] if p50 else None, 2)} | {_fmt(model['texts_per_second'], 0)} | "
+            f"{_fmt(service['texts_per_second'], 0)} |"
+        )
+    single, whole = figures.get("sklearn_pipeline_1"), figures.get("sklearn_pipeline_1000")
+    if single and whole:
+        fast1, fast1000 = figures["predict_proba_1"], figures["predict_proba_1000"]
+        lines += [
+            "",
+            "scikit-learn's own `Pipeline.predict_proba` on the same prepared texts (what `FastPredict` in "
+            f"`training/algorithms/linear.py` replaces; same probabilities, max difference "
+            f"{figures.get('max_difference', 0):.1e}): one text {single['median_ms']:.2f} ms "
+            f"(fast path {fast1['median_ms']:.2f} ms, {single['median_ms'] / fast1['median_ms']:.0f}x), "
+            f"1,000 texts {whole['median_ms']:.0f} ms (fast path {fast1000['median_ms']:.0f} ms, "
+            f"{whole['median_ms'] / fast1000['median_ms']:.1f}x).",
+        ]
+    return [*lines, ""]
+
+
+def _md_profile(results: dict) -> list[str]:
+    main = results["served"].get(results["parameters"]["algorithms"][0], {})
+    profile = main.get("profile")
+    if not profile:
+        return []
+    lines = [
+        "## Where one single-text request's time goes",
+        "",
+        f"{profile['requests']} single-text requests through DRF in the benchmark process (REST framework's "
+        f"test client: no gunicorn, no socket), {profile['ms_per_request']:.2f} ms per request, of which SQL "
+        f"{profile['sql_ms_per_request']:.2f} ms. Inclusive times per request (they nest: `classify()` holds "
+        "the model and the log; the model holds text preparation and TF-IDF).",
+        "",
+        "| where | calls per request | ms per request |",
+        "|---|---:|---:|",
+    ]
+    for name, entry in profile["functions"].items():
+        lines.append(f"| `{name}` | {entry['calls_per_request']:g} | {entry['ms']:.3f} |")
+    for name, entry in profile["sql"].items():
+        lines.append(f"| SQL `{name}` | {entry['per_request']:g} | {entry['ms']:.3f} |")
+    throttle = results["info"].get("throttle")
+    if throttle:
+        lines += [
+            "",
+            "DRF's `ScopedRateThrottle` keeps, per user and process, a list of the request times of the last "
+            "minute in the cache (process-local memory here, pickled on every get/set); its cost per request "
+            "grows with that list:",
+            "",
+            "| requests in the last minute | allow_request ms |",
+            "|---:|---:|",
+            *[f"| {row['history']:,} | {row['median_ms']:.3f} |" for row in throttle],
+        ]
+    return [*lines, ""]
+
+
+def _loads(values) -> str:
+    return ", ".join(f"{value:.2f}" for value in values or [])
+
+
+def markdown(results: dict) -> str:
+    lines = _md_head(results)
+    for algorithm in results["parameters"]["algorithms"]:
+        served = results["served"].get(algorithm)
+        if served:
+            lines += _md_http(algorithm, served)
+            lines += _md_in_process(algorithm, served)
+    lines += _md_profile(results)
+    info = results["info"]
+    lines += [
+        "## Load on the machine",
+        "",
+        f"Load average at the start {_loads(info.get('load_average_start'))}, at the end "
+        f"{_loads(info.get('load_average_end'))} (other processes on the machine "
+        "compete for the same 2 cores; 'machine busy cores' above counts everything that ran).",
+        "",
+    ]
+    lines += checks_lines(results["checks"])
+    lines += machine_lines(results["machine"], results["code"])
+    changes = info.get("training_code_changes")
+    if changes:
+        lines += [f"Uncommitted changes in training/ when the run started: {', '.join(changes)}.", ""]
+    return "\n".join(lines)
+
+
+def run(
+    *,
+    algorithms: list[str],
+    seconds: float,
+    quick: bool,
+    workers: int,
+    threads: int,
+    results_dir: Path,
+    strict: bool,
+) -> int:
+    bench = Bench(algorithms=algorithms, seconds=seconds, quick=quick, workers=workers, threads=threads)
+    return run_measured(bench, name="api", results_dir=results_dir, markdown=markdown, strict=strict)
