@@ -10,10 +10,20 @@ from simple_history.models import HistoricalRecords
 
 
 class ChangesetLinkedHistory(models.Model):
-    """Base of the historical tables: each history row may name the bulk changeset that wrote it."""
+    """Base of the historical tables: each history row may name the bulk changeset that wrote it.
+
+    History tables keep no database FK constraints (here and on history_user): their rows are written in
+    bulk from rows whose keys are checked already, and thousands of deferred checks per import cost a
+    large share of its time. Django still applies SET_NULL when a changeset or user is deleted.
+    """
 
     changeset = models.ForeignKey(
-        "labeling.Changeset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "labeling.Changeset",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -61,7 +71,9 @@ class Category(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[ChangesetLinkedHistory])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], bases=[ChangesetLinkedHistory], user_db_constraint=False
+    )
 
     class Meta:
         verbose_name_plural = "categories"
@@ -114,7 +126,13 @@ class Content(models.Model):
     text_hash = models.CharField(max_length=40, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(db_index=True)
-    history = HistoricalRecords(bases=[ChangesetLinkedHistory])
+    # Content history is read by content id, time, user and changeset: copies of the other indexes would
+    # only slow imports, which add a history row (with its body) per new content.
+    history = HistoricalRecords(
+        bases=[ChangesetLinkedHistory],
+        user_db_constraint=False,
+        no_db_index=["external_id", "source", "modified_at"],
+    )
 
     class Meta:
         ordering = ["-modified_at", "-id"]
@@ -173,6 +191,7 @@ class Example(models.Model):
     history = HistoricalRecords(
         excluded_fields=["updated_at"],
         bases=[ChangesetLinkedHistory],
+        user_db_constraint=False,
         no_db_index=["content", "category", "labeled_by"],
     )
 
