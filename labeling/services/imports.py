@@ -10,7 +10,7 @@ from simple_history.utils import bulk_update_with_history
 from labeling.errors import LabelingError
 from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
 from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
-from labeling.services.contents import TITLE_MAX, content_build
+from labeling.services.contents import TITLE_MAX, content_fields
 from labeling.services.history import chunked
 from labeling.services.inserts import insert_with_history
 from labeling.services.versions import changeset_apply, changeset_open
@@ -126,31 +126,34 @@ def import_preview(
 def _write_contents(rows, *, user, changeset: Changeset) -> dict[str, int]:
     """Create missing contents and update changed texts, with history; returns external id -> content id."""
     by_external_id = {row.external_id: row for row in rows}
-    existing = _content_ids(list(by_external_id))
+    existing = _content_ids(list(by_external_id))  # external id -> (content id, text hash)
+    now = timezone.now()
     fresh = [
-        content_build(external_id=r.external_id, title=r.title, body=r.body)
+        content_fields(external_id=r.external_id, title=r.title, body=r.body, modified_at=now)
         for r in rows
         if r.external_id not in existing
     ]
-    insert_with_history(
-        Content,
-        fresh,
-        user=user,
-        reason=changeset.reason,
-        changeset=changeset,
-    )
+    ids = insert_with_history(Content, fresh, user=user, reason=changeset.reason, changeset=changeset)
     _update_texts(existing, by_external_id, user=user, changeset=changeset)
-    return existing | {content.external_id: content.pk for content in fresh}
+    content_ids = {key: value[0] for key, value in existing.items()}
+    content_ids.update(zip((c["external_id"] for c in fresh), ids, strict=True))
+    return content_ids
 
 
-def _update_texts(existing: dict[str, int], by_external_id: dict, *, user, changeset: Changeset) -> None:
+def _update_texts(existing: dict[str, tuple], by_external_id: dict, *, user, changeset: Changeset) -> None:
+    # Compare hashes first: a re-import mostly changes nothing, so the wide rows are read only when needed.
+    wanted = {}
+    for external_id, (content_id, hashed) in existing.items():
+        row = by_external_id[external_id]
+        fresh_hash = text_hash(row.title, row.body)
+        if hashed != fresh_hash:
+            wanted[content_id] = (row, fresh_hash)
     stale = []
-    for content in Content.objects.filter(id__in=existing.values()).iterator(chunk_size=2000):
-        row = by_external_id[content.external_id]
-        if content.text_hash != text_hash(row.title, row.body):
-            content.title, content.body, content.modified_at = row.title, row.body, timezone.now()
-            content.text_hash = text_hash(row.title, row.body)
-            stale.append(content)
+    for content in Content.objects.filter(id__in=list(wanted)).iterator(chunk_size=2000):
+        row, fresh_hash = wanted[content.id]
+        content.title, content.body, content.modified_at = row.title, row.body, timezone.now()
+        content.text_hash = fresh_hash
+        stale.append(content)
     bulk_update_with_history(
         stale,
         Content,
@@ -197,10 +200,11 @@ def import_apply(
     return changeset_apply(changeset, targets, user=user)
 
 
-def _content_ids(external_ids: list[str]) -> dict[str, int]:
+def _content_ids(external_ids: list[str]) -> dict[str, tuple[int, str]]:
     ids = {}
     for chunk in chunked(external_ids):
-        ids.update(Content.objects.filter(external_id__in=chunk).values_list("external_id", "id"))
+        found = Content.objects.filter(external_id__in=chunk).values_list("external_id", "id", "text_hash")
+        ids.update((external_id, (pk, hashed)) for external_id, pk, hashed in found)
     return ids
 
 
