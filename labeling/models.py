@@ -173,7 +173,8 @@ class Example(models.Model):
         EXCLUDED = "excluded", "excluded"
         REMOVED = "removed", "removed"  # soft-deleted: in no version, restorable by rollback
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="examples")
+    # No index of its own: the indexes below (and one_example_per_content) all start with the dataset.
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="examples", db_index=False)
     content = models.ForeignKey(Content, on_delete=models.PROTECT, related_name="examples")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="examples")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
@@ -205,6 +206,7 @@ class Example(models.Model):
             models.Index(
                 fields=["dataset", "-labeled_at", "-id"], name="example_recent_first"
             ),  # search order
+            models.Index(fields=["dataset", "status", "-labeled_at", "-id"], name="example_status_recent"),
         ]
 
     def __str__(self) -> str:
