@@ -4,6 +4,7 @@ import hashlib
 import unicodedata
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -141,6 +142,34 @@ class Content(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id}: {self.title[:60]}"
+
+
+class ContentWords(models.Model):
+    """The words of a content's body, for body search on PostgreSQL: a GIN index over a tsvector in the
+    'simple' configuration (no stemming, so Korean and English alike match as tokens). Only contents that
+    are examples somewhere: search looks at a dataset's examples.
+
+    Written by a background job, not by the writes of examples and contents: computing the words costs
+    about as much as the rest of an import. Until the job has run, a content is in ContentWordsPending and
+    body search reads its body instead. Not used on SQLite (body search scans there)."""
+
+    content = models.OneToOneField(Content, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    words = SearchVectorField()
+
+    def __str__(self) -> str:
+        return f"words of {self.content_id}"
+
+
+class ContentWordsPending(models.Model):
+    """A content whose words are not indexed yet (it just became an example, or its body changed). On
+    PostgreSQL triggers add it, whichever way the rows were written; the indexing job removes it."""
+
+    content = models.OneToOneField(
+        Content, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
+
+    def __str__(self) -> str:
+        return f"words of {self.content_id} pending"
 
 
 class Dataset(models.Model):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from labeling.errors import LabelingError
 from labeling.models import Content, text_hash
 from labeling.services.history import save_with_history
+from labeling.services.words import content_words_refresh_later
 
 TITLE_MAX = Content._meta.get_field("title").max_length
 
@@ -65,4 +66,5 @@ def content_upsert(
     content.text_hash = fresh.text_hash
     content.modified_at = modified_at or timezone.now()
     save_with_history(content, user=user, reason=reason)
+    content_words_refresh_later()  # a changed body is indexed again
     return content, True

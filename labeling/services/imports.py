@@ -14,6 +14,7 @@ from labeling.services.contents import TITLE_MAX, content_fields
 from labeling.services.history import chunked
 from labeling.services.inserts import insert_with_history
 from labeling.services.versions import changeset_apply, changeset_open
+from labeling.services.words import content_words_refresh_later
 
 EXTERNAL_ID_MAX = Content._meta.get_field("external_id").max_length
 ROWS_KEPT = 1000  # rows of each kind kept in a stored preview
@@ -197,6 +198,7 @@ def import_apply(
     )
     content_ids = _write_contents(rows, user=user, changeset=changeset)
     targets = {content_ids[row.external_id]: (row.category_id, Example.Status.ACTIVE) for row in rows}
+    content_words_refresh_later()
     return changeset_apply(changeset, targets, user=user)
 
 
