@@ -3,7 +3,7 @@ changeset. Parsing is in `labeling.importing.parser` (pure); this module checks 
 
 from dataclasses import asdict, dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -203,6 +203,14 @@ def import_apply(
 
 
 def _content_ids(external_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """external id -> (content id, text hash) of the contents that exist."""
+    if connection.vendor == "postgresql":  # one array parameter: 10k placeholders cost the driver more
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT external_id, id, text_hash FROM labeling_content WHERE external_id = ANY(%s)",
+                [external_ids],
+            )
+            return {external_id: (pk, hashed) for external_id, pk, hashed in cursor.fetchall()}
     ids = {}
     for chunk in chunked(external_ids):
         found = Content.objects.filter(external_id__in=chunk).values_list("external_id", "id", "text_hash")
