@@ -43,11 +43,13 @@ def dataset_pool(dataset: Dataset) -> QuerySet:
     return Content.objects.filter(from_sources)
 
 
-def _unlabelled(dataset: Dataset) -> QuerySet:
-    labelled = Example.objects.filter(dataset=dataset, content=OuterRef("pk")).exclude(
+def _unlabelled(dataset: Dataset, start: int = 0) -> QuerySet:
+    # `start` bounds both sides: PostgreSQL merges the contents with the examples in content id order,
+    # and an examples side without it would be read from the first content on.
+    labelled = Example.objects.filter(dataset=dataset, content=OuterRef("pk"), content_id__gte=start).exclude(
         status=Example.Status.REMOVED
     )
-    return dataset_pool(dataset).filter(~Exists(labelled)).order_by("id")
+    return dataset_pool(dataset).filter(id__gte=start).filter(~Exists(labelled)).order_by("id")
 
 
 def unlabelled_from(dataset: Dataset) -> int:
@@ -75,7 +77,7 @@ def queue_contents(dataset: Dataset, choice: QueueChoice, user) -> QuerySet:
     """The contents of a queue, in the order they are served."""
     in_dataset = Example.objects.filter(dataset=dataset, content=OuterRef("pk"))
     if choice.name == "unlabelled":
-        return _unlabelled(dataset).filter(id__gte=unlabelled_from(dataset))
+        return _unlabelled(dataset, unlabelled_from(dataset))
     if choice.name == "review":
         return Content.objects.filter(Exists(in_dataset.filter(status=Example.Status.NEEDS_REVIEW))).order_by(
             "id"
