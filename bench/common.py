@@ -165,6 +165,33 @@ class Checks:
         return all(row["ok"] for row in self.rows)
 
 
+class FigureBench:
+    """Base of the benchmarks that report timed figures against targets (`targets`: name -> seconds)."""
+
+    targets: dict[str, float] = {}
+    figures: list[dict]
+    step_peak_rss: dict[str, int]
+
+    def figure(self, key: str, label: str, runs: list[float], target: str | None = None, **extra) -> dict:
+        value = median(runs)
+        limit = self.targets.get(target) if target else None
+        verdict = "info" if limit is None else ("pass" if value < limit else "FAIL")
+        row = {
+            "key": key,
+            "label": label,
+            "seconds": round(value, 3),
+            "runs": [round(run, 3) for run in runs],
+            "target_seconds": limit,
+            "verdict": verdict,
+            "peak_rss_bytes": self.step_peak_rss.get(key),
+            **extra,
+        }
+        self.figures.append(row)
+        runs_text = f" (runs {', '.join(f'{run:.2f}' for run in runs)})" if len(runs) > 1 else ""
+        say(f"{label}: {value:.2f} s{runs_text} [{verdict}]")
+        return row
+
+
 def run_measured(bench, *, name: str, results_dir: Path, markdown, strict: bool) -> int:
     """Set up and run a benchmark, keep what was measured even when the code under test fails, write
     bench/results/<name>.md and .json. Exit status: 1 failed run or check, 2 missed target (--strict)."""

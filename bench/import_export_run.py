@@ -14,9 +14,9 @@ from django.test import Client
 
 from bench.common import (
     Checks,
+    FigureBench,
     checks_lines,
     machine_lines,
-    median,
     migrate_fresh,
     run_measured,
     say,
@@ -134,7 +134,9 @@ def build_csv(posts: list[Post], prefix: str = "") -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-class Bench:
+class Bench(FigureBench):
+    targets = TARGETS
+
     def __init__(self, *, repeat: int) -> None:
         self.repeat = repeat
         self.profiler = Profiler()
@@ -148,25 +150,6 @@ class Bench:
         self.exports: dict[str, dict] = {}
 
     # --- bookkeeping -----------------------------------------------------------------------------------
-
-    def figure(self, key: str, label: str, runs: list[float], target: str | None = None, **extra) -> dict:
-        value = median(runs)
-        limit = TARGETS.get(target) if target else None
-        verdict = "info" if limit is None else ("pass" if value < limit else "FAIL")
-        row = {
-            "key": key,
-            "label": label,
-            "seconds": round(value, 3),
-            "runs": [round(run, 3) for run in runs],
-            "target_seconds": limit,
-            "verdict": verdict,
-            "peak_rss_bytes": self.step_peak_rss.get(key),
-            **extra,
-        }
-        self.figures.append(row)
-        runs_text = f" (runs {', '.join(f'{run:.2f}' for run in runs)})" if len(runs) > 1 else ""
-        say(f"{label}: {value:.2f} s{runs_text} [{verdict}]")
-        return row
 
     def timed_once(self, key: str, function):
         """Run `function` once under the profiler; keep its breakdown (one per run, under key/run)."""

@@ -20,11 +20,10 @@ import labeling.selectors.export as export_module
 import labeling.selectors.versions as version_reads
 import labeling.services.bulk as bulk_writes
 import labeling.services.versions as version_writes
-from bench.common import machine_lines, run_measured, say
+from bench.common import FigureBench, machine_lines, run_measured, say
 from bench.corpus import NEWSGROUPS, Text, real_texts
 from bench.measure import (
     Profiler,
-    median,
     peak_rss_bytes,
     reset_peak_rss,
     table_size,
@@ -92,7 +91,9 @@ TABLES = (
 )
 
 
-class Bench:
+class Bench(FigureBench):
+    targets = TARGETS
+
     def __init__(self, *, examples: int, relabel: int, repeat: int) -> None:
         self.n_examples, self.n_relabel, self.repeat = examples, relabel, repeat
         self.profiler = Profiler()
@@ -107,25 +108,6 @@ class Bench:
         self.exports: dict[str, dict] = {}
 
     # --- bookkeeping -----------------------------------------------------------------------------------
-
-    def figure(self, key: str, label: str, runs: list[float], target: str | None = None, **extra) -> dict:
-        value = median(runs)
-        limit = TARGETS.get(target) if target else None
-        verdict = "info" if limit is None else ("pass" if value < limit else "FAIL")
-        row = {
-            "key": key,
-            "label": label,
-            "seconds": round(value, 3),
-            "runs": [round(run, 3) for run in runs],
-            "target_seconds": limit,
-            "verdict": verdict,
-            **extra,
-        }
-        row["peak_rss_bytes"] = self.step_peak_rss.get(key)
-        self.figures.append(row)
-        runs_text = f" (runs {', '.join(f'{run:.2f}' for run in runs)})" if len(runs) > 1 else ""
-        say(f"{label}: {value:.2f} s{runs_text} [{verdict}]")
-        return row
 
     def check(self, name: str, expected, actual) -> None:
         ok = expected == actual

@@ -15,6 +15,9 @@ class Rule:
     events: tuple[str, ...]
     violated_when: str
     message: str
+    # PostgreSQL: check once per statement over its new rows (a transition table) instead of once per row;
+    # for tables written in bulk (an import COPYs thousands of examples). Rules that read OLD cannot.
+    per_statement: bool = False
 
 
 RULES = (
@@ -64,6 +67,7 @@ RULES = (
         "ON d.taxonomy_id = c.taxonomy_id "
         "WHERE c.id = NEW.category_id AND d.id = NEW.dataset_id AND c.level = 2)",
         "an example's category must be a small category of its dataset's taxonomy",
+        per_statement=True,
     ),
     Rule(
         "dataset_keeps_taxonomy",
@@ -77,20 +81,45 @@ RULES = (
 
 
 def _postgresql_sql(rule: Rule) -> list[str]:
+    if rule.per_statement:
+        return _postgresql_statement_sql(rule)
     function = f"labeling_rule_{rule.name}"
-    message = rule.message.replace("'", "''")
     return [
-        f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF {rule.violated_when} THEN
-            RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation';
-          END IF;
-          RETURN NEW;
-        END $$""",
+        _plpgsql_function(function, rule.violated_when, rule.message, "NEW"),
         f"DROP TRIGGER IF EXISTS {function} ON {rule.table}",
         f"CREATE TRIGGER {function} BEFORE {' OR '.join(rule.events)} ON {rule.table} "
         f"FOR EACH ROW EXECUTE FUNCTION {function}()",
     ]
+
+
+def _plpgsql_function(function: str, refused_when: str, message: str, returns: str) -> str:
+    return f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF {refused_when} THEN
+            RAISE EXCEPTION '{message.replace("'", "''")}' USING ERRCODE = 'check_violation';
+          END IF;
+          RETURN {returns};
+        END $$"""
+
+
+def _postgresql_statement_sql(rule: Rule) -> list[str]:
+    function = f"labeling_rule_{rule.name}"
+    # NEW is a (null) PL/pgSQL variable in a statement trigger: the condition reads the new rows instead
+    condition = rule.violated_when.replace("NEW.", "new_row.")
+    refused_when = f"EXISTS (SELECT 1 FROM new_rows AS new_row WHERE {condition})"
+    statements = [
+        _plpgsql_function(function, refused_when, rule.message, "NULL"),
+        f"DROP TRIGGER IF EXISTS {function} ON {rule.table}",  # the per-row trigger of earlier installs
+    ]
+    # A trigger with a transition table takes one event and no column list.
+    for event in sorted({event.split()[0] for event in rule.events}):
+        trigger = f"{function}_{event.lower()}"
+        statements += [
+            f"DROP TRIGGER IF EXISTS {trigger} ON {rule.table}",
+            f"CREATE TRIGGER {trigger} AFTER {event} ON {rule.table} REFERENCING NEW TABLE AS new_rows "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        ]
+    return statements
 
 
 def _sqlite_sql(rule: Rule) -> list[str]:

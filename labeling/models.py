@@ -4,16 +4,27 @@ import hashlib
 import unicodedata
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 
 class ChangesetLinkedHistory(models.Model):
-    """Base of the historical tables: each history row may name the bulk changeset that wrote it."""
+    """Base of the historical tables: each history row may name the bulk changeset that wrote it.
+
+    History tables keep no database FK constraints (here and on history_user): their rows are written in
+    bulk from rows whose keys are checked already, and thousands of deferred checks per import cost a
+    large share of its time. Django still applies SET_NULL when a changeset or user is deleted.
+    """
 
     changeset = models.ForeignKey(
-        "labeling.Changeset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "labeling.Changeset",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -61,7 +72,9 @@ class Category(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[ChangesetLinkedHistory])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], bases=[ChangesetLinkedHistory], user_db_constraint=False
+    )
 
     class Meta:
         verbose_name_plural = "categories"
@@ -114,7 +127,13 @@ class Content(models.Model):
     text_hash = models.CharField(max_length=40, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(db_index=True)
-    history = HistoricalRecords(bases=[ChangesetLinkedHistory])
+    # Content history is read by content id, time, user and changeset: copies of the other indexes would
+    # only slow imports, which add a history row (with its body) per new content.
+    history = HistoricalRecords(
+        bases=[ChangesetLinkedHistory],
+        user_db_constraint=False,
+        no_db_index=["external_id", "source", "modified_at"],
+    )
 
     class Meta:
         ordering = ["-modified_at", "-id"]
@@ -123,6 +142,34 @@ class Content(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id}: {self.title[:60]}"
+
+
+class ContentWords(models.Model):
+    """The words of a content's body, for body search on PostgreSQL: a GIN index over a tsvector in the
+    'simple' configuration (no stemming, so Korean and English alike match as tokens). Only contents that
+    are examples somewhere: search looks at a dataset's examples.
+
+    Written by a background job, not by the writes of examples and contents: computing the words costs
+    about as much as the rest of an import. Until the job has run, a content is in ContentWordsPending and
+    body search reads its body instead. Not used on SQLite (body search scans there)."""
+
+    content = models.OneToOneField(Content, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    words = SearchVectorField()
+
+    def __str__(self) -> str:
+        return f"words of {self.content_id}"
+
+
+class ContentWordsPending(models.Model):
+    """A content whose words are not indexed yet (it just became an example, or its body changed). On
+    PostgreSQL triggers add it, whichever way the rows were written; the indexing job removes it."""
+
+    content = models.OneToOneField(
+        Content, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
+
+    def __str__(self) -> str:
+        return f"words of {self.content_id} pending"
 
 
 class Dataset(models.Model):
@@ -155,7 +202,8 @@ class Example(models.Model):
         EXCLUDED = "excluded", "excluded"
         REMOVED = "removed", "removed"  # soft-deleted: in no version, restorable by rollback
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="examples")
+    # No index of its own: the indexes below (and one_example_per_content) all start with the dataset.
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="examples", db_index=False)
     content = models.ForeignKey(Content, on_delete=models.PROTECT, related_name="examples")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="examples")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
@@ -173,6 +221,7 @@ class Example(models.Model):
     history = HistoricalRecords(
         excluded_fields=["updated_at"],
         bases=[ChangesetLinkedHistory],
+        user_db_constraint=False,
         no_db_index=["content", "category", "labeled_by"],
     )
 
@@ -186,6 +235,7 @@ class Example(models.Model):
             models.Index(
                 fields=["dataset", "-labeled_at", "-id"], name="example_recent_first"
             ),  # search order
+            models.Index(fields=["dataset", "status", "-labeled_at", "-id"], name="example_status_recent"),
         ]
 
     def __str__(self) -> str:

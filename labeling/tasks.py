@@ -35,3 +35,11 @@ def dataset_changes_since(dataset_id: int, number: int | None = None) -> dict:
 @shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
 def job_run(job_id: int) -> None:
     jobs.job_run(job_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def content_words_index_task() -> int:
+    """Index the words of pending contents for body search (safe to run twice: each takes what is left)."""
+    from labeling.services.words import content_words_index
+
+    return content_words_index()

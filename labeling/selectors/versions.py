@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Max
 
-from labeling.models import IN_TRAINING_SET, Category, Changeset, Dataset, DatasetVersion, Example
+from labeling.models import IN_TRAINING_SET, Category, Changeset, Content, Dataset, DatasetVersion, Example
 from labeling.statediff import State, StateDiff, diff_from_pairs, state_diff
 
 WORKING_SQL = """
@@ -132,6 +133,25 @@ def dataset_dirty(dataset: Dataset, *, since: DatasetVersion | None = None) -> D
     since = since or latest_version(dataset)
     diff = states_diff(dataset, since, None) if since else state_diff({}, working_state(dataset))
     return DirtyCheck(since=since, diff=diff, below_minimum=_below_minimum(dataset, diff))
+
+
+DIRTY_KEPT = 60  # seconds: bounds how long a write still in flight when the check ran can go unseen
+
+
+def dataset_dirty_shown(dataset: Dataset) -> DirtyCheck:
+    """`dataset_dirty` against the latest version, remembered until anything it depends on is written.
+
+    Every write of examples, contents and categories adds a history row, and a commit a version: the
+    newest of each (four index lookups) names the state, so a page view recomputes only after a change."""
+    marks = [dataset.id, dataset.created_at.timestamp(), dataset.min_examples_per_category]
+    for model in (DatasetVersion, Example.history.model, Content.history.model, Category.history.model):
+        marks.append(model.objects.aggregate(newest=Max("pk"))["newest"])
+    key = "dataset-dirty:" + ":".join(map(str, marks))
+    check = cache.get(key)
+    if check is None:
+        check = dataset_dirty(dataset)
+        cache.set(key, check, timeout=DIRTY_KEPT)
+    return check
 
 
 def _below_minimum(dataset: Dataset, diff: StateDiff) -> int:

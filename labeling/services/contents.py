@@ -6,26 +6,38 @@ from django.utils import timezone
 from labeling.errors import LabelingError
 from labeling.models import Content, text_hash
 from labeling.services.history import save_with_history
+from labeling.services.words import content_words_refresh_later
 
 TITLE_MAX = Content._meta.get_field("title").max_length
+
+
+def content_fields(
+    *, external_id: str, title: str, body: str, source: str = "", modified_at: datetime | None = None
+) -> dict:
+    """A new content's validated field values (bulk loads insert these without building instances)."""
+    external_id, title, body = external_id.strip(), title.strip(), body.strip()
+    if not external_id:
+        raise LabelingError("A content needs an external id.")
+    if not title and not body:
+        raise LabelingError(f"Content {external_id!r} has no text.")
+    return {
+        "external_id": external_id,
+        "title": title[:TITLE_MAX],
+        "body": body,
+        "source": source.strip(),
+        "text_hash": text_hash(title[:TITLE_MAX], body),
+        "modified_at": modified_at or timezone.now(),
+    }
 
 
 def content_build(
     *, external_id: str, title: str, body: str, source: str = "", modified_at: datetime | None = None
 ) -> Content:
     """An unsaved, validated Content (for single saves and bulk loads alike)."""
-    external_id, title, body = external_id.strip(), title.strip(), body.strip()
-    if not external_id:
-        raise LabelingError("A content needs an external id.")
-    if not title and not body:
-        raise LabelingError(f"Content {external_id!r} has no text.")
     return Content(
-        external_id=external_id,
-        title=title[:TITLE_MAX],
-        body=body,
-        source=source.strip(),
-        text_hash=text_hash(title[:TITLE_MAX], body),
-        modified_at=modified_at or timezone.now(),
+        **content_fields(
+            external_id=external_id, title=title, body=body, source=source, modified_at=modified_at
+        )
     )
 
 
@@ -54,4 +66,5 @@ def content_upsert(
     content.text_hash = fresh.text_hash
     content.modified_at = modified_at or timezone.now()
     save_with_history(content, user=user, reason=reason)
+    content_words_refresh_later()  # a changed body is indexed again
     return content, True

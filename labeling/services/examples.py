@@ -4,6 +4,7 @@ from django.utils import timezone
 from labeling.errors import LabelingError, StaleExampleError
 from labeling.models import Category, Content, Dataset, Example
 from labeling.services.history import save_with_history
+from labeling.services.words import content_words_refresh_later
 
 
 def _check_category(dataset: Dataset, category: Category) -> None:
@@ -58,5 +59,7 @@ def example_label(
     example.labeled_at = timezone.now()
     if note is not None:
         example.note = note
+    if example._state.adding:
+        content_words_refresh_later()  # its content's words, for body search
     save_with_history(example, user=user, reason=reason)
     return example

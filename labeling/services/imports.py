@@ -3,17 +3,18 @@ changeset. Parsing is in `labeling.importing.parser` (pure); this module checks 
 
 from dataclasses import asdict, dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from labeling.errors import LabelingError
 from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
 from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
-from labeling.services.contents import TITLE_MAX, content_build
+from labeling.services.contents import TITLE_MAX, content_fields
 from labeling.services.history import chunked
 from labeling.services.inserts import insert_with_history
 from labeling.services.versions import changeset_apply, changeset_open
+from labeling.services.words import content_words_refresh_later
 
 EXTERNAL_ID_MAX = Content._meta.get_field("external_id").max_length
 ROWS_KEPT = 1000  # rows of each kind kept in a stored preview
@@ -126,31 +127,34 @@ def import_preview(
 def _write_contents(rows, *, user, changeset: Changeset) -> dict[str, int]:
     """Create missing contents and update changed texts, with history; returns external id -> content id."""
     by_external_id = {row.external_id: row for row in rows}
-    existing = _content_ids(list(by_external_id))
+    existing = _content_ids(list(by_external_id))  # external id -> (content id, text hash)
+    now = timezone.now()
     fresh = [
-        content_build(external_id=r.external_id, title=r.title, body=r.body)
+        content_fields(external_id=r.external_id, title=r.title, body=r.body, modified_at=now)
         for r in rows
         if r.external_id not in existing
     ]
-    insert_with_history(
-        Content,
-        fresh,
-        user=user,
-        reason=changeset.reason,
-        changeset=changeset,
-    )
+    ids = insert_with_history(Content, fresh, user=user, reason=changeset.reason, changeset=changeset)
     _update_texts(existing, by_external_id, user=user, changeset=changeset)
-    return existing | {content.external_id: content.pk for content in fresh}
+    content_ids = {key: value[0] for key, value in existing.items()}
+    content_ids.update(zip((c["external_id"] for c in fresh), ids, strict=True))
+    return content_ids
 
 
-def _update_texts(existing: dict[str, int], by_external_id: dict, *, user, changeset: Changeset) -> None:
+def _update_texts(existing: dict[str, tuple], by_external_id: dict, *, user, changeset: Changeset) -> None:
+    # Compare hashes first: a re-import mostly changes nothing, so the wide rows are read only when needed.
+    wanted = {}
+    for external_id, (content_id, hashed) in existing.items():
+        row = by_external_id[external_id]
+        fresh_hash = text_hash(row.title, row.body)
+        if hashed != fresh_hash:
+            wanted[content_id] = (row, fresh_hash)
     stale = []
-    for content in Content.objects.filter(id__in=existing.values()).iterator(chunk_size=2000):
-        row = by_external_id[content.external_id]
-        if content.text_hash != text_hash(row.title, row.body):
-            content.title, content.body, content.modified_at = row.title, row.body, timezone.now()
-            content.text_hash = text_hash(row.title, row.body)
-            stale.append(content)
+    for content in Content.objects.filter(id__in=list(wanted)).iterator(chunk_size=2000):
+        row, fresh_hash = wanted[content.id]
+        content.title, content.body, content.modified_at = row.title, row.body, timezone.now()
+        content.text_hash = fresh_hash
+        stale.append(content)
     bulk_update_with_history(
         stale,
         Content,
@@ -194,13 +198,23 @@ def import_apply(
     )
     content_ids = _write_contents(rows, user=user, changeset=changeset)
     targets = {content_ids[row.external_id]: (row.category_id, Example.Status.ACTIVE) for row in rows}
+    content_words_refresh_later()
     return changeset_apply(changeset, targets, user=user)
 
 
-def _content_ids(external_ids: list[str]) -> dict[str, int]:
+def _content_ids(external_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """external id -> (content id, text hash) of the contents that exist."""
+    if connection.vendor == "postgresql":  # one array parameter: 10k placeholders cost the driver more
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT external_id, id, text_hash FROM labeling_content WHERE external_id = ANY(%s)",
+                [external_ids],
+            )
+            return {external_id: (pk, hashed) for external_id, pk, hashed in cursor.fetchall()}
     ids = {}
     for chunk in chunked(external_ids):
-        ids.update(Content.objects.filter(external_id__in=chunk).values_list("external_id", "id"))
+        found = Content.objects.filter(external_id__in=chunk).values_list("external_id", "id", "text_hash")
+        ids.update((external_id, (pk, hashed)) for external_id, pk, hashed in found)
     return ids
 
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -13,6 +14,7 @@ from labeling.services.examples import example_label
 from labeling.services.history import save_with_history
 
 CLAIM_FOR = timedelta(minutes=10)
+REMEMBER_START = timedelta(minutes=10)
 QUEUES = {
     "unlabelled": "unlabelled contents",
     "review": "examples needing review",
@@ -41,12 +43,41 @@ def dataset_pool(dataset: Dataset) -> QuerySet:
     return Content.objects.filter(from_sources)
 
 
+def _unlabelled(dataset: Dataset, start: int = 0) -> QuerySet:
+    # `start` bounds both sides: PostgreSQL merges the contents with the examples in content id order,
+    # and an examples side without it would be read from the first content on.
+    labelled = Example.objects.filter(dataset=dataset, content=OuterRef("pk"), content_id__gte=start).exclude(
+        status=Example.Status.REMOVED
+    )
+    return dataset_pool(dataset).filter(id__gte=start).filter(~Exists(labelled)).order_by("id")
+
+
+def unlabelled_from(dataset: Dataset) -> int:
+    """A content id below which every content of the pool is labelled (the queue starts its scan there).
+
+    Labelled contents pile up at the low ids, where the queue serves first: walking them on every request
+    cost most of the page. The id is remembered per process and rechecked each time: new contents get
+    higher ids, and a content below it can only become unlabelled again through a removed example, which
+    the check finds (then it is computed again). A hard delete of an example (admin, psql) is not seen by
+    the check: the id is computed again after REMEMBER_START at the latest."""
+    key = f"queue-unlabelled-from:{dataset.id}:{dataset.created_at.timestamp()}:{dataset.content_sources}"
+    start = cache.get(key)
+    stale = start is None or (
+        Example.objects.filter(dataset=dataset, status=Example.Status.REMOVED, content_id__lt=start).exists()
+    )
+    if stale:
+        start = _unlabelled(dataset).values_list("id", flat=True).first()
+        if start is None:  # all labelled: not remembered, contents being imported may get lower ids
+            return 0
+        cache.set(key, start, timeout=REMEMBER_START.total_seconds())
+    return start
+
+
 def queue_contents(dataset: Dataset, choice: QueueChoice, user) -> QuerySet:
     """The contents of a queue, in the order they are served."""
     in_dataset = Example.objects.filter(dataset=dataset, content=OuterRef("pk"))
     if choice.name == "unlabelled":
-        labelled = in_dataset.exclude(status=Example.Status.REMOVED)
-        return dataset_pool(dataset).filter(~Exists(labelled)).order_by("id")
+        return _unlabelled(dataset, unlabelled_from(dataset))
     if choice.name == "review":
         return Content.objects.filter(Exists(in_dataset.filter(status=Example.Status.NEEDS_REVIEW))).order_by(
             "id"

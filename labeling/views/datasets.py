@@ -46,7 +46,7 @@ def _dataset(dataset_id: int) -> Dataset:
 def dataset_dashboard(request, dataset_id: int):
     dataset = _dataset(dataset_id)
     summary = selectors.dataset_summary(dataset=dataset)
-    dirty = version_reads.dataset_dirty(dataset)
+    dirty = version_reads.dataset_dirty_shown(dataset)
     return render(
         request, "labeling/dashboard.html", {"dataset": dataset, "summary": summary, "dirty": dirty}
     )

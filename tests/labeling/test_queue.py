@@ -118,3 +118,12 @@ def test_unlabelled_queue_serves_only_the_dataset_pool(setup):
     mine = ContentFactory(source="korean-petitions/2019-08")
     assert queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[]) == mine
     assert queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[]) is None
+
+
+def test_a_removed_label_puts_an_old_content_back_at_the_front(setup):
+    dataset, (a, b, c), contents, ana, bo = setup
+    for content in contents[:2]:
+        example_label(dataset=dataset, content=content, category=a, user=bo, reason="done", note="")
+    assert queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[]) == contents[2]
+    queue_undo(dataset=dataset, user=bo)  # bo's last label (contents[1]) is removed
+    assert queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[]) == contents[1]

@@ -76,3 +76,37 @@ def test_counts_stop_at_the_cap(world):
     dataset = world[0]
     assert capped_count(Example.objects.filter(dataset=dataset), cap=1) == 2  # "1+": more than the cap
     assert capped_count(Example.objects.filter(dataset=dataset), cap=10) == 3
+
+
+def test_body_search_before_and_after_the_words_are_indexed(client, world):
+    from labeling.services.words import content_words_index
+
+    dataset, kids, health, ana = world
+    client.force_login(ana)
+    ExampleFactory(
+        dataset=dataset, category=health, content__title="감기", content__body="Spaces and spacecraft"
+    )
+    for _ in range(2):  # pending: the body is read; indexed: its words are
+        assert titles(search(client, dataset, q="어린이집", in_body="1")) == [
+            "병원비",
+            "어린이집 <script>x</script>",
+        ]
+        assert titles(search(client, dataset, q="space", in_body="1")) == ["감기"]
+        content_words_index()
+    example = Example.objects.get(content__title="감기")
+    example.content.body = "no longer"
+    example.content.save()  # a changed body waits for the job again, and is read meanwhile
+    assert titles(search(client, dataset, q="space", in_body="1")) == []
+
+
+def test_pages_past_the_first_show_the_next_examples(client, world):
+    dataset, kids, health, ana = world
+    client.force_login(ana)
+    ExampleFactory.create_batch(60, dataset=dataset, category=kids)
+    newest_first = list(
+        Example.objects.filter(dataset=dataset).order_by("-labeled_at", "-id").values_list("id", flat=True)
+    )
+    first, second = (search(client, dataset, page=n).context["page"] for n in (1, 2))
+    assert [e.id for e in first] == newest_first[:50]
+    assert (second.number, [e.id for e in second]) == (2, newest_first[50:])
+    assert all(e.category.parent_id == kids.parent_id for e in second)  # joined rows come with the page

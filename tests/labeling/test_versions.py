@@ -233,3 +233,19 @@ def test_bulk_relabel_is_one_changeset_with_history(world, admin):
             dataset=dataset, example_ids=[*chosen, 10**9], category=b, user=admin, reason="x"
         )
     assert Changeset.objects.count() == 1
+
+
+def test_the_dashboard_dirty_check_follows_every_write(world, admin):
+    from labeling.selectors.versions import dataset_dirty_shown
+
+    dataset, (a, b, c), v1 = world
+    assert dataset_dirty_shown(dataset).changes == 0
+    examples = list(Example.objects.filter(dataset=dataset, category=a))
+    relabel(dataset, examples[0], b, admin)
+    assert dataset_dirty_shown(dataset).changes == 1
+    services.content_upsert(
+        external_id=examples[1].content.external_id, title="new", body="text", user=admin, reason="typo"
+    )
+    assert dataset_dirty_shown(dataset).changes == 2
+    v2 = dataset_commit(dataset=dataset, user=admin, message="second")
+    assert (dataset_dirty_shown(dataset).since, dataset_dirty_shown(dataset).changes) == (v2, 0)
