@@ -34,6 +34,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--autotune-seconds", type=int, default=120, help="fastText autotune budget per dataset (120)"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=("pipeline", "20newsgroups", "korean-petitions"),
+        help="run only this part (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--setting", action="append", help="run only the settings whose label contains this (repeatable)"
+    )
+    parser.add_argument("--name", default="training", help="results file name (training)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="output folder")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     args = parser.parse_args(argv)
@@ -50,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     return run(
         quick=args.quick,
         autotune_seconds=10 if args.quick else args.autotune_seconds,
+        only=args.only or ["pipeline", "20newsgroups", "korean-petitions"],
+        settings=args.setting or [],
+        name=args.name,
         results_dir=args.results,
         strict=args.strict,
     )

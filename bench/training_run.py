@@ -1,10 +1,13 @@
 """The training benchmark itself (imported by bench/training.py once Django is set up)."""
 
+import csv
+import io
 import random
 import shutil
 import tarfile
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +16,6 @@ from sklearn.model_selection import train_test_split
 
 from bench.common import Checks, checks_lines, machine_lines, migrate_fresh, run_measured, say
 from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, PETITIONS_DIR, _newsgroup_post, petitions
-from bench.import_export_run import Post, build_csv
 from bench.measure import Profiler
 from labeling.services.datasets import dataset_create
 from labeling.services.imports import import_apply
@@ -83,6 +85,24 @@ INSTRUMENTED = [
 ]
 
 
+@dataclass(frozen=True)
+class Post:
+    external_id: str
+    title: str
+    body: str
+    group: str
+
+
+def build_csv(posts: list[Post]) -> bytes:
+    """The import file: external_id,title,body,category (category = the group name), UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["external_id", "title", "body", "category"])
+    for post in posts:
+        writer.writerow([post.external_id, post.title, post.body, post.group])
+    return buffer.getvalue().encode("utf-8")
+
+
 def read_newsgroups(limit: int | None) -> dict[str, list[Post]]:
     """Both official splits, the tar read once (Latin-1); title = Subject, body = the text after headers."""
     splits: dict[str, list[Post]] = {"train": [], "test": []}
@@ -150,8 +170,9 @@ def one_model(algorithm: str, params: dict, train: tuple, test: tuple) -> dict:
 
 
 class Bench:
-    def __init__(self, *, quick: bool, autotune_seconds: int) -> None:
+    def __init__(self, *, quick: bool, autotune_seconds: int, only: list[str], settings: list[str]) -> None:
         self.quick, self.autotune_seconds = quick, autotune_seconds
+        self.only, self.settings = only, settings
         self.profiler = Profiler()
         self.check = Checks()
         self.models: list[dict] = []
@@ -197,10 +218,13 @@ class Bench:
     # --- the algorithms ------------------------------------------------------------------------------
 
     def run(self) -> None:
-        self._pipeline()  # first: the database work is the part most likely to fail
+        if "pipeline" in self.only:
+            self._pipeline()  # first: the database work is the part most likely to fail
         for dataset, configs in CONFIGS.items():
             train, test = self.data[dataset]
             for label, algorithm, params in configs:
+                if dataset not in self.only or self.settings and not any(s in label for s in self.settings):
+                    continue
                 self._measure(dataset, label, algorithm, self._params(params), train, test)
 
     def _params(self, params: dict) -> dict:
@@ -371,6 +395,8 @@ class Bench:
             "parameters": {
                 "quick": self.quick,
                 "autotune_seconds": self.autotune_seconds,
+                "only": self.only,
+                "settings": self.settings,
                 "seed": SEED,
                 "latency_texts": LATENCY_TEXTS,
                 "sources": [str(NEWSGROUPS_TAR), str(PETITIONS_DIR)],
@@ -417,6 +443,10 @@ def _md_models(results: dict) -> list[str]:
         "validation split of the training part.",
         "",
     ]
+    if params.get("settings") or len(params.get("only") or CONFIGS) < 3:
+        chosen = ", ".join(params.get("only") or [])
+        picked = ", ".join(f"`{s}`" for s in params.get("settings") or []) or "all"
+        lines += [f"**Partial run:** parts {chosen}; settings {picked}.", ""]
     if results.get("error"):
         lines += ["**The run stopped on an error; the figures below are those measured before it:**", ""]
         lines += ["```", results["error"].rstrip(), "```", ""]
@@ -504,10 +534,19 @@ def markdown(results: dict) -> str:
     )
 
 
-def run(*, quick: bool, autotune_seconds: int, results_dir: Path, strict: bool) -> int:
+def run(
+    *,
+    quick: bool,
+    autotune_seconds: int,
+    only: list[str],
+    settings: list[str],
+    name: str,
+    results_dir: Path,
+    strict: bool,
+) -> int:
     return run_measured(
-        Bench(quick=quick, autotune_seconds=autotune_seconds),
-        name="training",
+        Bench(quick=quick, autotune_seconds=autotune_seconds, only=only, settings=settings),
+        name=name,
         results_dir=results_dir,
         markdown=markdown,
         strict=strict,
