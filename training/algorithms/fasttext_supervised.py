@@ -14,10 +14,14 @@ MODEL_FILE = "model.bin"
 QUANTIZED_FILE = "model.ftz"
 
 
-def _write_corpus(path: Path, texts: list[str], labels: list[str]) -> None:
+def _write_corpus(path: Path, texts: list[str], labels: list[str], *, seed: int = 0) -> None:
+    """One `__label__X text` line per example, in a seeded random order: fastText reads its file in order, and
+    rows grouped by category (as versions list them) cut 20 Newsgroups accuracy from 0.71 to 0.37."""
+    order = list(range(len(texts)))
+    random.Random(seed).shuffle(order)
     with path.open("w", encoding="utf-8") as out:
-        for text, label in zip(texts, labels, strict=True):
-            out.write(f"{LABEL}{label} {text}\n")
+        for i in order:
+            out.write(f"{LABEL}{labels[i]} {texts[i]}\n")
 
 
 def _validation_split(count: int, share: float = 0.1, seed: int = 13) -> tuple[list[int], list[int]]:
