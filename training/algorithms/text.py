@@ -4,7 +4,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")  # the control characters that are not spaces
 DEFAULT_MAX_CHARS = 20_000
 
 
@@ -16,7 +16,10 @@ def document(title: str, body: str) -> str:
 def normalise(text: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """NFKC, lower case, one line with single spaces, cut at `max_chars` (posts of 75k characters exist)."""
     text = unicodedata.normalize("NFKC", text[: max_chars * 2])
-    return CONTROL_OR_SPACE.sub(" ", text).strip().lower()[:max_chars]
+    if CONTROL.search(text):
+        text = CONTROL.sub(" ", text)
+    # str.split() splits on exactly what the regex `\s` matches (str.isspace), 2-3x faster than a sub
+    return " ".join(text.split()).lower()[:max_chars]
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,136 @@
+"""The API's fast paths change no result: TF-IDF models give scikit-learn's probabilities, text preparation is
+unchanged, and the prediction log holds the rows bulk_create wrote."""
+
+import hashlib
+import re
+import unicodedata
+
+import numpy as np
+import pytest
+
+from labeling import roles
+from tests.factories import user_with_role
+from tests.training.conftest import newsgroups_posts
+from tests.training.test_runs import train
+from training.algorithms import model_load
+from training.algorithms.linear import FastPredict, TfidfLinearSVC, TfidfLogReg
+from training.algorithms.text import document, normalise
+from training.models import PredictionLog
+from training.services.classify import TextToClassify, classify
+from training.serving import forget_all
+
+GROUPS = ("rec.autos", "sci.space", "talk.politics.guns", "comp.graphics", "sci.med")
+
+
+@pytest.fixture(scope="module")
+def posts() -> tuple[list[str], list[str], list[str]]:
+    rows = newsgroups_posts(GROUPS, per_group=30)
+    texts = [document(row["title"], row["body"]) for row in rows]
+    labels = [row["category"] for row in rows]
+    unseen = [
+        "The shuttle's orbit and the moon mission",
+        "",  # empty: every vectorizer sees no term
+        "Zzzzq xqxqx",  # no known term
+        "Gun control, ENGINES, jpeg images and doctors\x00\x85 \u00a0 \u2028 ﬁle naïve Ünïcödé",
+        *texts[:20],
+    ]
+    return texts, labels, unseen
+
+
+def _sklearn(model, texts: list[str]) -> np.ndarray:
+    """What the model answered before the fast path: the scikit-learn pipeline on the prepared texts."""
+    order = [list(model.pipeline.classes_).index(name) for name in model.classes]
+    scores = model.pipeline.predict_proba(model.prepare(texts))[:, order].astype(np.float32)
+    return scores / scores.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "params", "smallest_group"),
+    [
+        (TfidfLinearSVC, {"min_df": 1}, 30),  # the default shape: word unigrams, calibrated SVMs (3 folds)
+        (TfidfLinearSVC, {"word_ngrams": 2, "char_ngrams": 4, "min_df": 1}, 30),  # two vectorizers, bigrams
+        (TfidfLinearSVC, {"min_df": 1}, 2),  # a category of 2 examples: calibration on 2 folds
+        (TfidfLinearSVC, {"min_df": 1}, 1),  # a category of 1 example: softmax of the SVM scores
+        (TfidfLogReg, {"min_df": 1}, 30),  # fast features, scikit-learn's own logistic regression
+    ],
+)
+def test_fast_path_gives_the_pipelines_probabilities(posts, tmp_path, algorithm, params, smallest_group):
+    texts, labels, unseen = posts
+    keep = [i for i, label in enumerate(labels) if label != GROUPS[-1]]
+    keep += [i for i, label in enumerate(labels) if label == GROUPS[-1]][:smallest_group]
+    model = algorithm(params).fit([texts[i] for i in keep], [labels[i] for i in keep])
+    expected = _sklearn(model, unseen)
+
+    assert np.abs(model.predict_proba(unseen) - expected).max() <= 1e-6
+    for text, row in zip(unseen, expected, strict=True):  # one text at a time, as the API mostly asks
+        assert np.abs(model.predict_proba([text])[0] - row).max() <= 1e-6
+
+    model.save(tmp_path / "model")
+    loaded = model_load(tmp_path / "model")
+    assert isinstance(loaded._fast, FastPredict)
+    assert np.abs(loaded.predict_proba(unseen) - expected).max() <= 1e-6
+
+
+def test_fast_features_equal_the_vectorizers(posts):
+    texts, labels, unseen = posts
+    model = TfidfLinearSVC({"word_ngrams": 1, "char_ngrams": 3, "min_df": 1}).fit(texts, labels)
+    prepared = model.prepare(unseen)
+    fast = model._fast.transform(prepared)
+    reference = model.pipeline[:-1].transform(prepared)
+    assert fast.dtype == reference.dtype and fast.shape == reference.shape
+    assert abs(fast - reference).max() == 0
+
+
+SPACES_AND_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+
+
+def _normalise_by_regex(text: str, max_chars: int) -> str:
+    """The definition normalise() had: every run of spaces and control characters becomes one space."""
+    text = unicodedata.normalize("NFKC", text[: max_chars * 2])
+    return SPACES_AND_CONTROLS.sub(" ", text).strip().lower()[:max_chars]
+
+
+def test_normalise_is_unchanged(posts):
+    texts = posts[0][:40] + [
+        "".join(map(chr, range(0, 0x2100))),  # every control and space character of the first planes
+        "  Tabs\tand\r\nnewlines\x0b\x0c \x1c\x1d\x1e\x1f\x85\u00a0\u1680\u2000\u2028\u2029\u3000 end  ",
+        "\x00\x07bell\x1b[0m \x7f\x80\x9f ﬁ ｆｕｌｌ Ⅻ İstanbul ß",
+        "",
+        "   ",
+    ]
+    for text in texts:
+        for max_chars in (5, 100, 20_000):
+            assert normalise(text, max_chars=max_chars) == _normalise_by_regex(text, max_chars)
+
+
+@pytest.mark.django_db
+def test_the_log_holds_one_row_per_answer_as_bulk_create_wrote_it(news):
+    forget_all()
+    champion = train(news, folds=0)
+    user = user_with_role(roles.ANNOTATOR, username="caller")
+    items = [TextToClassify(row["body"], row["title"]) for row in newsgroups_posts(per_group=42)[40::14]]
+    items.append(TextToClassify("no title here: the text alone"))
+    batch = classify(dataset=news, items=items, user=user)  # a batch: ids reserved, rows copied
+    single = classify(dataset=news, items=items[:1], user=user)  # one answer: one INSERT
+    forget_all()
+
+    for item, answer in zip([*items, items[0]], [*batch, *single], strict=True):
+        row = PredictionLog.objects.get(pk=answer["prediction_id"])
+        text = f"{item.title}\n{item.text}" if item.title else item.text
+        expected = PredictionLog(
+            input_hash=hashlib.sha1(text.encode()).hexdigest(),
+            excerpt=text[:1000],
+            category_id=answer["category"]["id"],
+            score=answer["category"]["score"],
+            explanation=answer["explanation"],
+        )
+        assert (row.dataset, row.champion_run, row.ensemble_version, row.requested_by) == (
+            news,
+            champion,
+            1,
+            user,
+        )
+        for field in ("input_hash", "excerpt", "category_id", "score", "explanation"):
+            assert getattr(row, field) == getattr(expected, field), field
+        assert row.created_at is not None and row.correct is None and row.reviewed_at is None
+    assert PredictionLog.objects.count() == len(items) + 1
