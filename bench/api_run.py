@@ -339,9 +339,8 @@ class Bench:
         self.check("posts in the test split", TEST_POSTS, len(test))
         self.check("the groups are the 20 newsgroups", True, {p.group for p in train} == set(NEWSGROUPS))
         self.train = train
-        usable = [
-            p for p in test if (p.title.strip() or p.body.strip()) and len(p.title + p.body) <= MAX_CHARS
-        ]
+        # a single request's `text` may not be blank: the few posts without a body are left out
+        usable = [p for p in test if p.body.strip() and len(p.title + p.body) <= MAX_CHARS]
         random.Random(20).shuffle(usable)  # the tar is in group order; requests mix the groups
         self.texts = [TextToClassify(p.body, p.title) for p in usable]
         self.info["test_texts_used"] = len(self.texts)
@@ -581,9 +580,9 @@ class Bench:
             expected = classify(dataset=dataset, items=chunk, k=K, user=self.caller)
             self.check(f"HTTP: {batch} text(s): status", 200, status)
             self.check(
-                f"HTTP: {batch} text(s): the answers equal classify()'s",
-                [(a["category"]["id"], a["top"]) for a in expected],
-                [(a["category"]["id"], a["top"]) for a in answers],
+                f"HTTP: {batch} text(s): the answers (category, top {K}) equal classify()'s",
+                True,
+                [(a["category"], a["top"]) for a in expected] == [(a["category"], a["top"]) for a in answers],
             )
 
     def _scenario(self, server: Server, requests: list[bytes], batch: int, clients: int, dataset) -> dict:
