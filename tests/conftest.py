@@ -60,9 +60,7 @@ def _wait_for_worker(name: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"Celery worker did not answer within 90 s:\n{log.read_text()[-4000:]}")
 
 
-def start_worker(
-    env: dict, folder: Path, *, queues: str = "celery,training"
-) -> tuple[subprocess.Popen, Path]:
+def start_worker(env: dict, folder: Path, *, queues: str = "celery,training") -> tuple[subprocess.Popen, str]:
     """Start a Celery worker in its own process group (a test may kill it whole); wait until it answers."""
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
     log = folder / f"{name}.log"
@@ -82,7 +80,7 @@ def start_worker(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     _wait_for_worker(name, process, log)
-    return process, log
+    return process, name
 
 
 def stop_worker(process: subprocess.Popen) -> None:
@@ -104,16 +102,41 @@ def worker_env(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_worker(worker_env, tmp_path_factory):
+def _session_worker(worker_env, tmp_path_factory):
+    process, name = start_worker(worker_env, tmp_path_factory.mktemp("worker"))
+    try:
+        yield process, name
+    finally:
+        stop_worker(process)
+
+
+def _wait_until_idle(name: str, timeout: float = 120) -> None:
+    """Let the worker finish what a test queued (e.g. background indexing after an import) before the
+    database is flushed under it."""
+    from admin_site.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        inspect = app.control.inspect(destination=[name], timeout=1.0)
+        busy = [
+            tasks for reply in (inspect.active() or {}, inspect.reserved() or {}) for tasks in reply.values()
+        ]
+        with app.connection() as connection:
+            queued = sum(connection.default_channel.client.llen(queue) for queue in ("celery", "training"))
+        if not any(busy) and not queued:
+            return
+        time.sleep(0.3)
+
+
+@pytest.fixture
+def live_worker(_session_worker):
     """A real Celery worker process on the test Redis, reading and writing the test database.
 
     Tests that use it must commit their data (`django_db(transaction=True)`) so the worker sees it.
     """
-    process, _ = start_worker(worker_env, tmp_path_factory.mktemp("worker"))
-    try:
-        yield process
-    finally:
-        stop_worker(process)
+    process, name = _session_worker
+    yield process
+    _wait_until_idle(name)
 
 
 @pytest.fixture(scope="session")
