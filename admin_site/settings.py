@@ -164,6 +164,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap", "schedule": 300.0},
 }
+# Classification requests per user and window (training/throttles.py); counted in Django's cache, which is
+# per process unless CACHES points at a shared cache such as Redis.
+CLASSIFY_RATE = os.environ.get("CLASSIFY_RATE", "120000/min")
 PREDICTION_LOG_SAMPLE = float(os.environ.get("PREDICTION_LOG_SAMPLE", 1.0))  # share of API answers logged
 PREDICTION_LOG_EXCERPT = int(os.environ.get("PREDICTION_LOG_EXCERPT", 1000))  # characters kept for reviewers
 TRAINING_BLAS_THREADS = int(os.environ.get("TRAINING_BLAS_THREADS", 1))  # per training process
@@ -180,8 +183,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Per user and process (the default cache is process-local; point CACHES at Redis to share counters).
-    "DEFAULT_THROTTLE_RATES": {"classify": os.environ.get("CLASSIFY_RATE", "120000/min")},
 }
 SPECTACULAR_SETTINGS = {"TITLE": "bunryu API", "VERSION": "1.0.0"}
 

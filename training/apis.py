@@ -4,7 +4,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from labeling import roles
@@ -14,6 +13,7 @@ from training.errors import TrainingError
 from training.models import PredictionLog, TrainingRun
 from training.selectors import dataset_champion_run, run_summary
 from training.services.classify import MAX_BATCH, MAX_CHARS, TextToClassify, classify, prediction_feedback
+from training.throttles import ClassifyThrottle
 
 
 class ItemInput(serializers.Serializer):
@@ -62,8 +62,7 @@ def _dataset(dataset_id: int) -> Dataset:
 
 class ClassifyApi(APIView):
     permission_classes = [roles.IsAnnotator]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "classify"
+    throttle_classes = [ClassifyThrottle]
 
     @extend_schema(request=ClassifyInput, responses={200: ClassifyOutput})
     def post(self, request, dataset_id: int):

@@ -57,7 +57,8 @@ def ensemble_config(dataset: Dataset) -> EnsembleConfig:
 def current_key(dataset: Dataset) -> tuple:
     """What the ensemble is made of now; a change of any part means reloading."""
     champion = Champion.objects.filter(dataset=dataset).values_list("run_id", flat=True).first()
-    version = EnsembleConfig.objects.filter(dataset=dataset).values_list("version", flat=True).first() or 0
+    # A dataset without a configuration gets one at version 1 when it is loaded: count it as 1 already.
+    version = EnsembleConfig.objects.filter(dataset=dataset).values_list("version", flat=True).first() or 1
     rules = RuleMapping.objects.filter(dataset=dataset).aggregate(n=Count("id"), at=Max("updated_at"))
     return champion, version, rules["n"], rules["at"]
 

@@ -6,7 +6,6 @@ from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-from rest_framework.throttling import ScopedRateThrottle
 
 from labeling import roles
 from labeling.models import Category
@@ -137,13 +136,13 @@ def test_unknown_dataset_and_no_model(api, news):
     assert response.status_code == 409 and "no champion and no rules" in response.json()["detail"]
 
 
-def test_auth_roles_and_throttling(champion, monkeypatch):
+def test_auth_roles_and_throttling(champion, settings):
     anonymous = APIClient()
     assert classify(anonymous, champion.dataset, text="a").status_code == 401
     nobody = APIClient()
     nobody.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory(username='x')).key}")
     assert classify(nobody, champion.dataset, text="a").status_code == 403
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"classify": "3/min"})
+    settings.CLASSIFY_RATE = "3/hour"
     caller = APIClient()
     caller.force_authenticate(user_with_role(roles.ANNOTATOR, username="busy"))
     codes = [classify(caller, champion.dataset, text=SPACE_TEXT).status_code for _ in range(4)]
