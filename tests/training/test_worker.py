@@ -38,7 +38,7 @@ def test_runs_through_the_worker_and_a_killed_worker_keeps_the_champion(live_wor
     run = run_start(dataset=news, user=None, algorithm="tfidf-svm", folds=3)  # queued on commit
     run = wait_for(run, finished)
     assert run.status == TrainingRun.Status.SUCCEEDED, run.message
-    assert run.accuracy >= 0.8 and run.worker
+    assert run.accuracy >= 0.7 and run.worker
     assert OutOfFoldPrediction.objects.filter(run=run).count() == 120
     assert dataset_champion_run(news) == run
 

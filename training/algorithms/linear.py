@@ -111,7 +111,7 @@ class TfidfLinearSVC(TfidfLinear):
     own_params = TFIDF_PARAMS | {"C": Param(0.5, "inverse regularisation strength", 0.001, 10_000.0)}
 
     def _estimator(self, smallest_class: int):
-        svm = LinearSVC(C=self.params["C"])
+        svm = LinearSVC(C=self.params["C"], random_state=0)  # reproducible: same data, same model
         if smallest_class < 2:  # calibration needs two examples of every category; scores still rank
             return SoftmaxScores(svm)
         return CalibratedClassifierCV(svm, cv=min(3, smallest_class), method="sigmoid")
