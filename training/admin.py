@@ -12,7 +12,7 @@ from training.models import (
 )
 from training.services.requirements import requirement_update
 from training.services.schedules import schedule_save
-from training.services.serving import ensemble_save, rule_save
+from training.services.serving import rule_save
 
 
 @admin.register(TrainingRun)
@@ -73,21 +73,16 @@ class RuleMappingAdmin(SimpleHistoryAdmin):
 
 @admin.register(EnsembleConfig)
 class EnsembleConfigAdmin(SimpleHistoryAdmin):
+    """Read-only here, with its history: an ensemble is changed on the dataset's Ensemble page, whose service
+    bumps the version and swaps the serving models in one step."""
+
     list_display = ["dataset", "version", "include_champion", "rule_weight", "unanimous_models_win"]
-    readonly_fields = ["version"]
 
-    def save_related(self, request, form, formsets, change):
-        values = {k: v for k, v in form.cleaned_data.items() if k not in ("dataset", "runs")}
-        ensemble_save(
-            dataset=form.instance.dataset,
-            user=request.user,
-            values=values,
-            runs=list(form.cleaned_data["runs"]),
-        )
+    def has_add_permission(self, request) -> bool:
+        return False
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.save()
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(PredictionLog)

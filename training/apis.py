@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Category, Dataset
+from labeling.selectors import dataset_or_404
 from training.errors import TrainingError
 from training.models import PredictionLog, TrainingRun
 from training.selectors import dataset_champion_run, run_summary
@@ -54,10 +55,6 @@ class AnswerOutput(serializers.Serializer):
 
 class ClassifyOutput(serializers.Serializer):
     results = AnswerOutput(many=True)
-
-
-def _dataset(dataset_id: int) -> Dataset:
-    return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
 
 
 class ClassifyApi(APIView):
@@ -114,7 +111,7 @@ class DatasetDetailApi(APIView):
 
     @extend_schema(responses={200: DatasetOutput})
     def get(self, request, dataset_id: int):
-        return Response(DatasetOutput(_dataset(dataset_id)).data)
+        return Response(DatasetOutput(dataset_or_404(dataset_id)).data)
 
 
 class TaxonomyCategoryOutput(serializers.ModelSerializer):
@@ -130,7 +127,7 @@ class CategoryListApi(APIView):
 
     @extend_schema(responses={200: TaxonomyCategoryOutput(many=True)})
     def get(self, request, dataset_id: int):
-        dataset = _dataset(dataset_id)
+        dataset = dataset_or_404(dataset_id)
         categories = (
             Category.objects.filter(taxonomy=dataset.taxonomy)
             .select_related("parent")
@@ -158,7 +155,7 @@ class RunListApi(APIView):
 
     @extend_schema(responses={200: RunOutput(many=True)})
     def get(self, request, dataset_id: int):
-        dataset = _dataset(dataset_id)
+        dataset = dataset_or_404(dataset_id)
         runs = TrainingRun.objects.filter(dataset=dataset).select_related("dataset", "version")[:100]
         return Response([run_summary(run) for run in runs])
 
@@ -177,7 +174,7 @@ class ChampionApi(APIView):
 
     @extend_schema(responses={200: RunOutput})
     def get(self, request, dataset_id: int):
-        champion = dataset_champion_run(_dataset(dataset_id))
+        champion = dataset_champion_run(dataset_or_404(dataset_id))
         if champion is None:
             return Response({"detail": "This dataset has no champion yet."}, status=status.HTTP_404_NOT_FOUND)
         return Response(run_summary(champion))

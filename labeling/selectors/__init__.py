@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
 
 from labeling.models import IN_TRAINING_SET, Category, Dataset, Example
 
@@ -79,6 +80,11 @@ def dataset_summary(*, dataset: Dataset) -> DatasetSummary:
             )
         )
     return DatasetSummary(dataset=dataset, large_categories=list(larges.values()))
+
+
+def dataset_or_404(dataset_id: int) -> Dataset:
+    """The dataset of a page or API URL, with its taxonomy (404 when there is none by that id)."""
+    return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
 
 
 def dataset_list_with_counts():

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from labeling import roles, selectors
 from labeling.errors import LabelingError
 from labeling.models import Changeset, Content, Dataset, DatasetVersion, Example, Job
+from labeling.selectors import dataset_or_404
 from labeling.selectors import versions as version_reads
 from labeling.selectors.export import FORMATS, export_lines
 from labeling.services.jobs import job_enqueue
@@ -38,13 +39,9 @@ def dataset_list(request):
     return render(request, "labeling/dataset_list.html", {"datasets": datasets})
 
 
-def _dataset(dataset_id: int) -> Dataset:
-    return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
-
-
 @roles.role_required(roles.ANNOTATOR)
 def dataset_dashboard(request, dataset_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     summary = selectors.dataset_summary(dataset=dataset)
     dirty = version_reads.dataset_dirty_shown(dataset)
     return render(
@@ -55,7 +52,7 @@ def dataset_dashboard(request, dataset_id: int):
 @roles.role_required(roles.ANNOTATOR)
 def dataset_history(request, dataset_id: int):
     """Timeline of versions and changesets, filterable by user and kind."""
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     user_id = request.GET.get("user") or None
     kind = request.GET.get("kind", "")
     events = version_reads.dataset_timeline(
@@ -77,7 +74,7 @@ def dataset_history(request, dataset_id: int):
 @require_POST
 @roles.role_required(roles.MANAGER)
 def dataset_commit_view(request, dataset_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     try:
         version = dataset_commit(dataset=dataset, user=request.user, message=request.POST.get("message", ""))
         messages.success(request, f"Committed v{version.number} ({version.entries_written} changes).")
@@ -121,7 +118,7 @@ def _diff_context(dataset: Dataset, diff) -> dict:
 
 @roles.role_required(roles.ANNOTATOR)
 def dataset_diff(request, dataset_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     latest = version_reads.latest_version(dataset)
     older = _side(dataset, request.GET.get("from") or (str(latest.number) if latest else "working"))
     newer = _side(dataset, request.GET.get("to", "working"))
@@ -152,7 +149,7 @@ def _rollback_target(request, dataset: Dataset):
 @roles.role_required(roles.ADMIN)
 def dataset_rollback(request, dataset_id: int):
     """GET shows what a rollback would change; POST (with a reason) runs it as a job."""
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     try:
         target, preview_of = _rollback_target(request, dataset)
     except ValidationError as error:
@@ -246,7 +243,7 @@ def example_history(request, example_id: int):
 
 @roles.role_required(roles.MANAGER)
 def dataset_export(request, dataset_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     fmt = request.GET.get("format", "csv")
     if fmt not in FORMATS:
         raise Http404("Unknown export format.")

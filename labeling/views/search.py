@@ -13,6 +13,7 @@ from labeling.models import Category, Dataset, Example
 from labeling.selectors import COUNT_CAP, capped_count
 from labeling.selectors.search import ExampleFilter, examples_search
 from labeling.services.versions import examples_mark_for_review_bulk, examples_relabel_bulk
+from labeling.views.params import number_param
 
 __all__ = ["examples_browse"]
 
@@ -43,10 +44,6 @@ class CappedPaginator(Paginator):
 PER_PAGE = 50
 
 
-def _number(value: str) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 def _date(value: str):
     if not value:
         return None
@@ -61,8 +58,8 @@ def _filter(params) -> ExampleFilter:
     return ExampleFilter(
         text=params.get("q", "").strip()[:200],
         in_body=params.get("in_body") == "1",
-        category_id=_number(params.get("category", "")),
-        labeller_id=_number(params.get("labeller", "")),
+        category_id=number_param(params.get("category", "")),
+        labeller_id=number_param(params.get("labeller", "")),
         status=status if status in Example.Status.values else "",
         since=_date(params.get("since", "")),
         until=_date(params.get("until", "")),
@@ -73,7 +70,7 @@ def _bulk(request, dataset: Dataset) -> str:
     ids = [int(v) for v in request.POST.getlist("example") if v.isdigit()]
     reason = request.POST.get("reason", "").strip() or "bulk action from search"
     if request.POST.get("action") == "relabel":
-        category = get_object_or_404(Category, pk=_number(request.POST.get("category", "")) or 0)
+        category = get_object_or_404(Category, pk=number_param(request.POST.get("category", "")) or 0)
         changeset = examples_relabel_bulk(
             dataset=dataset, example_ids=ids, category=category, user=request.user, reason=reason
         )

@@ -198,6 +198,8 @@ def test_train_command_prints_json_and_fails_with_status(news):
     assert summary["champion"] is True
     with pytest.raises(CommandError, match="has no parameter"):
         call_command("train", "--dataset", news.name, "--inline", "--param", "nope=1")
+    with pytest.raises(CommandError, match="has no version 99"):
+        call_command("train", "--dataset", news.name, "--inline", "--version", "99")
     other = make_dataset("lonely", groups=("sci.space",), per_group=5)
     with pytest.raises(CommandError, match="failed: .*at least two categories"):
         call_command("train", "--dataset", other.name, "--inline", stdout=StringIO())

@@ -251,10 +251,11 @@ def previous_champion(dataset) -> TrainingRun | None:
     return change.previous_run if change else None
 
 
-def runs_category_changes(before: TrainingRun, after: TrainingRun) -> list[CategoryChange]:
-    """How each category's held-out F1 and out-of-fold misclassifications moved between two runs."""
-    old = {row.category.id: row for row in category_health(before)}
-    new = {row.category.id: row for row in category_health(after)}
+def runs_category_changes(before: list[CategoryHealth], after: list[CategoryHealth]) -> list[CategoryChange]:
+    """How each category's held-out F1 and out-of-fold misclassifications moved between two runs (their
+    `category_health` rows)."""
+    old = {row.category.id: row for row in before}
+    new = {row.category.id: row for row in after}
     changes = []
     for category_id, row in new.items():
         was = old.get(category_id)

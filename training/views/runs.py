@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from labeling import roles
 from labeling.errors import LabelingError
-from labeling.models import Dataset
+from labeling.selectors import dataset_or_404
 from training import selectors
 from training.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, ParameterError, parse_assignments
 from training.models import ChampionChange, ModelRequirement, RetrainSchedule, TrainingRun
@@ -56,14 +56,10 @@ class ScheduleForm(forms.ModelForm):
         fields = ["enabled", "algorithm", "nightly_hour", "dirty_threshold", "check_minutes"]
 
 
-def _dataset(dataset_id: int) -> Dataset:
-    return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
-
-
 @roles.role_required(roles.ANNOTATOR)
 def runs_page(request, dataset_id: int):
     """Every run of a dataset side by side with its requirement verdicts; the champion marked."""
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     columns, rows = selectors.runs_comparison(dataset, selectors.dataset_runs(dataset))
     context = {
         "dataset": dataset,
@@ -81,7 +77,7 @@ def runs_page(request, dataset_id: int):
 @require_POST
 @roles.role_required(roles.MANAGER)
 def run_start_view(request, dataset_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     form = RunForm(request.POST)
     if not form.is_valid():
         messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
@@ -163,7 +159,7 @@ def run_promote_view(request, run_id: int):
 @require_POST
 @roles.role_required(roles.MANAGER)
 def champion_demote_view(request, dataset_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     try:
         change = champion_demote(dataset=dataset, user=request.user, reason=request.POST.get("reason", ""))
         after = (
@@ -178,7 +174,7 @@ def champion_demote_view(request, dataset_id: int):
 @roles.role_required(roles.ANNOTATOR)
 def requirements_page(request, dataset_id: int):
     """The requirements a model must meet (managers edit them; everyone sees them)."""
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     requirement = selectors.dataset_requirement(dataset)
     can_edit = roles.has_role(request.user, roles.MANAGER)
     form = RequirementForm(request.POST or None, instance=requirement)
@@ -200,7 +196,7 @@ def requirements_page(request, dataset_id: int):
 @roles.role_required(roles.ADMIN)
 def schedule_page(request, dataset_id: int):
     """Nightly and "retrain when dirty" schedules of a dataset (django-celery-beat tasks underneath)."""
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     schedule = RetrainSchedule.objects.filter(dataset=dataset).first() or RetrainSchedule(dataset=dataset)
     form = ScheduleForm(request.POST or None, instance=schedule)
     if request.method == "POST" and form.is_valid():

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Category, Dataset
+from labeling.selectors import dataset_or_404
 from training.models import EnsembleConfig, PredictionLog, RuleMapping, TrainingRun
 from training.services.classify import prediction_feedback
 from training.services.serving import ensemble_save, rule_save, rule_try, small_categories
@@ -51,10 +52,6 @@ class EnsembleForm(forms.ModelForm):
         self.fields["runs"].required = False
 
 
-def _dataset(dataset_id: int) -> Dataset:
-    return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
-
-
 def _rule_form_save(request, dataset: Dataset, form: RuleForm, rule: RuleMapping | None) -> bool:
     if not form.is_valid():
         return False
@@ -70,7 +67,7 @@ def _rule_form_save(request, dataset: Dataset, form: RuleForm, rule: RuleMapping
 @roles.role_required(roles.ANNOTATOR)
 def rules_page(request, dataset_id: int):
     """The dataset's rules; managers add them and everyone can try one out on texts and recent contents."""
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     can_edit = roles.has_role(request.user, roles.MANAGER)
     form = RuleForm(request.POST or None, dataset=dataset)
     trial = None
@@ -94,7 +91,7 @@ def rules_page(request, dataset_id: int):
 
 @roles.role_required(roles.MANAGER)
 def rule_edit(request, dataset_id: int, rule_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     rule = get_object_or_404(RuleMapping, pk=rule_id, dataset=dataset)
     form = RuleForm(request.POST or None, instance=rule, dataset=dataset)
     if request.method == "POST" and _rule_form_save(request, dataset, form, rule):
@@ -110,7 +107,7 @@ def rule_edit(request, dataset_id: int, rule_id: int):
 @roles.role_required(roles.MANAGER)
 def ensemble_page(request, dataset_id: int):
     """Which models vote, their weights, the rules' weight and the unanimity rule (versioned)."""
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     config = ensemble_config(dataset)
     form = EnsembleForm(request.POST or None, instance=config, dataset=dataset)
     if request.method == "POST" and form.is_valid():
@@ -136,7 +133,7 @@ def ensemble_page(request, dataset_id: int):
 @roles.role_required(roles.ANNOTATOR)
 def predictions_page(request, dataset_id: int):
     """The prediction log, filterable by category and review state; reviewers mark answers right or wrong."""
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     rows = PredictionLog.objects.filter(dataset=dataset).select_related(
         "category__parent", "right_category", "reviewed_by"
     )

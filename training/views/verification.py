@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Category, Content, Dataset, QueueClaim
+from labeling.selectors import capped_count, dataset_or_404
+from labeling.views.params import number_param
 from training import figures
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
@@ -21,10 +23,7 @@ from training.selectors import verification as checks
 from training.services.verification import category_exclude, category_merge, dataset_retrain, review_decide
 
 PAGE_SIZE = 50
-
-
-def _dataset(dataset_id: int) -> Dataset:
-    return get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+REVIEW_COUNT_CAP = 1_000  # counted per shown item: past it the page says 1,000+
 
 
 def _run(request, dataset: Dataset) -> TrainingRun | None:
@@ -43,7 +42,7 @@ def against_a_run(view):
 
     @wraps(view)
     def wrapped(request, dataset_id: int):
-        dataset = _dataset(dataset_id)
+        dataset = dataset_or_404(dataset_id)
         run = _run(request, dataset)
         if run is None:
             return render(request, "training/no_champion.html", {"dataset": dataset})
@@ -70,7 +69,7 @@ def health_page(request, dataset: Dataset, run: TrainingRun):
         "rows": list(zip(rows, urls, strict=True)),
         "figure": figures.health_figure(rows, urls),
         "previous": previous,
-        "changes": checks.runs_category_changes(previous, run) if previous else [],
+        "changes": checks.runs_category_changes(checks.category_health(previous), rows) if previous else [],
         "can_manage": roles.has_role(request.user, roles.MANAGER),
     }
     return render(request, "training/health.html", context)
@@ -111,10 +110,6 @@ def confusion_page(request, dataset: Dataset, run: TrainingRun):
     return render(request, "training/confusion.html", context)
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 @roles.role_required(roles.ANNOTATOR)
 @against_a_run
 def doubted_page(request, dataset: Dataset, run: TrainingRun):
@@ -122,10 +117,10 @@ def doubted_page(request, dataset: Dataset, run: TrainingRun):
     get = request.GET
     rows = checks.suspicious_predictions(run, only_doubted=get.get("all") != "1")
     filters = {
-        "given_id": _int(get.get("given")),
-        "predicted_id": _int(get.get("predicted")),
-        "given__parent_id": _int(get.get("large_given")),
-        "predicted__parent_id": _int(get.get("large_predicted")),
+        "given_id": number_param(get.get("given")),
+        "predicted_id": number_param(get.get("predicted")),
+        "given__parent_id": number_param(get.get("large_given")),
+        "predicted__parent_id": number_param(get.get("large_predicted")),
     }
     rows = rows.filter(**{name: value for name, value in filters.items() if value is not None})
     if get.get("misclassified") == "1":
@@ -147,7 +142,7 @@ def _skipped(request, run: TrainingRun) -> list[int]:
     """Contents this person skipped in this run's review (kept in the session; a skip lets the claim go)."""
     key = f"doubted-skipped:{run.id}"
     skipped = request.session.get(key, [])
-    skip = _int(request.GET.get("skip"))
+    skip = number_param(request.GET.get("skip"))
     if skip and skip not in skipped:
         skipped = [*skipped, skip][-500:]
         request.session[key] = skipped
@@ -181,12 +176,13 @@ def review_page(request, dataset: Dataset, run: TrainingRun):
     """One doubted example at a time: keep the label (K), take a prediction (P, 1-5), exclude (X), skip."""
     if request.method == "POST":
         return _review_decide(request, dataset, run)
-    item = _review_item(run, request.user, _int(request.GET.get("content")), _skipped(request, run))
+    item = _review_item(run, request.user, number_param(request.GET.get("content")), _skipped(request, run))
     context = {
         "dataset": dataset,
         "run": run,
         "item": item,
-        "left": checks.review_queue(run, request.user).count(),
+        "left": capped_count(checks.review_queue(run, request.user), REVIEW_COUNT_CAP),
+        "count_cap": REVIEW_COUNT_CAP,
     }
     if item:
         names = Category.objects.select_related("parent").in_bulk([c for c, _ in item.top])
@@ -198,8 +194,8 @@ def review_page(request, dataset: Dataset, run: TrainingRun):
 
 
 def _review_decide(request, dataset: Dataset, run: TrainingRun):
-    content = get_object_or_404(Content, pk=_int(request.POST.get("content")) or 0)
-    category = Category.objects.filter(pk=_int(request.POST.get("category")) or 0).first()
+    content = get_object_or_404(Content, pk=number_param(request.POST.get("content")) or 0)
+    category = Category.objects.filter(pk=number_param(request.POST.get("category")) or 0).first()
     try:
         review = review_decide(
             run=run,
@@ -231,7 +227,7 @@ def fixes_page(request, dataset: Dataset, run: TrainingRun):
 
 
 def _category(dataset: Dataset, value: str | None) -> Category:
-    return get_object_or_404(Category, pk=_int(value) or 0, taxonomy=dataset.taxonomy)
+    return get_object_or_404(Category, pk=number_param(value) or 0, taxonomy=dataset.taxonomy)
 
 
 def _after_fix(request, dataset: Dataset, action) -> object:
@@ -250,7 +246,7 @@ def _after_fix(request, dataset: Dataset, action) -> object:
 @require_POST
 @roles.role_required(roles.MANAGER)
 def category_merge_view(request, dataset_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     source, target = (
         _category(dataset, request.POST.get("source")),
         _category(dataset, request.POST.get("target")),
@@ -268,7 +264,7 @@ def category_merge_view(request, dataset_id: int):
 @require_POST
 @roles.role_required(roles.MANAGER)
 def category_exclude_view(request, dataset_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     category = _category(dataset, request.POST.get("category"))
     reason = request.POST.get("reason", "")
     return _after_fix(
@@ -281,7 +277,7 @@ def category_exclude_view(request, dataset_id: int):
 @require_POST
 @roles.role_required(roles.MANAGER)
 def retrain_view(request, dataset_id: int):
-    dataset = _dataset(dataset_id)
+    dataset = dataset_or_404(dataset_id)
     try:
         run = dataset_retrain(dataset=dataset, user=request.user)
     except LabelingError as error:

@@ -66,7 +66,7 @@ class Command(BaseCommand):
                 enqueue=not opts["inline"],
             )
         except DatasetVersion.DoesNotExist:
-            raise CommandError(f"Dataset {dataset.name} has no version {opts['version']}.") from None
+            raise CommandError(f"Dataset {dataset.name} has no version {opts['number']}.") from None
         except (LabelingError, ParameterError) as error:
             raise CommandError(str(error)) from None
         self._log(f"run #{run.id}: {run.algorithm} on {dataset.name} version {run.version.number}")
