@@ -40,6 +40,21 @@ def test_each_algorithm_learns_and_reloads(name, posts, tmp_path):
     assert np.allclose(loaded.predict_proba([texts[i] for i in test]), probabilities, atol=1e-5)
 
 
+def test_models_saved_by_joblib_before_still_load(posts, tmp_path):
+    """Linear models were saved with joblib until 2026-11-28; champions on disk from then still serve."""
+    import joblib
+
+    from training.algorithms.linear import JOBLIB_FILE, MODEL_FILE
+
+    texts, labels = posts
+    model = algorithm_class("tfidf-svm")({}).fit(texts, labels)
+    model.save(tmp_path)
+    (tmp_path / MODEL_FILE).unlink()
+    joblib.dump(model.pipeline, tmp_path / JOBLIB_FILE, compress=3)
+    loaded = model_load(tmp_path)
+    assert np.allclose(loaded.predict_proba(texts[:5]), model.predict_proba(texts[:5]), atol=1e-6)
+
+
 def test_long_latin1_text_and_empty_text_do_not_choke():
     raw = ("Gr\xfc\xdfe aus K\xf6ln, caf\xe9 \x00\x1b control " * 3000).encode("latin-1").decode("latin-1")
     assert len(raw) > 75_000
