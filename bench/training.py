@@ -29,10 +29,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: 600 posts per split, 10 fastText epochs, 10 s autotune (not comparable)",
+        help="smoke run: 600 posts per split, 10 fastText epochs, 10 s parameter search (not comparable)",
     )
     parser.add_argument(
-        "--autotune-seconds", type=int, default=120, help="fastText autotune budget per dataset (120)"
+        "--autotune-seconds", type=int, default=120, help="fastText parameter search budget per dataset (120)"
     )
     parser.add_argument(
         "--only",

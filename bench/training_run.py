@@ -44,7 +44,7 @@ CONFIGS = {
         ("fasttext (defaults)", "fasttext", {}),
         ("fasttext (defaults), rows in tar order (grouped by newsgroup)", "fasttext", {"in_order": True}),
         ("fasttext, epoch 50 / lr 1.0 / wordNgrams 2", "fasttext", TUNED),
-        ("fasttext, autotune", "fasttext", {"autotune_seconds": "autotune"}),
+        ("fasttext, parameter search", "fasttext", {"autotune_seconds": "autotune"}),
     ],
     "korean-petitions": [
         ("tfidf-svm (defaults)", "tfidf-svm", {}),
@@ -55,7 +55,7 @@ CONFIGS = {
         ("fasttext, epoch 50 / lr 1.0 / wordNgrams 2", "fasttext", TUNED),
         ("fasttext, subwords minn 2 / maxn 4", "fasttext", TUNED | {"minn": 2, "maxn": 4}),
         ("fasttext, morphemes", "fasttext", TUNED | {"morphemes": True}),
-        ("fasttext, autotune", "fasttext", {"autotune_seconds": "autotune"}),
+        ("fasttext, parameter search", "fasttext", {"autotune_seconds": "autotune"}),
     ],
 }
 
@@ -447,8 +447,8 @@ def _md_models(results: dict) -> list[str]:
         "fastText "
         "with 2 threads); size = the saved model folder; latency = p50/p99 of one-text `predict_proba` on "
         f"the model loaded back from disk ({params['latency_texts']} test texts, after 5 warm-ups), as "
-        f"the pipeline measures it. fastText autotune budget: {params['autotune_seconds']} s on a 10 % "
-        "validation split of the training part.",
+        f"the pipeline measures it. fastText parameter search budget: {params['autotune_seconds']} s on a "
+        "10 % validation split of the training part.",
         "",
     ]
     if params.get("settings") or len(params.get("only") or CONFIGS) < 3:
@@ -478,7 +478,7 @@ def _md_models(results: dict) -> list[str]:
             )
         tuned = [row for row in results["models"] if row["dataset"] == dataset and row.get("fitted_params")]
         for row in tuned:
-            lines += ["", f"{row['label']}: autotune chose `{row['fitted_params']}`."]
+            lines += ["", f"{row['label']}: the search chose `{row['fitted_params']}`."]
         lines.append("")
     best = results.get("best_20newsgroups")
     if best:

@@ -5,6 +5,7 @@ import pytest
 
 from tests.training.conftest import newsgroups_posts
 from training.algorithms import ALGORITHMS, ParameterError, algorithm_class, model_load, parse_assignments
+from training.algorithms.fasttext_supervised import SEARCH_MOVES
 from training.algorithms.text import document, normalise
 
 QUICK = {
@@ -38,6 +39,19 @@ def test_each_algorithm_learns_and_reloads(name, posts, tmp_path):
     loaded = model_load(tmp_path / name)
     assert loaded.classes == model.classes
     assert np.allclose(loaded.predict_proba([texts[i] for i in test]), probabilities, atol=1e-5)
+
+
+def test_fasttext_search_keeps_the_best_parameters_within_its_budget(posts):
+    texts, labels = posts
+    params = QUICK["fasttext"] | {"epoch": "5", "autotune_seconds": "3"}
+    model = algorithm_class("fasttext")(params).fit(texts, labels)
+    chosen = model.fitted_params
+    assert 1 <= len(chosen["trials"]) <= 1 + len(SEARCH_MOVES)
+    assert chosen["validation_accuracy"] == max(chosen["trials"])  # the best trial's parameters were kept
+    args = model.model.f.getArgs()
+    assert (args.epoch, args.lr, args.wordNgrams) == (chosen["epoch"], chosen["lr"], chosen["wordNgrams"])
+    probabilities = model.predict_proba(texts[:5])
+    assert probabilities.shape == (5, 3)
 
 
 def test_models_saved_by_joblib_before_still_load(posts, tmp_path):

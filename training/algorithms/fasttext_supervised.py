@@ -1,8 +1,9 @@
-"""fastText supervised classification (`fasttext-numpy2`), with optional autotune and quantization."""
+"""fastText supervised classification (the `fasttext` module), optional parameter search, quantization."""
 
 import os
 import random
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,21 @@ def _validation_split(count: int, share: float = 0.1, seed: int = 13) -> tuple[l
     return sorted(order[cut:]), sorted(order[:cut])
 
 
+SEARCHED = ("epoch", "lr", "wordNgrams", "dim", "minn", "maxn", "loss")
+# Changes the search tries from the best parameters so far, most often useful first (long posts need more
+# epochs and a higher rate; subwords help Korean written without spaces).
+SEARCH_MOVES = (
+    lambda a: {"epoch": min(1000, a["epoch"] * 2)},
+    lambda a: {"lr": min(2.0, a["lr"] * 2)},
+    lambda a: {"minn": 2, "maxn": 4},
+    lambda a: {"wordNgrams": 1 if a["wordNgrams"] > 1 else 2},
+    lambda a: {"loss": "ova"},
+    lambda a: {"epoch": min(1000, a["epoch"] * 2)},
+    lambda a: {"lr": max(0.05, a["lr"] / 2)},
+    lambda a: {"dim": 50 if a["dim"] > 50 else 100},
+)
+
+
 class FastTextClassifier(TextClassifier):
     name = "fasttext"
     description = "fastText supervised: fast, no GPU; subwords (minn/maxn) help Korean without spaces"
@@ -45,7 +61,10 @@ class FastTextClassifier(TextClassifier):
         "loss": Param("softmax", "loss function", choices=("softmax", "ova", "hs", "ns")),
         "bucket": Param(200_000, "hash buckets for n-grams (model size grows with it)", 0, 10_000_000),
         "autotune_seconds": Param(
-            0, "search hyperparameters on a 10% validation split for this long (0 = off)", 0, 7200
+            0,
+            "seconds to search epoch, lr, n-grams, subwords, loss on a 10% validation split (0 = off)",
+            0,
+            7200,
         ),
         "quantize": Param(False, "quantize the saved model (much smaller file, slightly less accurate)"),
         "threads": Param(max(1, os.cpu_count() or 1), "training threads", 1, 64),
@@ -61,36 +80,57 @@ class FastTextClassifier(TextClassifier):
         return {name: p[name] for name in names} | {"thread": p["threads"], "verbose": 0}
 
     def _fit(self, texts: list[str], labels: list[str], progress: Progress) -> None:
-        import fasttext
-
         with tempfile.TemporaryDirectory(prefix="bunryu-fasttext-") as folder:
-            corpus = Path(folder) / "train.txt"
             args = self._train_args()
             if self.params["autotune_seconds"]:
-                train, valid = _validation_split(len(texts))
-                _write_corpus(corpus, [texts[i] for i in train], [labels[i] for i in train])
-                _write_corpus(
-                    Path(folder) / "valid.txt", [texts[i] for i in valid], [labels[i] for i in valid]
-                )
-                args = {
-                    "thread": args["thread"],
-                    "verbose": 0,
-                    "autotuneValidationFile": str(Path(folder) / "valid.txt"),
-                }
-                args["autotuneDuration"] = self.params["autotune_seconds"]
-            else:
-                _write_corpus(corpus, texts, labels)
-            try:
-                self.model = fasttext.train_supervised(input=str(corpus), **args)
-            except RuntimeError as error:
-                if "NaN" not in str(error):
-                    raise
-                raise FitError(self._diverged()) from None
+                args, self.fitted_params = self._search(args, texts, labels, Path(folder), progress)
+            corpus = Path(folder) / "train.txt"
+            _write_corpus(corpus, texts, labels)
+            self.model = self._train(corpus, args)
             progress(0.9)
             if self.params["quantize"]:
                 self.model.quantize(input=str(corpus), qnorm=True, retrain=False, cutoff=100_000)
-        self.fitted_params = self._chosen_args() if self.params["autotune_seconds"] else {}
         progress(1.0)
+
+    def _train(self, corpus: Path, args: dict):
+        import fasttext
+
+        try:
+            return fasttext.train_supervised(input=str(corpus), **args)
+        except RuntimeError as error:
+            if "NaN" not in str(error):
+                raise
+            raise FitError(self._diverged()) from None
+
+    def _search(self, args: dict, texts, labels, folder: Path, progress: Progress) -> tuple[dict, dict]:
+        """Greedy search on a 10% validation split within the time budget: the given parameters first, then
+        each move of SEARCH_MOVES from the best so far, kept when validation accuracy rises. (fastText's own
+        autotune, tried first, spent its budget on a few trials of these long posts and chose epoch 2: 0.14
+        on 20 Newsgroups against 0.71 for the defaults.) Returns the best arguments and what was tried."""
+        budget, started = self.params["autotune_seconds"], time.monotonic()
+        train, valid = _validation_split(len(texts))
+        _write_corpus(folder / "search.txt", [texts[i] for i in train], [labels[i] for i in train])
+        _write_corpus(folder / "valid.txt", [texts[i] for i in valid], [labels[i] for i in valid])
+        best, best_score, trials, slowest = args, None, [], 0.0
+        for move in (lambda a: {},) + SEARCH_MOVES:
+            candidate = best | move(best)
+            if candidate == best and best_score is not None:
+                continue
+            elapsed = time.monotonic() - started
+            if best_score is not None and elapsed + slowest > budget:
+                break
+            trial_started = time.monotonic()
+            try:
+                score = self._train(folder / "search.txt", candidate).test(str(folder / "valid.txt"))[1]
+            except FitError:
+                score = 0.0  # diverged: never the best
+            slowest = max(slowest, time.monotonic() - trial_started)
+            trials.append(round(score, 4))
+            if best_score is None or score > best_score:
+                best, best_score = candidate, score
+            progress(min(0.8, 0.8 * (time.monotonic() - started) / budget))
+        chosen = {name: best[name] for name in SEARCHED}
+        return best, chosen | {"validation_accuracy": round(best_score, 4), "trials": trials}
 
     def _diverged(self) -> str:
         p = self.params
@@ -98,11 +138,6 @@ class FastTextClassifier(TextClassifier):
             f"fastText diverged (NaN) with lr {p['lr']} and dim {p['dim']}: "
             "lower the learning rate or use more dimensions (small dims are unstable)."
         )
-
-    def _chosen_args(self) -> dict:
-        args = self.model.f.getArgs()
-        names = ("epoch", "lr", "wordNgrams", "dim", "minn", "maxn", "minCount", "bucket")
-        return {name: getattr(args, name) for name in names} | {"loss": str(args.loss).rsplit(".", 1)[-1]}
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         labels, scores = self.model.predict(texts, k=-1, threshold=0.0)
