@@ -20,7 +20,7 @@ from bench.measure import Profiler
 from labeling.services.datasets import dataset_create
 from labeling.services.imports import import_apply
 from labeling.services.taxonomy import category_create, taxonomy_create
-from training import evaluation
+from training import ensemble, evaluation
 from training.algorithms import FitError, algorithm_class, model_load
 from training.algorithms.text import document
 from training.models import TrainingRun
@@ -56,6 +56,20 @@ CONFIGS = {
         ("fasttext, subwords minn 2 / maxn 4", "fasttext", TUNED | {"minn": 2, "maxn": 4}),
         ("fasttext, morphemes", "fasttext", TUNED | {"morphemes": True}),
         ("fasttext, parameter search", "fasttext", {"autotune_seconds": "autotune"}),
+    ],
+}
+
+# Pairs of settings above combined as the serving ensemble combines models (`training.ensemble.decide`,
+# weight 1 each, unanimous models win): what "combining fastText and a linear model" gives on the same texts.
+ENSEMBLES = {
+    "20newsgroups": [
+        ("tfidf-svm (defaults)", "tfidf-svm, char 2-5 n-grams"),
+        ("tfidf-svm (defaults)", "fasttext (defaults)"),
+        ("tfidf-svm, char 2-5 n-grams", "fasttext, epoch 50 / lr 1.0 / wordNgrams 2"),
+    ],
+    "korean-petitions": [
+        ("tfidf-svm, morphemes", "tfidf-svm, char 2-5 n-grams"),
+        ("tfidf-svm, morphemes", "fasttext, subwords minn 2 / maxn 4"),
     ],
 }
 
@@ -166,6 +180,8 @@ def one_model(algorithm: str, params: dict, train: tuple, test: tuple) -> dict:
         "latency_p50_ms": round(p50, 3),
         "latency_p99_ms": round(p99, 3),
         "fitted_params": model.fitted_params,
+        "classes": sorted(model.classes),
+        "probabilities": probabilities[:, [model.classes.index(name) for name in sorted(model.classes)]],
     }
 
 
@@ -176,6 +192,7 @@ class Bench:
         self.profiler = Profiler()
         self.check = Checks()
         self.models: list[dict] = []
+        self.probabilities: dict[tuple[str, str], tuple] = {}  # (classes sorted, test-split probabilities)
         self.pipeline: dict = {}
         self.info: dict = {}
 
@@ -224,6 +241,8 @@ class Bench:
                 if dataset not in self.only or self.settings and not any(s in label for s in self.settings):
                     continue
                 self._measure(dataset, label, algorithm, self._params(params), train, test)
+            for pair in ENSEMBLES[dataset]:
+                self._ensemble(dataset, pair, test[1])
 
     def _params(self, params: dict) -> dict:
         params = dict(params)
@@ -240,6 +259,7 @@ class Bench:
             train = shuffled(*train)
         try:
             row |= one_model(algorithm, params, train, test)
+            self.probabilities[(dataset, label)] = (row.pop("classes"), row.pop("probabilities"))
             say(
                 f"{dataset}: {label}: accuracy {row['accuracy']:.4f}, macro-F1 {row['macro_f1']:.4f}, "
                 f"train {row['train_seconds']:.1f} s, {row['model_bytes'] / 2**20:.1f} MiB, "
@@ -248,6 +268,35 @@ class Bench:
         except FitError as error:  # a setting that cannot train (fastText NaN) is a result, not a crash
             row["error"] = str(error)
             say(f"{dataset}: {label}: {error}")
+        self.models.append(row)
+
+    @staticmethod
+    def _decide(labels: tuple[str, str], matrices: list, row: int) -> int:
+        votes = [
+            ensemble.ModelVote(label, 1.0, dict(enumerate(matrix[row].tolist())))
+            for label, matrix in zip(labels, matrices, strict=True)
+        ]
+        return ensemble.decide(votes, []).winner
+
+    def _ensemble(self, dataset: str, labels: tuple[str, str], truth: list[str]) -> None:
+        """Two measured settings decided together, text by text, by the serving ensemble's rule."""
+        if any((dataset, label) not in self.probabilities for label in labels):
+            return  # a part was skipped (--setting) or failed
+        parts = [next(r for r in self.models if (r["dataset"], r["label"]) == (dataset, x)) for x in labels]
+        classes, _ = self.probabilities[(dataset, labels[0])]
+        matrices = [self.probabilities[(dataset, label)][1] for label in labels]
+        predicted = [classes[self._decide(labels, matrices, i)] for i in range(len(truth))]
+        metrics = evaluation.classification_metrics(truth, predicted, classes)
+        row = {"dataset": dataset, "label": f"ensemble: {labels[0]} + {labels[1]}", "algorithm": "ensemble"}
+        row |= {
+            "accuracy": round(metrics["accuracy"], 4),
+            "macro_f1": round(metrics["macro_f1"], 4),
+            "train_seconds": round(sum(p["train_seconds"] for p in parts), 2),
+            "model_bytes": sum(p["model_bytes"] for p in parts),
+            "latency_p50_ms": round(sum(p["latency_p50_ms"] for p in parts), 3),
+            "latency_p99_ms": round(sum(p["latency_p99_ms"] for p in parts), 3),
+        }
+        say(f"{dataset}: {row['label']}: accuracy {row['accuracy']:.4f}, macro-F1 {row['macro_f1']:.4f}")
         self.models.append(row)
 
     # --- the pipeline against the library ------------------------------------------------------------
@@ -448,7 +497,9 @@ def _md_models(results: dict) -> list[str]:
         "with 2 threads); size = the saved model folder; latency = p50/p99 of one-text `predict_proba` on "
         f"the model loaded back from disk ({params['latency_texts']} test texts, after 5 warm-ups), as "
         f"the pipeline measures it. fastText parameter search budget: {params['autotune_seconds']} s on a "
-        "10 % validation split of the training part.",
+        "10 % validation split of the training part. Ensemble rows: two of the settings above decided "
+        "text by text as the serving ensemble decides (`training.ensemble.decide`, weight 1 each, unanimous "
+        "models win); their train seconds, size and latencies are the sums of the two parts.",
         "",
     ]
     if params.get("settings") or len(params.get("only") or CONFIGS) < 3:
