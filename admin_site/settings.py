@@ -178,12 +178,15 @@ SEARCH_URL = os.environ.get("SEARCH_URL", "")
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "labeling.tokens.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# Seconds a process keeps a token's user and role (labeling/tokens.py): changes made in another process
+# (a deactivated user, a deleted token, a role taken away) reach this one at most this much later.
+API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", 5))
 SPECTACULAR_SETTINGS = {"TITLE": "bunryu API", "VERSION": "1.0.0"}
 
 LOGGING = {

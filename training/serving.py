@@ -44,9 +44,24 @@ class LoadedEnsemble:
 
 
 _loaded: dict[int, LoadedEnsemble] = {}
+_datasets: dict[int, tuple[float, Dataset]] = {}
 _checked_at: dict[int, float] = {}
 _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
+
+
+def served_dataset(dataset_id: int) -> Dataset | None:
+    """The dataset (with its taxonomy), read at most once a second per process; None when there is none."""
+    now = time.monotonic()
+    found = _datasets.get(dataset_id)
+    if found and now - found[0] < CHECK_SECONDS:
+        return found[1]
+    dataset = Dataset.objects.select_related("taxonomy").filter(pk=dataset_id).first()
+    if dataset is None:
+        _datasets.pop(dataset_id, None)  # unknown ids are not kept: requests cannot fill the memory
+    else:
+        _datasets[dataset_id] = (now, dataset)
+    return dataset
 
 
 def ensemble_config(dataset: Dataset) -> EnsembleConfig:
@@ -129,3 +144,4 @@ def forget_all() -> None:
     """Drop every loaded ensemble (tests; a worker reloads on its next request)."""
     _loaded.clear()
     _checked_at.clear()
+    _datasets.clear()
