@@ -168,6 +168,9 @@ CELERY_BEAT_SCHEDULE = {
 # per process unless CACHES points at a shared cache such as Redis.
 CLASSIFY_RATE = os.environ.get("CLASSIFY_RATE", "120000/min")
 PREDICTION_LOG_SAMPLE = float(os.environ.get("PREDICTION_LOG_SAMPLE", 1.0))  # share of API answers logged
+# Seconds an API answer's log row may wait to be written with others (training/services/prediction_log.py,
+# PostgreSQL only); 0: each request writes its own rows before answering.
+PREDICTION_LOG_BUFFER_SECONDS = float(os.environ.get("PREDICTION_LOG_BUFFER_SECONDS", 0.2))
 PREDICTION_LOG_EXCERPT = int(os.environ.get("PREDICTION_LOG_EXCERPT", 1000))  # characters kept for reviewers
 TRAINING_BLAS_THREADS = int(os.environ.get("TRAINING_BLAS_THREADS", 1))  # per training process
 TRAINING_SOFT_TIME_LIMIT = int(os.environ.get("TRAINING_SOFT_TIME_LIMIT", 4 * 3600))

@@ -583,6 +583,17 @@ class Bench:
                 [(a["category"], a["top"]) for a in expected] == [(a["category"], a["top"]) for a in answers],
             )
 
+    @staticmethod
+    def _logged(dataset, before: int, expected: int) -> int:
+        """Log rows written since `before`; the server writes them up to PREDICTION_LOG_BUFFER_SECONDS after
+        answering, so wait (up to 10 s) for the expected count."""
+        deadline = time.monotonic() + 10
+        while True:
+            logged = PredictionLog.objects.filter(dataset=dataset).count() - before
+            if logged >= expected or time.monotonic() > deadline:
+                return logged
+            time.sleep(0.1)
+
     def _scenario(self, server: Server, requests: list[bytes], batch: int, clients: int, dataset) -> dict:
         logged_before = PredictionLog.objects.filter(dataset=dataset).count()
         server_cpu, (busy, total) = server.cpu_seconds(), _machine_busy()
@@ -592,7 +603,7 @@ class Bench:
         latencies = result.pop("latencies")
         ok = len(latencies)
         seconds = result["seconds"]
-        logged = PredictionLog.objects.filter(dataset=dataset).count() - logged_before
+        logged = self._logged(dataset, logged_before, ok * batch)
         self.check(
             f"{batch} x {clients} clients: every request answered 200", {"200": ok}, result["statuses"]
         )

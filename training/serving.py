@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from django.db.models import Count, Max
 
 from labeling.models import Category, Dataset
@@ -30,6 +31,7 @@ class Member:
     name: str
     weight: float
     model: TextClassifier
+    categories: np.ndarray  # the category id of each column of the model's probabilities
 
 
 @dataclass
@@ -83,7 +85,8 @@ def _load_member(run: TrainingRun, name: str, weight: float) -> Member:
         raise TrainingError(
             f"The model files of run #{run.id} are missing or damaged; retrain or promote another run."
         )
-    return Member(run, name, weight, model_load(Path(run.artifact_path)))
+    model = model_load(Path(run.artifact_path))
+    return Member(run, name, weight, model, np.array([int(name) for name in model.classes], dtype=np.int64))
 
 
 def _load(dataset: Dataset, key: tuple) -> LoadedEnsemble:
