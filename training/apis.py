@@ -3,6 +3,7 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -65,6 +66,7 @@ def _dataset(dataset_id: int) -> Dataset:
 class ClassifyApi(APIView):
     permission_classes = [roles.IsAnnotator]
     throttle_classes = [ClassifyThrottle]
+    renderer_classes = [JSONRenderer]  # JSON only: no content negotiation per request
 
     @extend_schema(request=ClassifyInput, responses={200: ClassifyOutput})
     def post(self, request, dataset_id: int):

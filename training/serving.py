@@ -43,6 +43,7 @@ class LoadedEnsemble:
     members: list[Member]
     rules: list[CompiledRule]
     categories: dict[int, Category] = field(default_factory=dict)
+    labels: dict[int, tuple[str, str, int]] = field(default_factory=dict)  # id: name, path, large category id
 
 
 _loaded: dict[int, LoadedEnsemble] = {}
@@ -103,7 +104,8 @@ def _load(dataset: Dataset, key: tuple) -> LoadedEnsemble:
         for r in RuleMapping.objects.filter(dataset=dataset, enabled=True)
     ]
     categories = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent").in_bulk()
-    return LoadedEnsemble(key, dataset.id, config, champion_id, members, rules, categories)
+    labels = {c.id: (c.name, c.path, c.parent_id or c.id) for c in categories.values()}
+    return LoadedEnsemble(key, dataset.id, config, champion_id, members, rules, categories, labels)
 
 
 def _lock_for(dataset_id: int) -> threading.Lock:

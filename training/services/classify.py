@@ -46,27 +46,30 @@ def _fired(ensemble: LoadedEnsemble, items: list[TextToClassify]) -> list[list[R
     ]
 
 
-def _category_json(category: Category, score: float) -> dict:
-    return {"id": category.id, "name": category.name, "path": category.path, "score": round(score, 4)}
+def _category_json(labels: dict, category: int, score: float) -> dict:
+    name, path, _ = labels[category]
+    return {"id": category, "name": name, "path": path, "score": round(score, 4)}
 
 
 def _answer(ensemble: LoadedEnsemble, decision, k: int) -> dict:
-    known = ensemble.categories
-    small = [(known[c], s) for c, s in decision.ranking if c in known]
+    labels = ensemble.labels  # plain tuples read at load: no model attribute or path property per answer
+    small = [(c, s) for c, s in decision.ranking if c in labels]
     large: dict[int, float] = {}
     for category, score in small:
-        parent = category.parent or category
-        large[parent.id] = large.get(parent.id, 0.0) + score
+        parent = labels[category][2]
+        large[parent] = large.get(parent, 0.0) + score
     large_ranked = sorted(large.items(), key=lambda kv: -kv[1])
-    winner_parent = (known[decision.winner].parent or known[decision.winner]).id
+    winner_parent = labels[decision.winner][2]
     large_ranked.sort(key=lambda kv: kv[0] != winner_parent)  # the winner's large category first
     explanation = dict(decision.explanation)
-    names = {c.id: c.path for c, _ in small}
-    explanation["rules"] = [r | {"category_path": names.get(r["category"], "")} for r in explanation["rules"]]
+    explanation["rules"] = [
+        r | {"category_path": labels[r["category"]][1] if r["category"] in labels else ""}
+        for r in explanation["rules"]
+    ]
     return {
-        "category": _category_json(*small[0]),
-        "top": [_category_json(c, s) for c, s in small[:k]],
-        "large": [_category_json(known[c], s) for c, s in large_ranked[:k]],
+        "category": _category_json(labels, *small[0]),
+        "top": [_category_json(labels, c, s) for c, s in small[:k]],
+        "large": [_category_json(labels, c, s) for c, s in large_ranked[:k]],
         "explanation": explanation,
     }
 
