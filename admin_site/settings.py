@@ -168,6 +168,9 @@ CELERY_BEAT_SCHEDULE = {
 # per process unless CACHES points at a shared cache such as Redis.
 CLASSIFY_RATE = os.environ.get("CLASSIFY_RATE", "120000/min")
 PREDICTION_LOG_SAMPLE = float(os.environ.get("PREDICTION_LOG_SAMPLE", 1.0))  # share of API answers logged
+# Seconds an API answer's log row may wait to be written with others (training/services/prediction_log.py,
+# PostgreSQL only); 0: each request writes its own rows before answering.
+PREDICTION_LOG_BUFFER_SECONDS = float(os.environ.get("PREDICTION_LOG_BUFFER_SECONDS", 0.2))
 PREDICTION_LOG_EXCERPT = int(os.environ.get("PREDICTION_LOG_EXCERPT", 1000))  # characters kept for reviewers
 TRAINING_BLAS_THREADS = int(os.environ.get("TRAINING_BLAS_THREADS", 1))  # per training process
 TRAINING_SOFT_TIME_LIMIT = int(os.environ.get("TRAINING_SOFT_TIME_LIMIT", 4 * 3600))
@@ -178,12 +181,15 @@ SEARCH_URL = os.environ.get("SEARCH_URL", "")
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "labeling.tokens.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# Seconds a process keeps a token's user and role (labeling/tokens.py): changes made in another process
+# (a deactivated user, a deleted token, a role taken away) reach this one at most this much later.
+API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", 5))
 SPECTACULAR_SETTINGS = {"TITLE": "bunryu API", "VERSION": "1.0.0"}
 
 LOGGING = {

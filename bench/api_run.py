@@ -474,7 +474,14 @@ class Bench:
         self.profiler.instrument("training.algorithms.text", "prepare", prefix="model: text ")
         self.profiler.instrument("training.apis", "classify")
         self.profiler.instrument(
-            "training.services.classify", "_votes", "decide", "_answer", "_log", "ensemble_for"
+            "training.services.classify",
+            "_members",
+            "_fired",
+            "decide",
+            "_answer",
+            "_log",
+            "prediction_log_write",
+            "ensemble_for",
         )
         self.profiler.instrument("training.serving", "current_key")
         self.profiler.instrument_commit()
@@ -583,8 +590,32 @@ class Bench:
                 [(a["category"], a["top"]) for a in expected] == [(a["category"], a["top"]) for a in answers],
             )
 
+    @staticmethod
+    def _logged_settled(dataset) -> int:
+        """Log rows once the server wrote those of earlier answers (the count holds still for 0.5 s)."""
+        count = PredictionLog.objects.filter(dataset=dataset).count()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = PredictionLog.objects.filter(dataset=dataset).count()
+            if now == count:
+                break
+            count = now
+        return count
+
+    @staticmethod
+    def _logged(dataset, before: int, expected: int) -> int:
+        """Log rows written since `before`; the server writes them up to PREDICTION_LOG_BUFFER_SECONDS after
+        answering, so wait (up to 10 s) for the expected count."""
+        deadline = time.monotonic() + 10
+        while True:
+            logged = PredictionLog.objects.filter(dataset=dataset).count() - before
+            if logged >= expected or time.monotonic() > deadline:
+                return logged
+            time.sleep(0.1)
+
     def _scenario(self, server: Server, requests: list[bytes], batch: int, clients: int, dataset) -> dict:
-        logged_before = PredictionLog.objects.filter(dataset=dataset).count()
+        logged_before = self._logged_settled(dataset)
         server_cpu, (busy, total) = server.cpu_seconds(), _machine_busy()
         result = load(server.port, requests, clients, self.seconds)
         server_cpu = server.cpu_seconds() - server_cpu
@@ -592,7 +623,7 @@ class Bench:
         latencies = result.pop("latencies")
         ok = len(latencies)
         seconds = result["seconds"]
-        logged = PredictionLog.objects.filter(dataset=dataset).count() - logged_before
+        logged = self._logged(dataset, logged_before, ok * batch)
         self.check(
             f"{batch} x {clients} clients: every request answered 200", {"200": ok}, result["statuses"]
         )

@@ -38,6 +38,9 @@ def _test_settings(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"
     # PBKDF2 on purpose costs ~0.3 s a password; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Requests write their prediction log rows themselves: a writer thread's own connection would not see
+    # the rows of a test's transaction (tests/training/test_prediction_log.py tests the buffered writer).
+    settings.PREDICTION_LOG_BUFFER_SECONDS = 0
 
 
 def _worker_env() -> dict[str, str]:

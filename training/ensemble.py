@@ -1,13 +1,13 @@
-"""Rules and the ensemble decision (pure Python, no Django).
+"""Rules and the ensemble decision (pure Python and numpy, no Django).
 
 Models vote with their probabilities times their weight, rules that fire add their weight times the ensemble's
 rule weight; the highest score wins. When at least `min_models` models all rank the same category first, that
 category wins whatever the rules say ("unanimous models beat rules"). Every decision explains itself.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 import re2
 
 KINDS = ("keywords", "regex", "source")
@@ -79,14 +79,13 @@ def rule_compile(rule: Rule) -> CompiledRule:
 
 
 @dataclass
-class ModelVote:
+class MemberScores:
+    """One model's probabilities for a batch of texts: a column per category it knows."""
+
     name: str
     weight: float
-    probabilities: dict[int, float]  # category id -> probability
-
-    @property
-    def top(self) -> int:
-        return max(self.probabilities, key=self.probabilities.get)
+    categories: np.ndarray  # the category id of each column
+    probabilities: np.ndarray  # texts x columns
 
 
 @dataclass
@@ -98,35 +97,71 @@ class Decision:
 
 
 def decide(
-    votes: list[ModelVote],
-    fired: list[Rule],
+    members: list[MemberScores],
+    fired: list[list[Rule]],
     *,
     rule_weight: float = 1.0,
     unanimous_models_win: bool = True,
     min_models: int = 2,
-) -> Decision:
-    """Combine model votes and fired rules into one decision with its explanation."""
-    if not votes and not fired:
+    vote_classes: int = 10,
+) -> list[Decision]:
+    """Combine each text's model votes (the `vote_classes` most probable categories of each model) and fired
+    rules into one decision per text, explained. The scores are summed for all texts at once (numpy)."""
+    count = len(fired)
+    if not members and not all(fired):
         raise RuleError("Nothing to decide with: no model and no rule.")
-    scores: dict[int, float] = defaultdict(float)
-    for vote in votes:
-        for category, probability in vote.probabilities.items():
-            scores[category] += vote.weight * probability
-    for rule in fired:
-        scores[rule.category] += rule_weight * rule.weight
+    ruled = np.array([rule.category for rules in fired for rule in rules], dtype=np.int64)
+    ids = np.unique(np.concatenate([*(m.categories.astype(np.int64) for m in members), ruled]))
+    scores = np.zeros((count, len(ids)))
+    present = np.zeros((count, len(ids)), dtype=bool)
+    rows = np.arange(count)[:, np.newaxis]
+    tops, top_probabilities = [], []
+    for member in members:
+        best = np.argsort(-member.probabilities, axis=1)[:, :vote_classes]
+        columns = np.searchsorted(ids, member.categories)[best]
+        chosen = member.probabilities[rows, best].astype(np.float64)
+        scores[rows, columns] += member.weight * chosen
+        present[rows, columns] = True
+        tops.append(ids[columns[:, 0]].tolist())
+        top_probabilities.append(chosen[:, 0].tolist())
+    for number, rules in enumerate(fired):
+        for rule in rules:
+            column = int(np.searchsorted(ids, rule.category))
+            scores[number, column] += rule_weight * rule.weight
+            present[number, column] = True
+    text_of, column_of = np.nonzero(present)
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(text_of, minlength=count))]).tolist()
+    categories, values = ids[column_of].tolist(), scores[text_of, column_of].tolist()
+    unanimity = unanimous_models_win and len(members) >= max(1, min_models)
+    decisions = []
+    for number in range(count):
+        start, end = bounds[number], bounds[number + 1]
+        text_scores = dict(zip(categories[start:end], values[start:end], strict=True))
+        votes = [
+            (member.name, member.weight, top[number], probability[number])
+            for member, top, probability in zip(members, tops, top_probabilities, strict=True)
+        ]
+        decisions.append(_decision(text_scores, votes, fired[number], unanimity, rule_weight))
+    return decisions
+
+
+def _decision(scores: dict[int, float], votes: list[tuple], fired: list[Rule], unanimity, rule_weight):
+    """One text's decision from its summed scores, its models' top categories and its fired rules."""
     priority = {rule.category: rule.priority for rule in sorted(fired, key=lambda r: r.priority)}
-    tops = {vote.top for vote in votes}
-    unanimous = unanimous_models_win and len(votes) >= max(1, min_models) and len(tops) == 1
-    ordered = sorted(scores, key=lambda c: (-scores[c], -priority.get(c, -(10**9)), c))
+    tops = {top for _, _, top, _ in votes}
+    unanimous = unanimity and len(tops) == 1
+    if priority:
+        ordered = sorted(scores, key=lambda c: (-scores[c], -priority.get(c, -(10**9)), c))
+    else:
+        ordered = sorted(scores, key=lambda c: (-scores[c], c))
     winner = next(iter(tops)) if unanimous else ordered[0]
     total = sum(scores.values()) or 1.0
     ranking = [(winner, scores[winner] / total)] + [(c, scores[c] / total) for c in ordered if c != winner]
-    return Decision(
-        winner, ranking, unanimous, _explain(votes, fired, scores, winner, unanimous, rule_weight)
-    )
+    explanation = _explain(votes, fired, scores, ordered, winner, unanimous, rule_weight)
+    return Decision(winner, ranking, unanimous, explanation)
 
 
-def _explain(votes, fired, scores, winner, unanimous, rule_weight) -> dict:
+def _explain(votes, fired, scores, ordered, winner, unanimous, rule_weight) -> dict:
     best_other = max((s for c, s in scores.items() if c != winner), default=0.0)
     if unanimous:
         why = f"all {len(votes)} models rank it first: unanimous models override the rules"
@@ -137,13 +172,8 @@ def _explain(votes, fired, scores, winner, unanimous, rule_weight) -> dict:
         "why": why,
         "unanimous": unanimous,
         "models": [
-            {
-                "name": vote.name,
-                "weight": vote.weight,
-                "top": vote.top,
-                "probability": round(vote.probabilities[vote.top], 4),
-            }
-            for vote in votes
+            {"name": name, "weight": weight, "top": top, "probability": round(probability, 4)}
+            for name, weight, top, probability in votes
         ],
         "rules": [
             {
@@ -153,5 +183,5 @@ def _explain(votes, fired, scores, winner, unanimous, rule_weight) -> dict:
             }
             for rule in sorted(fired, key=lambda r: -r.priority)
         ],
-        "scores": {str(c): round(s, 4) for c, s in sorted(scores.items(), key=lambda kv: -kv[1])[:10]},
+        "scores": {str(c): round(scores[c], 4) for c in ordered[:10]},
     }

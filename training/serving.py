@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from django.db.models import Count, Max
 
 from labeling.models import Category, Dataset
@@ -30,6 +31,7 @@ class Member:
     name: str
     weight: float
     model: TextClassifier
+    categories: np.ndarray  # the category id of each column of the model's probabilities
 
 
 @dataclass
@@ -41,12 +43,28 @@ class LoadedEnsemble:
     members: list[Member]
     rules: list[CompiledRule]
     categories: dict[int, Category] = field(default_factory=dict)
+    labels: dict[int, tuple[str, str, int]] = field(default_factory=dict)  # id: name, path, large category id
 
 
 _loaded: dict[int, LoadedEnsemble] = {}
+_datasets: dict[int, tuple[float, Dataset]] = {}
 _checked_at: dict[int, float] = {}
 _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
+
+
+def served_dataset(dataset_id: int) -> Dataset | None:
+    """The dataset (with its taxonomy), read at most once a second per process; None when there is none."""
+    now = time.monotonic()
+    found = _datasets.get(dataset_id)
+    if found and now - found[0] < CHECK_SECONDS:
+        return found[1]
+    dataset = Dataset.objects.select_related("taxonomy").filter(pk=dataset_id).first()
+    if dataset is None:
+        _datasets.pop(dataset_id, None)  # unknown ids are not kept: requests cannot fill the memory
+    else:
+        _datasets[dataset_id] = (now, dataset)
+    return dataset
 
 
 def ensemble_config(dataset: Dataset) -> EnsembleConfig:
@@ -68,7 +86,8 @@ def _load_member(run: TrainingRun, name: str, weight: float) -> Member:
         raise TrainingError(
             f"The model files of run #{run.id} are missing or damaged; retrain or promote another run."
         )
-    return Member(run, name, weight, model_load(Path(run.artifact_path)))
+    model = model_load(Path(run.artifact_path))
+    return Member(run, name, weight, model, np.array([int(name) for name in model.classes], dtype=np.int64))
 
 
 def _load(dataset: Dataset, key: tuple) -> LoadedEnsemble:
@@ -85,7 +104,8 @@ def _load(dataset: Dataset, key: tuple) -> LoadedEnsemble:
         for r in RuleMapping.objects.filter(dataset=dataset, enabled=True)
     ]
     categories = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent").in_bulk()
-    return LoadedEnsemble(key, dataset.id, config, champion_id, members, rules, categories)
+    labels = {c.id: (c.name, c.path, c.parent_id or c.id) for c in categories.values()}
+    return LoadedEnsemble(key, dataset.id, config, champion_id, members, rules, categories, labels)
 
 
 def _lock_for(dataset_id: int) -> threading.Lock:
@@ -129,3 +149,4 @@ def forget_all() -> None:
     """Drop every loaded ensemble (tests; a worker reloads on its next request)."""
     _loaded.clear()
     _checked_at.clear()
+    _datasets.clear()

@@ -13,7 +13,7 @@ from tests.factories import user_with_role
 from tests.training.conftest import newsgroups_posts
 from tests.training.test_runs import train
 from training.algorithms import model_load
-from training.algorithms.linear import FastPredict, TfidfLinearSVC, TfidfLogReg
+from training.algorithms.linear import FastPredict, TfidfLinearSVC, TfidfLogReg, _word_tokens
 from training.algorithms.text import document, normalise
 from training.models import PredictionLog
 from training.services.classify import TextToClassify, classify
@@ -134,3 +134,16 @@ def test_the_log_holds_one_row_per_answer_as_bulk_create_wrote_it(news):
             assert getattr(row, field) == getattr(expected, field), field
         assert row.created_at is not None and row.correct is None and row.reviewed_at is None
     assert PredictionLog.objects.count() == len(items) + 1
+
+
+def test_word_tokens_are_the_default_token_patterns(posts):
+    texts = posts[0][:40] + [
+        "Under_score x y zz 1a Z9 \t tab\nnew line @#$%^&*()[]{}<>,.;:'\"!?/\\|`~ end",
+        "naïve Ünïcödé words ﬁle and ASCII",
+        "",
+    ]
+    for text in texts:
+        for given in (text, normalise(text)):
+            # single characters come along from ASCII texts; no vocabulary holds them
+            tokens = [t for t in _word_tokens(given) if len(t) > 1]
+            assert tokens == re.findall(r"(?u)\b\w\w+\b", given.lower())
