@@ -83,6 +83,13 @@ def _content_among(contents: QuerySet) -> Q:
     return Q(_EqualsAny(F("content_id"), ArraySubquery(contents)))
 
 
+def _category_and_children(category_id: int) -> list[int]:
+    """The category and its small categories, as ids: `category_id IN (...)` uses the examples' (dataset,
+    category, status) index, where a join on the parent read every example of the dataset."""
+    family = Category.objects.filter(Q(id=category_id) | Q(parent_id=category_id))
+    return list(family.values_list("id", flat=True))
+
+
 def examples_search(dataset: Dataset, wanted: ExampleFilter) -> QuerySet:
     """Examples matching every given filter, newest label first. Text matches the title (a trigram index
     serves it on PostgreSQL) or the exact external id, and when asked the body: there, on PostgreSQL, the
@@ -91,7 +98,7 @@ def examples_search(dataset: Dataset, wanted: ExampleFilter) -> QuerySet:
     if wanted.text:
         found = found.filter(_content_among(_contents_matching(wanted.text, wanted.in_body)))
     if wanted.category_id:
-        found = found.filter(Q(category_id=wanted.category_id) | Q(category__parent_id=wanted.category_id))
+        found = found.filter(category_id__in=_category_and_children(wanted.category_id))
     if wanted.status:
         found = found.filter(status=wanted.status)
     if wanted.labeller_id:
