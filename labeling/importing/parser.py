@@ -375,7 +375,9 @@ def parse_examples_file(
     result = ParsedFile(encoding="", delimiter="", columns={}, rows=[], file_errors=[])
     try:
         text, result.encoding = decode(data, encoding)
-        text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        text = text.removeprefix("\ufeff")
+        if "\r" in text:  # a scan; each replace copies the whole file (20 MB and more)
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text or text.isspace():
             raise ImportFileError("the file is empty")
         result.delimiter = choose_delimiter(text, delimiter)

@@ -1,6 +1,8 @@
 """Importing labelled examples from CSV/TSV: preview (what would change, row by row), then apply as one
 changeset. Parsing is in `labeling.importing.parser` (pure); this module checks rows against the database."""
 
+import gc
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from django.db import connection, transaction
@@ -39,6 +41,20 @@ class ImportPreview:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector paused while a file is read and written: an import allocates
+    hundreds of thousands of objects that live until it ends, and the collections walked them again (0.24 to
+    0.38 s of an import of 11k rows, timed with gc.callbacks). Nothing here makes reference cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def category_refs(dataset: Dataset) -> list[CategoryRef]:
@@ -90,6 +106,7 @@ def _classify(row, now) -> str:
     return "unchanged"
 
 
+@_collector_paused()
 def import_preview(
     *, dataset: Dataset, data: bytes, encoding: str = "", delimiter: str = ""
 ) -> ImportPreview:
@@ -166,6 +183,7 @@ def _update_texts(existing: dict[str, tuple], by_external_id: dict, *, user, cha
     )
 
 
+@_collector_paused()
 @transaction.atomic
 def import_apply(
     *,

@@ -110,3 +110,33 @@ def test_pages_past_the_first_show_the_next_examples(client, world):
     assert [e.id for e in first] == newest_first[:50]
     assert (second.number, [e.id for e in second]) == (2, newest_first[50:])
     assert all(e.category.parent_id == kids.parent_id for e in second)  # joined rows come with the page
+
+
+def test_past_the_cap_the_page_says_so_and_pages_through_what_it_read(client, world, monkeypatch):
+    monkeypatch.setattr("labeling.views.search.COUNT_CAP", 2)
+    dataset, kids, health, ana = world
+    client.force_login(ana)
+    newest_first = list(
+        Example.objects.filter(dataset=dataset).order_by("-labeled_at", "-id").values_list("id", flat=True)
+    )
+    response = search(client, dataset)
+    assert "2+ examples: narrow the search" in response.content.decode()
+    page = response.context["page"]
+    assert (page.paginator.count, [e.id for e in page]) == (3, newest_first)
+    assert titles(search(client, dataset, q="어린이집", in_body="1")) == [
+        "병원비",
+        "어린이집 <script>x</script>",
+    ]
+
+
+def test_category_lists_name_paths_and_keep_the_choice(client, world):
+    dataset, kids, health, ana = world
+    LargeCategoryFactory(taxonomy=dataset.taxonomy, name="<b>경제</b>")
+    client.force_login(ana)
+    html = search(client, dataset, category=health.id).content.decode()
+    search_form, relabel_form = html.split('name="category"')[1:3]
+    assert f'<option value="{health.id}" selected>사회/보건복지</option>' in search_form
+    assert f'<option value="{kids.id}">사회/육아/교육</option>' in search_form
+    assert "&lt;b&gt;경제&lt;/b&gt;</option>" in search_form and "<b>" not in html
+    assert f'<option value="{kids.parent_id}">' not in relabel_form  # large categories label nothing
+    assert f'<option value="{health.id}">사회/보건복지</option>' in relabel_form
