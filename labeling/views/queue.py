@@ -8,8 +8,9 @@ from django.utils import timezone
 from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Category, Content, Dataset, Example
-from labeling.selectors import COUNT_CAP, capped_count
+from labeling.selectors import COUNT_CAP, capped_count, dataset_or_404
 from labeling.services.queue import QUEUES, QueueChoice, queue_contents, queue_label, queue_next, queue_undo
+from labeling.views.params import number_param
 
 __all__ = ["labeling_queue"]
 SKIPPED_KEPT = 200
@@ -18,9 +19,7 @@ SKIPPED_KEPT = 200
 def _choice(request) -> QueueChoice:
     name = request.GET.get("queue", "unlabelled")
     category = request.GET.get("category", "")
-    return QueueChoice(
-        name if name in QUEUES else "unlabelled", int(category) if category.isdigit() else None
-    )
+    return QueueChoice(name if name in QUEUES else "unlabelled", number_param(category))
 
 
 def _skipped(request, choice: QueueChoice) -> list[int]:
@@ -57,7 +56,7 @@ def _handle_post(request, dataset: Dataset, choice: QueueChoice) -> None:
 
 @roles.role_required(roles.ANNOTATOR)
 def labeling_queue(request, dataset_id: int):
-    dataset = get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+    dataset = dataset_or_404(dataset_id)
     choice = _choice(request)
     if request.method == "POST":
         try:

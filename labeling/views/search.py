@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Category, Dataset, Example
-from labeling.selectors import COUNT_CAP
+from labeling.selectors import COUNT_CAP, dataset_or_404
 from labeling.selectors.search import ExampleFilter, category_choices, examples_search
 from labeling.services.versions import examples_mark_for_review_bulk, examples_relabel_bulk
 from labeling.views.params import number_param
@@ -90,7 +90,7 @@ def _bulk(request, dataset: Dataset) -> str:
 
 @roles.role_required(roles.ANNOTATOR)
 def examples_browse(request, dataset_id: int):
-    dataset = get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+    dataset = dataset_or_404(dataset_id)
     if request.method == "POST":
         try:
             messages.success(request, _bulk(request, dataset))

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from labeling import roles, selectors
 from labeling.errors import LabelingError
 from labeling.models import Category, Dataset
+from labeling.selectors import dataset_or_404
 from labeling.services.taxonomy import category_create, category_move, category_retire, category_update
 
 __all__ = ["taxonomy_page"]
@@ -51,7 +52,7 @@ def _apply(request, dataset: Dataset) -> str:
 
 @roles.role_required(roles.MANAGER)
 def taxonomy_page(request, dataset_id: int):
-    dataset = get_object_or_404(Dataset.objects.select_related("taxonomy"), pk=dataset_id)
+    dataset = dataset_or_404(dataset_id)
     if request.method == "POST":
         try:
             messages.success(request, _apply(request, dataset))
