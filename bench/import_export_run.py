@@ -87,7 +87,7 @@ INSTRUMENTED = [
     ),
     ("labeling.services.versions", "examples: ", ("examples_apply",)),
     ("labeling.services.bulk", "examples: ", ("_plan", "insert_with_history", "history_insert_select")),
-    ("labeling.services.inserts", "", ("_reserve_ids", "_copy_rows", "history_insert_select")),
+    ("labeling.services.inserts", "", ("reserve_ids", "copy_rows")),
     ("labeling.selectors.export", "", ("working_state", "version_state")),
 ]
 
@@ -609,7 +609,7 @@ def _md_breakdowns(results: dict) -> list[str]:
         "Inclusive wall time of the labeling functions called (they nest: `_write_contents` contains its "
         "`insert_with_history`), and of SQL `execute()` calls by statement and table, plus COMMIT (where "
         "PostgreSQL runs Django's deferred foreign-key checks). COPY runs outside `execute()`: its time is "
-        "in `_copy_rows()`, not in the SQL lines. Rows read through a server-side cursor "
+        "in `copy_rows()`, not in the SQL lines. Rows read through a server-side cursor "
         "(`QuerySet.iterator()`) are fetched outside `execute()` and count as Python.",
         "",
     ]

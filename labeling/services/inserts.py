@@ -15,7 +15,7 @@ Row = models.Model | dict  # an unsaved instance, or its field values by attname
 HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id", "changeset_id")
 
 
-def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     """Take `count` ids from the table's sequence, so rows can be copied with their ids known."""
     with connection.cursor() as cursor:
         # The sequence is looked up once (per row it cost more than nextval itself), and the ids come back
@@ -43,7 +43,7 @@ def _values(model: type[models.Model], rows: Sequence[dict]) -> list[list]:
     ]
 
 
-def _copy_rows(table: str, columns: list[str], rows: Iterable[list]) -> None:
+def copy_rows(table: str, columns: list[str], rows: Iterable[list]) -> None:
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {quoted} FROM {table} LIMIT 0")
@@ -86,13 +86,13 @@ def insert_with_history(
             custom_historical_attrs=attrs,
         )
         return [instance.pk for instance in instances]
-    ids = _reserve_ids(model, len(rows))
+    ids = reserve_ids(model, len(rows))
     values = [row.__dict__ if isinstance(row, models.Model) else row for row in rows]
     pk = model._meta.pk.attname
     for row, new_id in zip(values, ids, strict=True):
         row[pk] = new_id
     copied = _values(model, values)
-    _copy_rows(model._meta.db_table, [field.column for field in model._meta.concrete_fields], copied)
+    copy_rows(model._meta.db_table, [field.column for field in model._meta.concrete_fields], copied)
     columns, history = _history_rows(model, copied, user=user, reason=reason, changeset=changeset)
-    _copy_rows(model.history.model._meta.db_table, columns, history)
+    copy_rows(model.history.model._meta.db_table, columns, history)
     return ids

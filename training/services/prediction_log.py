@@ -14,9 +14,10 @@ import os
 import threading
 
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 from psycopg.types.json import Jsonb
 
+from labeling.services.inserts import copy_rows, reserve_ids
 from training.models import PredictionLog
 
 log = logging.getLogger(__name__)
@@ -58,14 +59,15 @@ def prediction_log_write(rows: list[tuple]) -> list[int]:
     """Log rows (values in COLUMNS order, explanation a dict); their ids, in order."""
     if not rows:
         return []
-    db = connections[PredictionLog.objects.db]
-    if db.vendor != "postgresql":
+    if connection.vendor != "postgresql":
         logs = [PredictionLog(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
         return [log.id for log in PredictionLog.objects.bulk_create(logs)]
-    if settings.PREDICTION_LOG_BUFFER_SECONDS <= 0:
-        return _insert(db, rows)
+    if settings.PREDICTION_LOG_BUFFER_SECONDS <= 0:  # written by the request
+        ids = reserve_ids(PredictionLog, len(rows))
+        _copy([(row_id, *row) for row_id, row in zip(ids, rows, strict=True)])
+        return ids
     buffer = _current_buffer()
-    ids = _reserve(buffer, db, len(rows))
+    ids = _reserve(buffer, len(rows))
     with buffer.lock:
         buffer.rows.extend((row_id, *row) for row_id, row in zip(ids, rows, strict=True))
         full = len(buffer.rows) >= FLUSH_ROWS
@@ -84,7 +86,7 @@ def prediction_log_flush() -> int:
         with buffer.lock:
             rows, buffer.rows = buffer.rows, []
         if rows:
-            _copy(connections[PredictionLog.objects.db], rows)
+            _copy(rows)
     return len(rows)
 
 
@@ -95,25 +97,16 @@ def _current_buffer() -> _Buffer:
     return _buffer
 
 
-def _reserve(buffer: _Buffer, db, count: int) -> list[int]:
+def _reserve(buffer: _Buffer, count: int) -> list[int]:
     with buffer.lock:
         if len(buffer.ids) >= count:
             taken, buffer.ids = buffer.ids[:count], buffer.ids[count:]
             return taken
-    fresh = _next_ids(db, max(count, RESERVE))
+    fresh = reserve_ids(PredictionLog, max(count, RESERVE))
     with buffer.lock:
         buffer.ids.extend(fresh)
         taken, buffer.ids = buffer.ids[:count], buffer.ids[count:]
     return taken
-
-
-def _next_ids(db, count: int) -> list[int]:
-    with db.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [PredictionLog._meta.db_table, count],
-        )
-        return [found for (found,) in cursor.fetchall()]
 
 
 def prediction_log_stop() -> None:
@@ -141,33 +134,13 @@ def _write(buffer: _Buffer) -> None:
     connections.close_all()
 
 
-def _insert(db, rows: list[tuple]) -> list[int]:
-    """Written by the request: one INSERT for one row, ids reserved then one COPY for a batch."""
-    if len(rows) == 1:
-        placeholders = ", ".join(["%s"] * len(COLUMNS))
-        with db.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {PredictionLog._meta.db_table} ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
-                "RETURNING id",
-                _adapted(rows[0]),
-            )
-            return [cursor.fetchone()[0]]
-    ids = _next_ids(db, len(rows))
-    _copy(db, [(row_id, *row) for row_id, row in zip(ids, rows, strict=True)])
-    return ids
-
-
 def _adapted(row: tuple) -> tuple:
     return (*row[:6], Jsonb(row[6]), *row[7:])
 
 
-def _copy(db, rows: list[tuple]) -> None:
+def _copy(rows: list[tuple]) -> None:
     """Rows with their ids first, in one COPY."""
-    with db.cursor() as cursor:
-        columns = ", ".join(("id", *COLUMNS))
-        with cursor.cursor.copy(f"COPY {PredictionLog._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((row[0], *_adapted(row[1:])))
+    copy_rows(PredictionLog._meta.db_table, ["id", *COLUMNS], ((row[0], *_adapted(row[1:])) for row in rows))
 
 
 @atexit.register
