@@ -15,14 +15,21 @@ from training.services.schedules import schedule_save
 from training.services.serving import rule_save
 
 
-@admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "dataset", "algorithm", "version", "status", "accuracy", "macro_f1", "created_at"]
-    list_filter = ["status", "algorithm", "dataset"]
-    readonly_fields = [field.name for field in TrainingRun._meta.fields]
+class RecordAdmin(admin.ModelAdmin):
+    """Rows the application writes (runs, champion changes, logged predictions): shown, never added here,
+    every field read-only."""
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
 
     def has_add_permission(self, request) -> bool:
-        return False  # runs start from the models page or `manage.py train`
+        return False
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(RecordAdmin):  # runs start from the models page or `manage.py train`
+    list_display = ["id", "dataset", "algorithm", "version", "status", "accuracy", "macro_f1", "created_at"]
+    list_filter = ["status", "algorithm", "dataset"]
 
 
 @admin.register(ModelRequirement)
@@ -45,13 +52,9 @@ class RetrainScheduleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ChampionChange)
-class ChampionChangeAdmin(admin.ModelAdmin):
+class ChampionChangeAdmin(RecordAdmin):
     list_display = ["created_at", "dataset", "action", "run", "previous_run", "user", "reason"]
     list_filter = ["action", "dataset"]
-    readonly_fields = [field.name for field in ChampionChange._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(RuleMapping)
@@ -86,10 +89,6 @@ class EnsembleConfigAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PredictionLog)
-class PredictionLogAdmin(admin.ModelAdmin):
+class PredictionLogAdmin(RecordAdmin):
     list_display = ["id", "created_at", "dataset", "category", "score", "correct", "reviewed_by"]
     list_filter = ["dataset", "correct"]
-    readonly_fields = [field.name for field in PredictionLog._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
