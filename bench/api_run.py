@@ -37,8 +37,7 @@ from bench.common import (
     run_measured,
     say,
 )
-from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, _newsgroup_post
-from bench.import_export_run import Bench as ImportExportBench
+from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, _newsgroup_post, newsgroups_taxonomy
 from bench.import_export_run import Post, build_csv
 from bench.measure import Profiler
 from labeling import roles
@@ -347,7 +346,7 @@ class Bench:
         self.info["test_text_mean_chars"] = round(
             sum(len(t.text) + len(t.title) for t in self.texts) / len(self.texts)
         )
-        self.taxonomy = ImportExportBench._taxonomy(self)  # the same taxonomy (it needs .user and .info)
+        self.taxonomy = newsgroups_taxonomy(self.user)
         self.info["debug"] = settings.DEBUG
         self.info["prediction_log_sample"] = settings.PREDICTION_LOG_SAMPLE
         self.info["throttle_rate"] = settings.CLASSIFY_RATE

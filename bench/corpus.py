@@ -96,3 +96,18 @@ def petitions() -> Iterator[Text]:
 def real_texts() -> list[Text]:
     """Every usable post of both corpora (about 22,500), newsgroups first."""
     return [*newsgroups(), *petitions()]
+
+
+def newsgroups_taxonomy(user):
+    """The 20 groups as small categories under their prefixes (alt, comp, misc, rec, sci, soc, talk), as the
+    benchmarks import them (needs Django set up)."""
+    from labeling.services.taxonomy import category_create, taxonomy_create
+
+    taxonomy = taxonomy_create(name="20newsgroups", description="20 Newsgroups: prefix > group")
+    larges = {}
+    for group in NEWSGROUPS:
+        prefix = group.split(".")[0]
+        if prefix not in larges:
+            larges[prefix] = category_create(taxonomy=taxonomy, name=prefix, user=user)
+        category_create(taxonomy=taxonomy, name=group, parent=larges[prefix], user=user)
+    return taxonomy

@@ -21,13 +21,12 @@ from bench.common import (
     run_measured,
     say,
 )
-from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, _newsgroup_post
+from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, _newsgroup_post, newsgroups_taxonomy
 from bench.measure import Profiler, peak_rss_bytes, reset_peak_rss
 from labeling.models import Changeset, Content, Dataset, DatasetVersion, Example
 from labeling.selectors.export import export_lines
 from labeling.services.datasets import dataset_create
 from labeling.services.imports import import_apply, import_preview
-from labeling.services.taxonomy import category_create, taxonomy_create
 
 SCRIPT = "bench/import_export.py"
 TRAIN = "20news-bydate-train"
@@ -215,15 +214,8 @@ class Bench(FigureBench):
         return f"run{run + 1}/" if run else ""
 
     def _taxonomy(self):
-        """The 20 groups as small categories under their prefixes (alt, comp, misc, rec, sci, soc, talk)."""
-        taxonomy = taxonomy_create(name="20newsgroups", description="20 Newsgroups: prefix > group")
-        larges = {}
-        for group in NEWSGROUPS:
-            prefix = group.split(".")[0]
-            if prefix not in larges:
-                larges[prefix] = category_create(taxonomy=taxonomy, name=prefix, user=self.user)
-            category_create(taxonomy=taxonomy, name=group, parent=larges[prefix], user=self.user)
-        self.info["large_categories"] = sorted(larges)
+        taxonomy = newsgroups_taxonomy(self.user)
+        self.info["large_categories"] = sorted({group.split(".")[0] for group in NEWSGROUPS})
         return taxonomy
 
     # --- the measured steps ----------------------------------------------------------------------------

@@ -15,11 +15,17 @@ from django.contrib.auth import get_user_model
 from sklearn.model_selection import train_test_split
 
 from bench.common import Checks, checks_lines, machine_lines, migrate_fresh, run_measured, say
-from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, PETITIONS_DIR, _newsgroup_post, petitions
+from bench.corpus import (
+    NEWSGROUPS,
+    NEWSGROUPS_TAR,
+    PETITIONS_DIR,
+    _newsgroup_post,
+    newsgroups_taxonomy,
+    petitions,
+)
 from bench.measure import Profiler
 from labeling.services.datasets import dataset_create
 from labeling.services.imports import import_apply
-from labeling.services.taxonomy import category_create, taxonomy_create
 from training import ensemble, evaluation
 from training.algorithms import FitError, algorithm_class, model_load
 from training.algorithms.text import document
@@ -302,13 +308,7 @@ class Bench:
     # --- the pipeline against the library ------------------------------------------------------------
 
     def _load_dataset(self):
-        taxonomy = taxonomy_create(name="20newsgroups", description="20 Newsgroups: prefix > group")
-        larges = {}
-        for group in NEWSGROUPS:
-            prefix = group.split(".")[0]
-            if prefix not in larges:
-                larges[prefix] = category_create(taxonomy=taxonomy, name=prefix, user=self.user)
-            category_create(taxonomy=taxonomy, name=group, parent=larges[prefix], user=self.user)
+        taxonomy = newsgroups_taxonomy(self.user)
         dataset = dataset_create(
             name="20newsgroups-train", taxonomy=taxonomy, min_examples_per_category=10, user=self.user
         )
