@@ -42,7 +42,6 @@ class LoadedEnsemble:
     champion_id: int | None
     members: list[Member]
     rules: list[CompiledRule]
-    categories: dict[int, Category] = field(default_factory=dict)
     labels: dict[int, tuple[str, str, int]] = field(default_factory=dict)  # id: name, path, large category id
 
 
@@ -103,9 +102,9 @@ def _load(dataset: Dataset, key: tuple) -> LoadedEnsemble:
         rule_compile(Rule(r.name, r.kind, r.pattern, r.category_id, r.weight, r.priority))
         for r in RuleMapping.objects.filter(dataset=dataset, enabled=True)
     ]
-    categories = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent").in_bulk()
-    labels = {c.id: (c.name, c.path, c.parent_id or c.id) for c in categories.values()}
-    return LoadedEnsemble(key, dataset.id, config, champion_id, members, rules, categories, labels)
+    categories = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent")
+    labels = {c.id: (c.name, c.path, c.parent_id or c.id) for c in categories}
+    return LoadedEnsemble(key, dataset.id, config, champion_id, members, rules, labels)
 
 
 def _lock_for(dataset_id: int) -> threading.Lock:
