@@ -277,12 +277,13 @@ class Bench:
         self.models.append(row)
 
     @staticmethod
-    def _decide(labels: tuple[str, str], matrices: list, row: int) -> int:
-        votes = [
-            ensemble.ModelVote(label, 1.0, dict(enumerate(matrix[row].tolist())))
+    def _decide(labels: tuple[str, str], matrices: list) -> list[int]:
+        """Each text's winning column when the two settings vote together (weight 1 each)."""
+        members = [
+            ensemble.MemberScores(label, 1.0, np.arange(matrix.shape[1]), matrix)
             for label, matrix in zip(labels, matrices, strict=True)
         ]
-        return ensemble.decide(votes, []).winner
+        return ensemble.decide(members, [[] for _ in range(len(matrices[0]))]).winners.tolist()
 
     def _ensemble(self, dataset: str, labels: tuple[str, str], truth: list[str]) -> None:
         """Two measured settings decided together, text by text, by the serving ensemble's rule."""
@@ -291,7 +292,7 @@ class Bench:
         parts = [next(r for r in self.models if (r["dataset"], r["label"]) == (dataset, x)) for x in labels]
         classes, _ = self.probabilities[(dataset, labels[0])]
         matrices = [self.probabilities[(dataset, label)][1] for label in labels]
-        predicted = [classes[self._decide(labels, matrices, i)] for i in range(len(truth))]
+        predicted = [classes[column] for column in self._decide(labels, matrices)]
         metrics = evaluation.classification_metrics(truth, predicted, classes)
         row = {"dataset": dataset, "label": f"ensemble: {labels[0]} + {labels[1]}", "algorithm": "ensemble"}
         row |= {

@@ -5,7 +5,7 @@ rule weight; the highest score wins. When at least `min_models` models all rank 
 category wins whatever the rules say ("unanimous models beat rules"). Every decision explains itself.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import re2
@@ -89,11 +89,102 @@ class MemberScores:
 
 
 @dataclass
-class Decision:
-    winner: int
-    ranking: list[tuple[int, float]]  # category id, share of the total score; winner first
-    unanimous: bool
-    explanation: dict = field(default_factory=dict)
+class Decisions:
+    """A batch's decisions, a row per text: the summed scores of the categories voted for (columns), their
+    ranking with the winner first, and what explains each (`explanations()`)."""
+
+    ids: np.ndarray  # the category id of each column
+    scores: np.ndarray  # texts x columns: weighted model votes plus fired rules' weights
+    present: np.ndarray  # texts x columns: a model voted for the category or a rule named it
+    ranked: np.ndarray  # texts x columns: columns by rank, winner first, the ones voted for before the rest
+    ordered: np.ndarray  # texts x columns: columns by score alone (the winner is first unless unanimity won)
+    unanimous: np.ndarray  # texts: every model ranked the winner first, which overrode the rules
+    members: list[MemberScores]
+    tops: list[np.ndarray]  # per model: its first category for each text
+    top_probabilities: list[np.ndarray]
+    fired: list[list[Rule]]
+    rule_weight: float
+
+    def __len__(self) -> int:
+        return len(self.fired)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """How many categories each text's vote holds."""
+        return self.present.sum(axis=1)
+
+    @property
+    def totals(self) -> np.ndarray:
+        totals = self.scores.sum(axis=1)
+        totals[totals == 0] = 1.0
+        return totals
+
+    @property
+    def winners(self) -> np.ndarray:
+        return self.ids[self.ranked[:, 0]]
+
+    def ranking(self, number: int) -> list[tuple[int, float]]:
+        """One text's categories and their shares of its total score, winner first."""
+        columns = self.ranked[number, : self.counts[number]]
+        shares = self.scores[number, columns] / self.totals[number]
+        return list(zip(self.ids[columns].tolist(), shares.tolist(), strict=True))
+
+    def explanations(self) -> list[dict]:
+        """Why each text's winner won: the models' votes, the rules that fired, the leading scores."""
+        rows = np.arange(len(self))
+        counts, scores = self.counts.tolist(), np.round(self.scores, 4)
+        leading = self.ordered[:, :10]
+        leading_ids = self.ids[leading].astype(str).tolist()
+        leading_scores = scores[rows[:, np.newaxis], leading].tolist()
+        winner_scores = self.scores[rows, self.ranked[:, 0]].tolist()
+        second = self.ranked[:, 1] if self.ids.size > 1 else self.ranked[:, 0]
+        next_scores = np.where(self.counts > 1, self.scores[rows, second], 0.0).tolist()
+        models_of = self._votes()
+        explanations = []
+        winners, unanimity = self.winners.tolist(), self.unanimous.tolist()
+        for number, (winner, unanimous) in enumerate(zip(winners, unanimity, strict=True)):
+            if unanimous:
+                why = f"all {len(self.members)} models rank it first: unanimous models override the rules"
+            else:
+                why = f"highest weighted score {winner_scores[number]:.3f} (next {next_scores[number]:.3f})"
+            shown = min(counts[number], 10)
+            explanations.append(
+                {
+                    "winner": winner,
+                    "why": why,
+                    "unanimous": unanimous,
+                    "models": list(models_of[number]),
+                    "rules": self._rules(number),
+                    "scores": dict(
+                        zip(leading_ids[number][:shown], leading_scores[number][:shown], strict=True)
+                    ),
+                }
+            )
+        return explanations
+
+    def _votes(self) -> list[tuple[dict, ...]]:
+        """Per text, each model's first category and its probability."""
+        votes = [
+            [
+                {"name": member.name, "weight": member.weight, "top": top, "probability": probability}
+                for top, probability in zip(tops.tolist(), np.round(chances, 4).tolist(), strict=True)
+            ]
+            for member, tops, chances in zip(self.members, self.tops, self.top_probabilities, strict=True)
+        ]
+        return list(zip(*votes, strict=True)) if votes else [()] * len(self)
+
+    def _rules(self, number: int) -> list[dict]:
+        return [
+            {
+                "name": rule.name,
+                "category": rule.category,
+                "contribution": round(self.rule_weight * rule.weight, 4),
+            }
+            for rule in sorted(self.fired[number], key=lambda r: -r.priority)
+        ]
+
+
+NO_PRIORITY = -(10**9)  # the priority of a category no fired rule names
 
 
 def decide(
@@ -104,9 +195,10 @@ def decide(
     unanimous_models_win: bool = True,
     min_models: int = 2,
     vote_classes: int = 10,
-) -> list[Decision]:
+) -> Decisions:
     """Combine each text's model votes (the `vote_classes` most probable categories of each model) and fired
-    rules into one decision per text, explained. The scores are summed for all texts at once (numpy)."""
+    rules into one decision per text: the highest summed score wins (ties: the category of the rule with
+    the highest priority, then the lowest id) unless the models are unanimous. All texts at once (numpy)."""
     count = len(fired)
     if not members and not all(fired):
         raise RuleError("Nothing to decide with: no model and no rule.")
@@ -117,71 +209,48 @@ def decide(
     rows = np.arange(count)[:, np.newaxis]
     tops, top_probabilities = [], []
     for member in members:
-        best = np.argsort(-member.probabilities, axis=1)[:, :vote_classes]
+        best = np.argsort(-member.probabilities, axis=1, kind="stable")[:, :vote_classes]
         columns = np.searchsorted(ids, member.categories)[best]
         chosen = member.probabilities[rows, best].astype(np.float64)
         scores[rows, columns] += member.weight * chosen
         present[rows, columns] = True
-        tops.append(ids[columns[:, 0]].tolist())
-        top_probabilities.append(chosen[:, 0].tolist())
+        tops.append(ids[columns[:, 0]])
+        top_probabilities.append(chosen[:, 0])
+    priority = np.full((count, len(ids)), NO_PRIORITY)
     for number, rules in enumerate(fired):
-        for rule in rules:
+        for rule in sorted(rules, key=lambda r: r.priority):  # the highest priority is kept
             column = int(np.searchsorted(ids, rule.category))
             scores[number, column] += rule_weight * rule.weight
             present[number, column] = True
-    text_of, column_of = np.nonzero(present)
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(text_of, minlength=count))]).tolist()
-    categories, values = ids[column_of].tolist(), scores[text_of, column_of].tolist()
-    unanimity = unanimous_models_win and len(members) >= max(1, min_models)
-    decisions = []
-    for number in range(count):
-        start, end = bounds[number], bounds[number + 1]
-        text_scores = dict(zip(categories[start:end], values[start:end], strict=True))
-        votes = [
-            (member.name, member.weight, top[number], probability[number])
-            for member, top, probability in zip(members, tops, top_probabilities, strict=True)
-        ]
-        decisions.append(_decision(text_scores, votes, fired[number], unanimity, rule_weight))
-    return decisions
+            priority[number, column] = rule.priority
+    by_id = np.broadcast_to(np.arange(len(ids)), scores.shape)
+    ordered = np.lexsort((by_id, -priority, np.where(present, -scores, np.inf)), axis=1)
+    unanimous = np.zeros(count, dtype=bool)
+    if unanimous_models_win and len(members) >= max(1, min_models):
+        unanimous = np.logical_and.reduce([top == tops[0] for top in tops])
+    ranked = _winner_first(ordered, np.searchsorted(ids, tops[0]) if members else None, unanimous)
+    return Decisions(
+        ids=ids,
+        scores=scores,
+        present=present,
+        ranked=ranked,
+        ordered=ordered,
+        unanimous=unanimous,
+        members=members,
+        tops=tops,
+        top_probabilities=top_probabilities,
+        fired=fired,
+        rule_weight=rule_weight,
+    )
 
 
-def _decision(scores: dict[int, float], votes: list[tuple], fired: list[Rule], unanimity, rule_weight):
-    """One text's decision from its summed scores, its models' top categories and its fired rules."""
-    priority = {rule.category: rule.priority for rule in sorted(fired, key=lambda r: r.priority)}
-    tops = {top for _, _, top, _ in votes}
-    unanimous = unanimity and len(tops) == 1
-    if priority:
-        ordered = sorted(scores, key=lambda c: (-scores[c], -priority.get(c, -(10**9)), c))
-    else:
-        ordered = sorted(scores, key=lambda c: (-scores[c], c))
-    winner = next(iter(tops)) if unanimous else ordered[0]
-    total = sum(scores.values()) or 1.0
-    ranking = [(winner, scores[winner] / total)] + [(c, scores[c] / total) for c in ordered if c != winner]
-    explanation = _explain(votes, fired, scores, ordered, winner, unanimous, rule_weight)
-    return Decision(winner, ranking, unanimous, explanation)
-
-
-def _explain(votes, fired, scores, ordered, winner, unanimous, rule_weight) -> dict:
-    best_other = max((s for c, s in scores.items() if c != winner), default=0.0)
-    if unanimous:
-        why = f"all {len(votes)} models rank it first: unanimous models override the rules"
-    else:
-        why = f"highest weighted score {scores[winner]:.3f} (next {best_other:.3f})"
-    return {
-        "winner": winner,
-        "why": why,
-        "unanimous": unanimous,
-        "models": [
-            {"name": name, "weight": weight, "top": top, "probability": round(probability, 4)}
-            for name, weight, top, probability in votes
-        ],
-        "rules": [
-            {
-                "name": rule.name,
-                "category": rule.category,
-                "contribution": round(rule_weight * rule.weight, 4),
-            }
-            for rule in sorted(fired, key=lambda r: -r.priority)
-        ],
-        "scores": {str(c): round(scores[c], 4) for c in ordered[:10]},
-    }
+def _winner_first(ordered: np.ndarray, agreed: np.ndarray | None, unanimous: np.ndarray) -> np.ndarray:
+    """The ranking: the ordered columns, except that unanimous models' category moves to the front."""
+    overridden = np.flatnonzero(unanimous & (ordered[:, 0] != agreed)) if agreed is not None else []
+    if not len(overridden):
+        return ordered
+    ranked = ordered.copy()
+    for number in overridden.tolist():
+        row = ordered[number]
+        ranked[number] = np.concatenate([[agreed[number]], row[row != agreed[number]]])
+    return ranked

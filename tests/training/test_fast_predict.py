@@ -7,6 +7,7 @@ import unicodedata
 
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import CountVectorizer
 
 from labeling import roles
 from tests.factories import user_with_role
@@ -15,6 +16,7 @@ from tests.training.test_runs import train
 from training.algorithms import model_load
 from training.algorithms.linear import FastPredict, TfidfLinearSVC, TfidfLogReg, _word_tokens
 from training.algorithms.text import document, normalise
+from training.algorithms.word_counts import TABLE_MIN_CHARS, WordTable
 from training.models import PredictionLog
 from training.services.classify import TextToClassify, classify
 from training.serving import forget_all
@@ -48,6 +50,7 @@ def _sklearn(model, texts: list[str]) -> np.ndarray:
     ("algorithm", "params", "smallest_group"),
     [
         (TfidfLinearSVC, {"min_df": 1}, 30),  # the default shape: word unigrams, calibrated SVMs (3 folds)
+        (TfidfLinearSVC, {"min_df": 1, "max_chars": 300}, 30),  # longer texts cut: not counted as they come
         (TfidfLinearSVC, {"word_ngrams": 2, "char_ngrams": 4, "min_df": 1}, 30),  # two vectorizers, bigrams
         (TfidfLinearSVC, {"min_df": 1}, 2),  # a category of 2 examples: calibration on 2 folds
         (TfidfLinearSVC, {"min_df": 1}, 1),  # a category of 1 example: softmax of the SVM scores
@@ -71,14 +74,54 @@ def test_fast_path_gives_the_pipelines_probabilities(posts, tmp_path, algorithm,
     assert np.abs(loaded.predict_proba(unseen) - expected).max() <= 1e-6
 
 
-def test_fast_features_equal_the_vectorizers(posts):
+@pytest.mark.parametrize("char_ngrams", [0, 3])
+def test_fast_features_equal_the_vectorizers(posts, char_ngrams):
     texts, labels, unseen = posts
-    model = TfidfLinearSVC({"word_ngrams": 1, "char_ngrams": 3, "min_df": 1}).fit(texts, labels)
+    model = TfidfLinearSVC({"word_ngrams": 1, "char_ngrams": char_ngrams, "min_df": 1}).fit(texts, labels)
     prepared = model.prepare(unseen)
-    fast = model._fast.transform(prepared)
-    reference = model.pipeline[:-1].transform(prepared)
-    assert fast.dtype == reference.dtype and fast.shape == reference.shape
-    assert abs(fast - reference).max() == 0
+    assert sum(map(len, prepared)) >= TABLE_MIN_CHARS  # the ASCII texts counted in numpy, the others not
+    assert {text.isascii() for text in prepared} == {True, False}
+    for batch in (prepared, prepared[:3], prepared[3:4]):
+        fast = model._fast.transform(batch)
+        reference = model.pipeline[:-1].transform(batch)
+        assert fast.dtype == reference.dtype and fast.shape == reference.shape
+        assert abs(fast - reference).max() == 0
+
+
+WORDS = [
+    "ab",
+    "x_y",
+    "under_score_words",  # 17 bytes: past the table's 16, looked up in the vocabulary dict
+    "abcdefgh",  # 8 bytes: exactly the first key integer
+    "abcdefghi",
+    "abcdefghijklmnop",  # 16 bytes: exactly both
+    "abcdefghijklmnopq",
+    "internationalization",
+    "2026",
+    "a1",
+]
+
+
+def test_word_table_counts_the_terms_the_analyzer_counts(posts):
+    vectorizer = CountVectorizer(min_df=1).fit([*posts[0], " ".join(WORDS)])
+    table = WordTable(vectorizer.vocabulary_)
+    batch = [
+        *posts[0][:30],
+        " ".join(WORDS * 3),
+        "ABCDEFGHIJKLMNOP abcdefghijklmnopqrstuvwxyz Under_Score_Words a b c AB",  # longer, upper case
+        "",
+        "   \t\n  ",
+        "x",
+        "\x00abcdefgh\x7fabcdefgh,abcdefgh;2026-11-28",
+        "zz" * 40,  # an unknown word longer than 16 bytes
+    ]
+    indptr, columns, counts = table.counts(batch)
+    expected = vectorizer.transform(batch)
+    expected.sort_indices()
+    assert indptr.tolist() == expected.indptr.tolist()
+    assert columns.tolist() == expected.indices.tolist()
+    assert counts.tolist() == expected.data.tolist()
+    assert [len(part) for part in table.counts([])] == [1, 0, 0]
 
 
 SPACES_AND_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")

@@ -91,6 +91,11 @@ class TextClassifier(ABC):
     def prepare(self, texts: list[str]) -> list[str]:
         return text.prepare(texts, max_chars=self.params["max_chars"], use_morphemes=self.params["morphemes"])
 
+    def _prepare_to_predict(self, texts: list[str]) -> list[str]:
+        """What `_predict_proba` receives: the prepared texts (a model may skip steps that change nothing
+        for it)."""
+        return self.prepare(texts)
+
     def fit(
         self, texts: list[str], labels: list[str], *, progress: Progress | None = None
     ) -> "TextClassifier":
@@ -104,7 +109,7 @@ class TextClassifier(ABC):
         """Rows of probabilities (summing to 1) over `classes`."""
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        scores = np.asarray(self._predict_proba(self.prepare(texts)), dtype=np.float32)
+        scores = np.asarray(self._predict_proba(self._prepare_to_predict(texts)), dtype=np.float32)
         totals = scores.sum(axis=1, keepdims=True)
         return np.divide(scores, totals, out=np.full_like(scores, 1 / len(self.classes)), where=totals > 0)
 

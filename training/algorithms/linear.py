@@ -21,7 +21,9 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
+from training.algorithms import text
 from training.algorithms.base import Param, Progress, TextClassifier
+from training.algorithms.word_counts import ASCII_WORDS, TABLE_MIN_CHARS, WordTable
 
 MODEL_FILE = "model.pickle"
 JOBLIB_FILE = "model.joblib"  # how models were saved before 2026-11-28; still loaded
@@ -75,10 +77,22 @@ class TfidfLinear(TextClassifier):
         self._fast = FastPredict(self.pipeline)
         progress(1.0)
 
-    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+    def _fast_predict(self) -> "FastPredict":
         fast = getattr(self, "_fast", None)
         if fast is None:
             fast = self._fast = FastPredict(self.pipeline)
+        return fast
+
+    def _prepare_to_predict(self, texts: list[str]) -> list[str]:
+        """Word-only models count ASCII texts shorter than `max_chars` as they come: normalising them (NFKC,
+        one line, lower case) changes none of their words."""
+        if not self._fast_predict().ascii_words or self.params["morphemes"]:
+            return self.prepare(texts)
+        cut = self.params["max_chars"]
+        return [t if t.isascii() and len(t) <= cut else text.normalise(t, max_chars=cut) for t in texts]
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        fast = self._fast_predict()
         probabilities = fast.predict_proba(texts)
         if fast.order is None:
             known = list(self.pipeline.classes_)
@@ -160,6 +174,8 @@ class FastPredict:
         union, model = pipeline.steps[0][1], pipeline.steps[-1][1]
         self.vectorizers = self._vectorizers(union) if len(pipeline.steps) == 2 else None
         self.scores = _calibrated_svms(model) or _softmax_scores(model)
+        # every vectorizer counts default words (WordTable): raw ASCII texts give the prepared ones' features
+        self.ascii_words = bool(self.vectorizers) and all(v.table is not None for v in self.vectorizers)
         self.order: list[int] | None = None  # set by the model: its classes' columns
 
     @staticmethod
@@ -191,30 +207,16 @@ class _Vectorizer:
 
     def __init__(self, vectorizer: TfidfVectorizer):
         self.vocabulary = vectorizer.vocabulary_
-        self.analyze = _word_tokens if _default_words(vectorizer) else vectorizer.build_analyzer()
+        default = _default_words(vectorizer)
+        self.analyze = _word_tokens if default else vectorizer.build_analyzer()
+        self.table = WordTable(self.vocabulary) if default else None  # ASCII texts: counted in numpy
         self.size = len(self.vocabulary)
         self.dtype = vectorizer.dtype
         self.binary, self.sublinear, self.norm = vectorizer.binary, vectorizer.sublinear_tf, vectorizer.norm
         self.idf = vectorizer.idf_ if vectorizer.use_idf else None
 
     def transform(self, texts: list[str]):
-        lookup, columns, counts, indptr = self.vocabulary.get, [], [], [0]
-        for text in texts:
-            found = Counter(map(lookup, self.analyze(text)))
-            found.pop(None, None)  # terms outside the vocabulary
-            columns.extend(found)
-            counts.extend(found.values())
-            indptr.append(len(columns))
-        matrix = sp.csr_array(
-            (
-                np.asarray(counts, dtype=np.intc),
-                np.asarray(columns, dtype=np.int32),
-                np.asarray(indptr, dtype=np.int32),
-            ),
-            shape=(len(texts), self.size),
-            dtype=self.dtype,
-        )
-        matrix.sort_indices()
+        matrix = self._counts(texts)
         if self.binary:
             matrix.data.fill(1)
         if self.sublinear:
@@ -224,6 +226,45 @@ class _Vectorizer:
             matrix.data *= self.idf[matrix.indices]
         if self.norm == "l2":
             inplace_csr_row_normalize_l2(matrix)
+        return matrix
+
+    def _counts(self, texts: list[str]) -> sp.csr_array:
+        """Term counts, a row per text: ASCII texts counted together in numpy when the analyzer is the
+        default one and the batch is long enough to pay for numpy's calls, any other text one by one."""
+        if self.table is None or sum(map(len, texts)) < TABLE_MIN_CHARS:
+            return self._matrix(*self._counted(texts), len(texts))
+        by_table = [number for number, text in enumerate(texts) if text.isascii()]
+        if len(by_table) == len(texts):
+            return self._matrix(*self.table.counts(texts), len(texts))
+        one_by_one = [number for number, text in enumerate(texts) if not text.isascii()]
+        parts = [
+            self._matrix(*self.table.counts([texts[n] for n in by_table]), len(by_table)),
+            self._matrix(*self._counted([texts[n] for n in one_by_one]), len(one_by_one)),
+        ]
+        order = np.argsort(np.asarray(by_table + one_by_one))  # back to the texts' order
+        return sp.vstack(parts, format="csr")[order]
+
+    def _counted(self, texts: list[str]) -> tuple[list, list, list]:
+        lookup, columns, counts, indptr = self.vocabulary.get, [], [], [0]
+        for one in texts:
+            found = Counter(map(lookup, self.analyze(one)))
+            found.pop(None, None)  # terms outside the vocabulary
+            columns.extend(found)
+            counts.extend(found.values())
+            indptr.append(len(columns))
+        return indptr, columns, counts
+
+    def _matrix(self, indptr, columns, counts, rows: int) -> sp.csr_array:
+        matrix = sp.csr_array(
+            (
+                np.asarray(counts, dtype=np.intc),
+                np.asarray(columns, dtype=np.int32),
+                np.asarray(indptr, dtype=np.int32),
+            ),
+            shape=(rows, self.size),
+            dtype=self.dtype,
+        )
+        matrix.sort_indices()
         return matrix
 
 
@@ -243,12 +284,6 @@ def _default_words(vectorizer: TfidfVectorizer) -> bool:
         and vectorizer.lowercase
         and tuple(vectorizer.ngram_range) == (1, 1)
     )
-
-
-# ASCII word characters (what \w matches below 128) to themselves in lower case, every other byte to a space
-ASCII_WORDS = bytes(
-    (c + 32 if 65 <= c <= 90 else c) if chr(c).isalnum() and c < 128 or c == 95 else 32 for c in range(256)
-)
 
 
 def _word_tokens(text: str) -> list[str]:

@@ -4,6 +4,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 from labeling.errors import LabelingError
 from labeling.models import Category, Dataset
 from training.algorithms.text import document
-from training.ensemble import MemberScores, Rule, decide
+from training.ensemble import Decisions, MemberScores, Rule, decide
 from training.errors import TrainingError
 from training.models import PredictionLog
 from training.services.prediction_log import prediction_log_write
@@ -46,32 +47,63 @@ def _fired(ensemble: LoadedEnsemble, items: list[TextToClassify]) -> list[list[R
     ]
 
 
-def _category_json(labels: dict, category: int, score: float) -> dict:
-    name, path, _ = labels[category]
-    return {"id": category, "name": name, "path": path, "score": round(score, 4)}
+def _first(order: np.ndarray, chosen: np.ndarray, k: int) -> tuple[np.ndarray, list[int]]:
+    """Per row, the first k entries of `order` whose `chosen` (in that order) is true, and their number."""
+    positions = np.argsort(~chosen, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(order, positions, axis=1), np.minimum(chosen.sum(axis=1), k).tolist()
 
 
-def _answer(ensemble: LoadedEnsemble, decision, k: int) -> dict:
+def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dict]:
+    """Each text's top-k small categories (its ranking, categories of the taxonomy only) and top-k large
+    ones (their children's shares summed, the winner's first), with the explanation."""
     labels = ensemble.labels  # plain tuples read at load: no model attribute or path property per answer
-    small = [(c, s) for c, s in decision.ranking if c in labels]
-    large: dict[int, float] = {}
-    for category, score in small:
-        parent = labels[category][2]
-        large[parent] = large.get(parent, 0.0) + score
-    large_ranked = sorted(large.items(), key=lambda kv: -kv[1])
-    winner_parent = labels[decision.winner][2]
-    large_ranked.sort(key=lambda kv: kv[0] != winner_parent)  # the winner's large category first
-    explanation = dict(decision.explanation)
-    explanation["rules"] = [
-        r | {"category_path": labels[r["category"]][1] if r["category"] in labels else ""}
-        for r in explanation["rules"]
+    ids = decisions.ids.tolist()
+    known = np.array([c in labels for c in ids], dtype=bool)
+    voted = decisions.present & known
+    rows = np.arange(len(decisions))[:, np.newaxis]
+    small, small_counts = _first(decisions.ranked, voted[rows, decisions.ranked], k)
+    if 0 in small_counts:
+        raise TrainingError("The models answer with categories the taxonomy no longer has: retrain them.")
+    large_ids = sorted({labels[c][2] for c in ids if c in labels})
+    children = np.zeros((len(ids), len(large_ids)))  # small category column x its large category
+    for column, category in enumerate(ids):
+        if category in labels:
+            children[column, large_ids.index(labels[category][2])] = 1.0
+    shares = decisions.scores / decisions.totals[:, np.newaxis]
+    large_shares = (shares * voted) @ children
+    rank = np.where(voted @ children > 0, -large_shares, np.inf)
+    rank[rows[:, 0], children[small[:, 0]].argmax(axis=1)] = -np.inf  # the winner's large category first
+    by_rank = np.argsort(rank, axis=1, kind="stable")
+    large, large_counts = _first(by_rank, rank[rows, by_rank] < np.inf, k)
+    small_ids, large_of = decisions.ids[small].tolist(), np.array(large_ids)[large].tolist()
+    small_shares = np.round(shares[rows, small], 4).tolist()
+    large_shares = np.round(large_shares[rows, large], 4).tolist()
+    answers = []
+    for number, explanation in enumerate(decisions.explanations()):
+        top = _categories_json(labels, small_ids[number], small_shares[number], small_counts[number])
+        if explanation["rules"]:
+            explanation["rules"] = [
+                r | {"category_path": labels[r["category"]][1] if r["category"] in labels else ""}
+                for r in explanation["rules"]
+            ]
+        answers.append(
+            {
+                "category": dict(top[0]),
+                "top": top,
+                "large": _categories_json(
+                    labels, large_of[number], large_shares[number], large_counts[number]
+                ),
+                "explanation": explanation,
+            }
+        )
+    return answers
+
+
+def _categories_json(labels: dict, categories: list[int], shares: list[float], count: int) -> list[dict]:
+    return [
+        {"id": category, "name": labels[category][0], "path": labels[category][1], "score": share}
+        for category, share in zip(categories[:count], shares[:count], strict=True)
     ]
-    return {
-        "category": _category_json(labels, *small[0]),
-        "top": [_category_json(labels, c, s) for c, s in small[:k]],
-        "large": [_category_json(labels, c, s) for c, s in large_ranked[:k]],
-        "explanation": explanation,
-    }
 
 
 def _check(items: list[TextToClassify]) -> None:
@@ -102,7 +134,7 @@ def classify(*, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=
         min_models=config.min_models_for_unanimity,
         vote_classes=VOTE_CLASSES,
     )
-    answers = [_answer(ensemble, decision, k) for decision in decisions]
+    answers = _answers(ensemble, decisions, k)
     _log(dataset, ensemble, items, answers, user)
     return answers
 
