@@ -3,11 +3,13 @@ weighted votes of each model's top categories plus fired rules, ties to the rule
 lowest id, and unanimous models over any rule; explanations included."""
 
 import random
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from training.ensemble import MemberScores, Rule, RuleError, decide
+from training.services.classify import _answers
 
 VOTE_CLASSES = 3
 
@@ -147,3 +149,46 @@ def test_rules_alone_decide_and_nothing_at_all_is_refused():
     assert decided.ranking(0) == [(6, 0.5), (5, 0.5)]
     with pytest.raises(RuleError):
         decide([], [[]])
+
+
+LABELS = {  # category id: name, path, large category id
+    c: (f"c{c}", f"L{parent}/c{c}", parent)
+    for c, parent in ((3, 1), (7, 1), (8, 2), (15, 2), (40, 4), (41, 5))
+} | {parent: (f"L{parent}", f"L{parent}", parent) for parent in (1, 2, 4, 5)}
+
+
+def _reference_answer(ranking: list[tuple[int, float]], k: int) -> tuple[list, list]:
+    """Top-k small categories of the taxonomy (the ranking's order) and top-k large ones: the shares of
+    their small categories summed, the winner's first, then by share (ties: the lower id)."""
+    small = [(c, s) for c, s in ranking if c in LABELS]
+    large: dict[int, float] = {}
+    for category, share in small:
+        large[LABELS[category][2]] = large.get(LABELS[category][2], 0.0) + share
+    winner_large = LABELS[small[0][0]][2]
+    ordered = sorted(large, key=lambda c: (c != winner_large, -large[c], c))
+    return (
+        [(c, round(s, 4)) for c, s in small[:k]],
+        [(c, round(large[c], 4)) for c in ordered[:k]],
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_answers_hold_the_top_small_and_large_categories(seed):
+    randomness = random.Random(seed)
+    members, fired = _case(randomness, texts=30, models=2, categories=[*LABELS.keys() - {1, 2, 4, 5}, 99])
+    decisions = decide(members, fired, vote_classes=VOTE_CLASSES)
+    k = randomness.randint(1, 4)
+    answers = _answers(SimpleNamespace(labels=LABELS), decisions, k)
+    for number, answer in enumerate(answers):
+        small, large = _reference_answer(decisions.ranking(number), k)
+        if not small:
+            continue
+        assert [(c["id"], c["score"]) for c in answer["top"]] == small
+        assert answer["category"] == answer["top"][0]
+        assert [c["id"] for c in answer["large"]] == [c for c, _ in large]
+        assert np.allclose([c["score"] for c in answer["large"]], [s for _, s in large])
+        explanation = decisions.explanations()[number]
+        explanation["rules"] = [
+            r | {"category_path": LABELS.get(r["category"], ("", "", 0))[1]} for r in explanation["rules"]
+        ]
+        assert answer["explanation"] == explanation

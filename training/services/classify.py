@@ -55,29 +55,17 @@ def _first(order: np.ndarray, chosen: np.ndarray, k: int) -> tuple[np.ndarray, l
 
 def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dict]:
     """Each text's top-k small categories (its ranking, categories of the taxonomy only) and top-k large
-    ones (their children's shares summed, the winner's first), with the explanation."""
+    ones, with the explanation."""
     labels = ensemble.labels  # plain tuples read at load: no model attribute or path property per answer
-    ids = decisions.ids.tolist()
-    known = np.array([c in labels for c in ids], dtype=bool)
+    known = np.array([c in labels for c in decisions.ids.tolist()], dtype=bool)
     voted = decisions.present & known
     rows = np.arange(len(decisions))[:, np.newaxis]
     small, small_counts = _first(decisions.ranked, voted[rows, decisions.ranked], k)
     if 0 in small_counts:
         raise TrainingError("The models answer with categories the taxonomy no longer has: retrain them.")
-    large_ids = sorted({labels[c][2] for c in ids if c in labels})
-    children = np.zeros((len(ids), len(large_ids)))  # small category column x its large category
-    for column, category in enumerate(ids):
-        if category in labels:
-            children[column, large_ids.index(labels[category][2])] = 1.0
     shares = decisions.scores / decisions.totals[:, np.newaxis]
-    large_shares = (shares * voted) @ children
-    rank = np.where(voted @ children > 0, -large_shares, np.inf)
-    rank[rows[:, 0], children[small[:, 0]].argmax(axis=1)] = -np.inf  # the winner's large category first
-    by_rank = np.argsort(rank, axis=1, kind="stable")
-    large, large_counts = _first(by_rank, rank[rows, by_rank] < np.inf, k)
-    small_ids, large_of = decisions.ids[small].tolist(), np.array(large_ids)[large].tolist()
-    small_shares = np.round(shares[rows, small], 4).tolist()
-    large_shares = np.round(large_shares[rows, large], 4).tolist()
+    large, large_shares, large_counts = _large(labels, decisions.ids, voted, shares, small[:, 0], k)
+    small_ids, small_shares = decisions.ids[small].tolist(), np.round(shares[rows, small], 4).tolist()
     answers = []
     for number, explanation in enumerate(decisions.explanations()):
         top = _categories_json(labels, small_ids[number], small_shares[number], small_counts[number])
@@ -90,13 +78,26 @@ def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dic
             {
                 "category": dict(top[0]),
                 "top": top,
-                "large": _categories_json(
-                    labels, large_of[number], large_shares[number], large_counts[number]
-                ),
+                "large": _categories_json(labels, large[number], large_shares[number], large_counts[number]),
                 "explanation": explanation,
             }
         )
     return answers
+
+
+def _large(labels: dict, ids: np.ndarray, voted: np.ndarray, shares: np.ndarray, winners, k: int) -> tuple:
+    """Each text's top-k large categories: the shares of their voted small categories summed, the winner's
+    large category first."""
+    large_of_column = np.array([labels[c][2] if c in labels else -1 for c in ids.tolist()])
+    large_ids, large_column = np.unique(large_of_column, return_inverse=True)
+    children = (large_column[:, np.newaxis] == np.arange(len(large_ids))) & (large_of_column >= 0)[:, None]
+    summed = (shares * voted) @ children
+    rank = np.where(voted @ children, -summed, np.inf)
+    rows = np.arange(len(shares))[:, np.newaxis]
+    rank[rows[:, 0], large_column[winners]] = -np.inf
+    by_rank = np.argsort(rank, axis=1, kind="stable")
+    large, counts = _first(by_rank, rank[rows, by_rank] < np.inf, k)
+    return large_ids[large].tolist(), np.round(summed[rows, large], 4).tolist(), counts
 
 
 def _categories_json(labels: dict, categories: list[int], shares: list[float], count: int) -> list[dict]:
