@@ -477,7 +477,7 @@ class Bench:
             "_members",
             "_fired",
             "decide",
-            "_answer",
+            "_answers",
             "_log",
             "prediction_log_write",
             "ensemble_for",

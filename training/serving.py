@@ -43,6 +43,7 @@ class LoadedEnsemble:
     members: list[Member]
     rules: list[CompiledRule]
     labels: dict[int, tuple[str, str, int]] = field(default_factory=dict)  # id: name, path, large category id
+    layouts: dict = field(default_factory=dict)  # answers' view of a decision's columns (services.classify)
 
 
 _loaded: dict[int, LoadedEnsemble] = {}

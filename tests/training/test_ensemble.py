@@ -178,7 +178,7 @@ def test_answers_hold_the_top_small_and_large_categories(seed):
     members, fired = _case(randomness, texts=30, models=2, categories=[*LABELS.keys() - {1, 2, 4, 5}, 99])
     decisions = decide(members, fired, vote_classes=VOTE_CLASSES)
     k = randomness.randint(1, 4)
-    answers = _answers(SimpleNamespace(labels=LABELS), decisions, k)
+    answers = _answers(SimpleNamespace(labels=LABELS, layouts={}), decisions, k)
     for number, answer in enumerate(answers):
         small, large = _reference_answer(decisions.ranking(number), k)
         if not small:

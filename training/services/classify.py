@@ -50,21 +50,50 @@ def _fired(ensemble: LoadedEnsemble, items: list[TextToClassify]) -> list[list[R
 def _first(order: np.ndarray, chosen: np.ndarray, k: int) -> tuple[np.ndarray, list[int]]:
     """Per row, the first k entries of `order` whose `chosen` (in that order) is true, and their number."""
     positions = np.argsort(~chosen, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(order, positions, axis=1), np.minimum(chosen.sum(axis=1), k).tolist()
+    rows = np.arange(len(order))[:, np.newaxis]
+    return order[rows, positions], np.minimum(chosen.sum(axis=1), k).tolist()
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What answers need to know of a decision's columns: which are categories of the taxonomy, and the
+    large category of each (kept per ensemble and set of columns)."""
+
+    known: np.ndarray  # per column: its category is in the taxonomy
+    large_ids: np.ndarray  # the large categories (ascending ids)
+    large_column: np.ndarray  # per column: the index of its large category in `large_ids`
+    children: np.ndarray  # columns x large categories: true where the column is a child of it
+
+
+MAX_LAYOUTS = 64  # per ensemble: the models' columns, plus those that rules add
+
+
+def _layout(ensemble: LoadedEnsemble, ids: np.ndarray) -> _Layout:
+    layout = ensemble.layouts.get(key := ids.tobytes())
+    if layout is None:
+        labels = ensemble.labels
+        known = np.array([c in labels for c in ids.tolist()], dtype=bool)
+        large_of_column = np.array([labels[c][2] if c in labels else -1 for c in ids.tolist()])
+        large_ids, large_column = np.unique(large_of_column, return_inverse=True)
+        children = (large_column[:, np.newaxis] == np.arange(len(large_ids))) & known[:, np.newaxis]
+        layout = _Layout(known, large_ids, large_column, children)
+        if len(ensemble.layouts) < MAX_LAYOUTS:
+            ensemble.layouts[key] = layout
+    return layout
 
 
 def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dict]:
     """Each text's top-k small categories (its ranking, categories of the taxonomy only) and top-k large
     ones, with the explanation."""
     labels = ensemble.labels  # plain tuples read at load: no model attribute or path property per answer
-    known = np.array([c in labels for c in decisions.ids.tolist()], dtype=bool)
-    voted = decisions.present & known
+    layout = _layout(ensemble, decisions.ids)
+    voted = decisions.present & layout.known
     rows = np.arange(len(decisions))[:, np.newaxis]
     small, small_counts = _first(decisions.ranked, voted[rows, decisions.ranked], k)
     if 0 in small_counts:
         raise TrainingError("The models answer with categories the taxonomy no longer has: retrain them.")
     shares = decisions.scores / decisions.totals[:, np.newaxis]
-    large, large_shares, large_counts = _large(labels, decisions.ids, voted, shares, small[:, 0], k)
+    large, large_shares, large_counts = _large(layout, voted, shares, small[:, 0], k)
     small_ids, small_shares = decisions.ids[small].tolist(), np.round(shares[rows, small], 4).tolist()
     answers = []
     for number, explanation in enumerate(decisions.explanations()):
@@ -85,19 +114,16 @@ def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dic
     return answers
 
 
-def _large(labels: dict, ids: np.ndarray, voted: np.ndarray, shares: np.ndarray, winners, k: int) -> tuple:
+def _large(layout: _Layout, voted: np.ndarray, shares: np.ndarray, winners: np.ndarray, k: int) -> tuple:
     """Each text's top-k large categories: the shares of their voted small categories summed, the winner's
     large category first."""
-    large_of_column = np.array([labels[c][2] if c in labels else -1 for c in ids.tolist()])
-    large_ids, large_column = np.unique(large_of_column, return_inverse=True)
-    children = (large_column[:, np.newaxis] == np.arange(len(large_ids))) & (large_of_column >= 0)[:, None]
-    summed = (shares * voted) @ children
-    rank = np.where(voted @ children, -summed, np.inf)
+    summed = (shares * voted) @ layout.children
+    rank = np.where(voted @ layout.children, -summed, np.inf)
     rows = np.arange(len(shares))[:, np.newaxis]
-    rank[rows[:, 0], large_column[winners]] = -np.inf
+    rank[rows[:, 0], layout.large_column[winners]] = -np.inf
     by_rank = np.argsort(rank, axis=1, kind="stable")
     large, counts = _first(by_rank, rank[rows, by_rank] < np.inf, k)
-    return large_ids[large].tolist(), np.round(summed[rows, large], 4).tolist(), counts
+    return layout.large_ids[large].tolist(), np.round(summed[rows, large], 4).tolist(), counts
 
 
 def _categories_json(labels: dict, categories: list[int], shares: list[float], count: int) -> list[dict]:
