@@ -145,9 +145,9 @@ class FastTextClassifier(TextClassifier):
         labels, scores = self.model.predict(texts, k=-1, threshold=0.0)
         column = {f"{LABEL}{name}": i for i, name in enumerate(self.classes)}
         matrix = np.zeros((len(texts), len(self.classes)), dtype=np.float32)
-        for row, (names, values) in enumerate(zip(labels, scores, strict=True)):
-            for name, value in zip(names, values, strict=True):
-                matrix[row, column[name]] = value
+        rows = np.repeat(np.arange(len(texts)), [len(names) for names in labels])
+        columns = [column[name] for names in labels for name in names]
+        matrix[rows, columns] = np.concatenate(scores) if len(scores) else []
         return matrix
 
     def _file(self) -> str:
