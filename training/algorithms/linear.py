@@ -8,6 +8,8 @@ sigmoid calibrators, applied without scikit-learn's per-call input checks (which
 import pickle
 import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from training.algorithms.base import Param, Progress, TextClassifier
 from training.algorithms.word_counts import ASCII_WORDS, TABLE_MIN_CHARS, WordTable
 
 MODEL_FILE = "model.pickle"
+SMALL_BATCH = 4  # up to this many texts, features go straight to the weights (LinearScores.of_terms)
 JOBLIB_FILE = "model.joblib"  # how models were saved before 2026-11-28; still loaded
 
 TFIDF_PARAMS = {
@@ -178,6 +181,17 @@ class FastPredict:
         self.ascii_words = bool(self.vectorizers) and all(v.table is not None for v in self.vectorizers)
         self.order: list[int] | None = None  # set by the model: its classes' columns
 
+    def _terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's features as (columns, values), the vectorizers' columns side by side."""
+        parts = [vectorizer.terms(text) for vectorizer in self.vectorizers]
+        if len(parts) == 1:
+            return parts[0]
+        offsets = np.cumsum([0, *(vectorizer.size for vectorizer in self.vectorizers[:-1])])
+        return (
+            np.concatenate([columns + offset for (columns, _), offset in zip(parts, offsets, strict=True)]),
+            np.concatenate([values for _, values in parts]),
+        )
+
     @staticmethod
     def _vectorizers(union) -> list | None:
         if not isinstance(union, FeatureUnion) or union.transformer_weights:
@@ -196,6 +210,8 @@ class FastPredict:
         return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
+        if self.vectorizers is not None and self.scores is not None and len(texts) <= SMALL_BATCH:
+            return self.scores.of_terms([self._terms(text) for text in texts])
         features = self.transform(texts)
         if self.scores is None:
             return self.pipeline.steps[-1][1].predict_proba(features)
@@ -217,16 +233,33 @@ class _Vectorizer:
 
     def transform(self, texts: list[str]):
         matrix = self._counts(texts)
-        if self.binary:
-            matrix.data.fill(1)
-        if self.sublinear:
-            np.log(matrix.data, matrix.data)
-            matrix.data += 1.0
-        if self.idf is not None:
-            matrix.data *= self.idf[matrix.indices]
+        self._weigh(matrix.data, matrix.indices)
         if self.norm == "l2":
             inplace_csr_row_normalize_l2(matrix)
         return matrix
+
+    def terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's row of `transform` as (columns, values)."""
+        found = Counter(map(self.vocabulary.get, self.analyze(text)))
+        found.pop(None, None)
+        columns = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
+        values = np.fromiter(found.values(), dtype=self.dtype, count=len(found))
+        self._weigh(values, columns)
+        if self.norm == "l2" and len(values):
+            norm = np.sqrt(np.dot(values.astype(np.float64), values.astype(np.float64)))  # as scikit-learn
+            if norm:
+                values = (values / norm).astype(self.dtype)
+        return columns, values
+
+    def _weigh(self, values: np.ndarray, columns: np.ndarray) -> None:
+        """Counts to tf-idf weights, in place: binary, sublinear tf, idf."""
+        if self.binary:
+            values.fill(1)
+        if self.sublinear:
+            np.log(values, values)
+            values += 1.0
+        if self.idf is not None:
+            values *= self.idf[columns]
 
     def _counts(self, texts: list[str]) -> sp.csr_array:
         """Term counts, a row per text: ASCII texts counted together in numpy when the analyzer is the
@@ -295,7 +328,27 @@ def _word_tokens(text: str) -> list[str]:
     return WORD_RUNS.findall(text.lower())
 
 
-def _calibrated_svms(model):
+@dataclass(frozen=True)
+class LinearScores:
+    """Probabilities from linear margins: features @ weight + intercept, then `finish` (calibration)."""
+
+    weight: np.ndarray  # features x margins, float64
+    intercept: np.ndarray
+    finish: Callable[[np.ndarray], np.ndarray]  # margins (texts x margins) -> probabilities
+
+    def __call__(self, features) -> np.ndarray:
+        return self.finish(features @ self.weight + self.intercept)
+
+    def of_terms(self, terms: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Probabilities of texts given as (columns, tf-idf values): rows of the weight gathered, no sparse
+        matrix (scipy's construction and product cost ~0.1 ms a call, most of a single text's time)."""
+        margins = np.empty((len(terms), len(self.intercept)))
+        for row, (columns, values) in enumerate(terms):
+            margins[row] = values.astype(np.float64) @ self.weight[columns] + self.intercept
+        return self.finish(margins)
+
+
+def _calibrated_svms(model) -> LinearScores | None:
     """Sigmoid-calibrated multiclass LinearSVCs (CalibratedClassifierCV): one product for all folds."""
     if not isinstance(model, CalibratedClassifierCV) or model.method != "sigmoid" or len(model.classes_) < 3:
         return None
@@ -313,23 +366,23 @@ def _calibrated_svms(model):
         slopes += [c.a_ for c in fold.calibrators]
         offsets += [c.b_ for c in fold.calibrators]
         columns.append([classes.index(name) for name in svm.classes_])
-    weight = np.ascontiguousarray(np.hstack(weights))
+    weight = np.ascontiguousarray(np.hstack(weights), dtype=np.float64)
     intercept, slope, offset = np.concatenate(intercepts), np.asarray(slopes), np.asarray(offsets)
     widths = [len(c) for c in columns]
     same_columns = all(c == list(range(len(classes))) for c in columns)
     starts = np.cumsum([0, *widths])
 
-    def predict_proba(features) -> np.ndarray:
-        sigmoid = expit(-(slope * (features @ weight + intercept) + offset))
+    def finish(margins: np.ndarray) -> np.ndarray:
+        sigmoid = expit(-(slope * margins + offset))
         if same_columns:  # every fold saw every class (the usual case): all folds at once
-            proba = sigmoid.reshape(features.shape[0], len(folds), len(classes))
+            proba = sigmoid.reshape(margins.shape[0], len(folds), len(classes))
             denominator = proba.sum(axis=2, keepdims=True)
             proba = np.divide(
                 proba, denominator, out=np.full_like(proba, 1 / len(classes)), where=denominator != 0
             )
             proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0  # as scikit-learn
             return proba.sum(axis=1) / len(folds)
-        mean = np.zeros((features.shape[0], len(classes)))
+        mean = np.zeros((margins.shape[0], len(classes)))
         for number, fold_columns in enumerate(columns):
             proba = np.zeros_like(mean)
             proba[:, fold_columns] = sigmoid[:, starts[number] : starts[number + 1]]
@@ -341,20 +394,18 @@ def _calibrated_svms(model):
             mean += proba
         return mean / len(folds)
 
-    return predict_proba
+    return LinearScores(weight, intercept, finish)
 
 
-def _softmax_scores(model):
+def _softmax_scores(model) -> LinearScores | None:
     if not isinstance(model, SoftmaxScores) or not isinstance(model.estimator, LinearSVC):
         return None
     if len(model.classes_) < 3:
         return None
-    weight = np.ascontiguousarray(model.estimator.coef_.T)
-    intercept = model.estimator.intercept_
 
-    def predict_proba(features) -> np.ndarray:
-        scores = features @ weight + intercept
+    def finish(scores: np.ndarray) -> np.ndarray:
         scores = np.exp(4 * (scores - scores.max(axis=1, keepdims=True)))
         return scores / scores.sum(axis=1, keepdims=True)
 
-    return predict_proba
+    weight = np.ascontiguousarray(model.estimator.coef_.T, dtype=np.float64)
+    return LinearScores(weight, model.estimator.intercept_, finish)
