@@ -1,5 +1,6 @@
 """REST API of the training app: classification, datasets / categories / runs / champion, feedback."""
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -63,7 +64,20 @@ class ClassifyOutput(serializers.Serializer):
 class ClassifyApi(APIView):
     permission_classes = [roles.IsAnnotator]
     throttle_classes = [ClassifyThrottle]
-    renderer_classes = [JSONRenderer]  # JSON only: no content negotiation per request
+    renderer_classes = [JSONRenderer]  # JSON only
+    # Accept headers that choose JSON without parsing: absent, anything, or JSON itself (as DRF answers them)
+    PLAIN_ACCEPTS = (None, "*/*", JSONRenderer.media_type)
+
+    def perform_content_negotiation(self, request, force=False):
+        meta = request._request.META
+        if (
+            self.format_kwarg is None
+            and not meta.get("QUERY_STRING")
+            and meta.get("HTTP_ACCEPT") in self.PLAIN_ACCEPTS
+        ):
+            renderer = self.get_renderers()[0]
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
 
     @extend_schema(request=ClassifyInput, responses={200: ClassifyOutput})
     def post(self, request, dataset_id: int):
@@ -78,7 +92,10 @@ class ClassifyApi(APIView):
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         except LabelingError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
-        return Response({"results": answers})
+        # Rendered here as a Response would render it (the same bytes), without its template machinery
+        renderer = request.accepted_renderer
+        content = renderer.render({"results": answers}, request.accepted_media_type)
+        return HttpResponse(content, content_type=renderer.media_type)
 
 
 class DatasetOutput(serializers.ModelSerializer):

@@ -19,6 +19,20 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period.strip().lower()]
 
 
+def window_count(key: str, timeout: int) -> int:
+    """Count one more request under `key`: the count so far, this one included."""
+    try:
+        return cache.incr(key)  # every request but the window's first: one cache operation
+    except ValueError:  # the window's first request
+        if cache.add(key, 1, timeout=timeout):
+            return 1
+        try:
+            return cache.incr(key)  # another request added it in between
+        except ValueError:  # and it is gone again (expired or culled): start over
+            cache.add(key, 1, timeout=timeout)
+            return 1
+
+
 class ClassifyThrottle(BaseThrottle):
     """At most CLASSIFY_RATE requests per user (or client address) in each fixed window."""
 
@@ -26,14 +40,7 @@ class ClassifyThrottle(BaseThrottle):
         limit, self.period = parse_rate(settings.CLASSIFY_RATE)
         who = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
         window = int(time.time() // self.period)
-        key = f"throttle:classify:{who}:{window}"
-        if cache.add(key, 1, timeout=self.period + 1):
-            return True
-        try:
-            return cache.incr(key) <= limit
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=self.period + 1)
-            return True
+        return window_count(f"throttle:classify:{who}:{window}", self.period + 1) <= limit
 
     def wait(self) -> float:
         return self.period - time.time() % self.period

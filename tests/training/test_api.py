@@ -153,6 +153,31 @@ def test_auth_roles_and_throttling(champion, settings):
     assert codes == [200, 200, 200, 429]
 
 
+@pytest.mark.parametrize(
+    ("accept", "query", "status", "pretty"),
+    [
+        (None, "", 200, False),
+        ("*/*", "", 200, False),
+        ("application/json", "", 200, False),
+        ("application/json; indent=2", "", 200, True),
+        ("text/html, application/json;q=0.9", "", 200, False),
+        ("text/html", "", 406, False),
+        ("", "", 406, False),
+        (None, "?format=json", 200, False),
+        (None, "?format=xml", 404, False),
+    ],
+)
+def test_answers_are_json_for_any_client_that_takes_json(api, champion, accept, query, status, pretty):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    url = reverse("api-classify", args=[champion.dataset.id]) + query
+    response = api.post(url, {"text": SPACE_TEXT}, format="json", **headers)
+    assert response.status_code == status and response.headers["Content-Type"] == "application/json"
+    assert ("\n  " in response.content.decode()) is pretty
+    if status == 200:
+        assert response.json()["results"][0]["category"]["path"] == "sci/sci.space"
+        assert response.headers["Allow"] == "POST, OPTIONS"
+
+
 def test_read_endpoints(api, champion):
     dataset = champion.dataset
     assert api.get(reverse("api-datasets")).json()[0]["champion_run"] == champion.id
