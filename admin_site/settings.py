@@ -58,6 +58,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Ordinary classification requests are answered here, the rest go on (training/middleware.py).
+    "training.middleware.ClassifyShortcutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # These four serve the pages; API requests with a token pass them (admin_site/middleware.py).
     "admin_site.middleware.BrowserSessionMiddleware",
@@ -65,7 +68,6 @@ MIDDLEWARE = [
     "admin_site.middleware.BrowserCsrfViewMiddleware",
     "admin_site.middleware.BrowserAuthenticationMiddleware",
     "admin_site.middleware.BrowserMessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 

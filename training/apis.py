@@ -61,6 +61,9 @@ class ClassifyOutput(serializers.Serializer):
     results = AnswerOutput(many=True)
 
 
+RENDERER = JSONRenderer()
+
+
 class ClassifyApi(APIView):
     permission_classes = [roles.IsAnnotator]
     throttle_classes = [ClassifyThrottle]
@@ -86,16 +89,24 @@ class ClassifyApi(APIView):
         if dataset is None:
             return Response({"detail": f"Unknown dataset {dataset_id}."}, status=status.HTTP_400_BAD_REQUEST)
         items, k = classify_input(request.data)  # as ClassifyInput, checked by hand: far cheaper
-        try:
-            answers = classify(dataset=dataset, items=items, k=k, user=request.user)
-        except TrainingError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-        except LabelingError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
-        # Rendered here as a Response would render it (the same bytes), without its template machinery
-        renderer = request.accepted_renderer
-        content = renderer.render({"results": answers}, request.accepted_media_type)
-        return HttpResponse(content, content_type=renderer.media_type)
+        return classify_response(dataset, items, k, request.user, media_type=request.accepted_media_type)
+
+
+def classify_response(
+    dataset: Dataset, items: list, k: int, user, *, media_type: str = JSONRenderer.media_type
+) -> HttpResponse:
+    """The answers rendered as a DRF Response renders them (the same bytes), without its template machinery:
+    shared by the view and the shortcut (training/middleware.py)."""
+    try:
+        answers = classify(dataset=dataset, items=items, k=k, user=user)
+    except TrainingError as error:
+        payload, code = {"detail": str(error)}, status.HTTP_409_CONFLICT
+    except LabelingError as error:
+        payload, code = {"detail": str(error)}, status.HTTP_400_BAD_REQUEST
+    else:
+        payload, code = {"results": answers}, status.HTTP_200_OK
+    content = RENDERER.render(payload, media_type)
+    return HttpResponse(content, content_type=RENDERER.media_type, status=code)
 
 
 class DatasetOutput(serializers.ModelSerializer):

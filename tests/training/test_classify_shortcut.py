@@ -1,0 +1,137 @@
+"""The classification shortcut (training/middleware.py) answers ordinary requests exactly as the view does,
+and leaves every other request, refusals included, to the view."""
+
+import json
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import override_settings
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from labeling import roles
+from tests.factories import UserFactory, user_with_role
+from tests.training.test_api import SPACE_TEXT
+from tests.training.test_runs import train
+from training import middleware
+from training.serving import forget_all
+
+pytestmark = pytest.mark.django_db
+WITHOUT_SHORTCUT = [m for m in django_settings.MIDDLEWARE if "ClassifyShortcut" not in m]
+HEADERS = ("Content-Type", "Allow", "Vary", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
+
+BODIES = [
+    {"text": SPACE_TEXT},
+    {"text": SPACE_TEXT, "title": "Space", "k": 5},
+    {"items": [{"text": SPACE_TEXT}, {"text": "guns and the second amendment", "title": "t"}], "k": 2},
+    {"text": ""},
+    {"text": "a", "k": 0},
+    {"items": []},
+    {},
+    [1, 2],
+    "not an object",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_serving():
+    forget_all()
+    cache.clear()
+    yield
+    forget_all()
+
+
+def _client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def _post(client, dataset_id, body, **extra):
+    return client.post(reverse("api-classify", args=[dataset_id]), body, format="json", **extra)
+
+
+def _seen(response) -> tuple:
+    """Status, headers and body, without the log ids (each request writes its own rows)."""
+    body = response.content
+    if response.status_code == 200:
+        data = json.loads(body)
+        for answer in data["results"]:
+            answer.pop("prediction_id")
+        body = data
+    return response.status_code, {h: response.get(h) for h in HEADERS}, body
+
+
+def _both(send) -> tuple:
+    """What a request gets with the shortcut, then without it (the view alone); and whether the shortcut
+    answered it itself."""
+    answered = []
+    original = middleware.ClassifyShortcutMiddleware._answer
+
+    def spy(request, dataset_id):
+        response = original(request, dataset_id)
+        answered.append(response is not None)
+        return response
+
+    middleware.ClassifyShortcutMiddleware._answer = staticmethod(spy)
+    try:
+        shortcut = _seen(send())
+    finally:
+        middleware.ClassifyShortcutMiddleware._answer = staticmethod(original)
+    with override_settings(MIDDLEWARE=WITHOUT_SHORTCUT):
+        view = _seen(send())
+    return shortcut, view, any(answered)
+
+
+def test_ordinary_requests_get_the_views_answer_from_the_shortcut(news):
+    champion = train(news, folds=0)
+    client = _client(user_with_role(roles.ANNOTATOR, username="caller"))
+    for number, body in enumerate(BODIES):
+        shortcut, view, answered = _both(lambda body=body: _post(client, champion.dataset_id, body))
+        assert shortcut == view, body
+        assert answered == (number < 3), body  # bad bodies are left to the view
+    unknown = champion.dataset_id + 1000
+    shortcut, view, answered = _both(lambda: _post(client, unknown, {"text": "a"}))
+    assert shortcut == view and shortcut[0] == 400 and not answered
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"HTTP_ACCEPT": "application/json; indent=4"},
+        {"HTTP_ACCEPT": "text/html"},
+        {"QUERY_STRING": "format=json"},
+    ],
+)
+def test_other_requests_go_to_the_view(news, extra):
+    champion = train(news, folds=0)
+    client = _client(user_with_role(roles.ANNOTATOR, username="caller"))
+    shortcut, view, answered = _both(
+        lambda: _post(client, champion.dataset_id, {"text": SPACE_TEXT}, **extra)
+    )
+    assert shortcut == view and not answered
+
+
+def test_refusals_are_the_views(news, settings):
+    champion = train(news, folds=0)
+    dataset_id = champion.dataset_id
+    anonymous = APIClient()
+    anonymous.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    nobody = _client(UserFactory(username="nobody"))
+    for client, status in ((anonymous, 401), (nobody, 403)):
+        shortcut, view, answered = _both(lambda client=client: _post(client, dataset_id, {"text": "a"}))
+        assert shortcut == view and shortcut[0] == status and not answered
+    settings.CLASSIFY_RATE = "2/hour"
+    caller = _client(user_with_role(roles.ANNOTATOR, username="busy"))
+    codes = [_post(caller, dataset_id, {"text": SPACE_TEXT}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    throttled, view, answered = _both(lambda: _post(caller, dataset_id, {"text": SPACE_TEXT}))
+    assert throttled == view and throttled[0] == 429 and not answered
+
+
+def test_no_model_is_answered_with_the_views_409(news):
+    client = _client(user_with_role(roles.ANNOTATOR, username="caller"))
+    shortcut, view, answered = _both(lambda: _post(client, news.id, {"text": SPACE_TEXT}))
+    assert shortcut == view and shortcut[0] == 409 and answered

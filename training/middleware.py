@@ -1,0 +1,84 @@
+"""The classification API's short way through the site, for its ordinary requests.
+
+`POST /api/v1/datasets/<id>/classify` with a JSON body, an API token and a plain Accept header is answered
+here, before URL resolving, the rest of the middleware and DRF's request/response machinery. The checks are
+the view's own, in the view's order wherever it matters: the body (ClassifyInput, checked by hand), the
+dataset, the token (CachedTokenAuthentication), the role (IsAnnotator), the throttle (ClassifyThrottle), then
+`classify_response`, which the view calls too. When a check fails, or the request is anything but ordinary
+(another content type or Accept, a query string, a session instead of a token), the request goes on to the
+view untouched, which answers as it always does: every refusal (400, 401, 403, 404, 405, 406, 415, 429) is
+DRF's own. A throttled request is counted twice then, which changes nothing: it is over the limit either way.
+"""
+
+import re
+
+from django.http import HttpResponse
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.utils import json
+
+from labeling.roles import IsAnnotator
+from labeling.tokens import CachedTokenAuthentication
+from training.apis import ClassifyApi, classify_response
+from training.classify_input import classify_input
+from training.serving import served_dataset
+from training.throttles import ClassifyThrottle
+
+CLASSIFY_PATH = re.compile(r"/api/v1/datasets/(\d+)/classify")
+JSON = "application/json"
+PLAIN_ACCEPTS = ClassifyApi.PLAIN_ACCEPTS
+ALLOW = "POST, OPTIONS"  # what DRF's view says it allows
+
+
+class _Caller:
+    """What the permission and throttle classes read of a request: its user and its META."""
+
+    def __init__(self, request, user):
+        self.user, self.META, self._request = user, request.META, request
+
+
+class ClassifyShortcutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        found = CLASSIFY_PATH.fullmatch(request.path_info) if request.method == "POST" else None
+        response = self._answer(request, int(found[1])) if found and _ordinary(request) else None
+        return self.get_response(request) if response is None else response
+
+    @staticmethod
+    def _answer(request, dataset_id: int) -> HttpResponse | None:
+        """The view's answer, or None to let the view give it."""
+        try:
+            items, k = classify_input(_json(request.body))
+        except (ValueError, ValidationError):
+            return None
+        dataset = served_dataset(dataset_id)
+        if dataset is None:
+            return None
+        try:
+            found = CachedTokenAuthentication().authenticate(request)
+        except APIException:
+            return None
+        caller = _Caller(request, found[0] if found else None)
+        if caller.user is None or not IsAnnotator().has_permission(caller, None):
+            return None
+        if not ClassifyThrottle().allow_request(caller, None):
+            return None
+        response = classify_response(dataset, items, k, caller.user)
+        response["Allow"], response["Vary"] = ALLOW, "Accept"
+        return response
+
+
+def _ordinary(request) -> bool:
+    meta = request.META
+    return (
+        meta.get("CONTENT_TYPE") == JSON
+        and meta.get("HTTP_ACCEPT") in PLAIN_ACCEPTS
+        and not meta.get("QUERY_STRING")
+        and meta.get("HTTP_AUTHORIZATION", "").startswith("Token ")
+    )
+
+
+def _json(body: bytes):
+    """As DRF's JSONParser reads a body: UTF-8, no NaN or Infinity (a ValueError otherwise)."""
+    return json.loads(body.decode("utf-8"))
