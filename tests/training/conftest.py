@@ -1,10 +1,12 @@
 """Small real datasets (from the demo's 20 Newsgroups posts) for training tests."""
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from labeling.models import Category, Content, Dataset, Example, Taxonomy, text_hash
 from labeling.services.demo import demo_rows
+from training.serving import forget_all
 
 GROUPS = ("rec.autos", "sci.space", "talk.politics.guns")
 
@@ -50,3 +52,12 @@ def news(db) -> Dataset:
 
 
 FAST = {"word_ngrams": "1"}
+
+
+@pytest.fixture
+def fresh_serving():
+    """No ensemble loaded and an empty cache (throttle counts) before and after the test."""
+    forget_all()
+    cache.clear()
+    yield
+    forget_all()

@@ -2,7 +2,6 @@
 bad input, feedback into the real-prediction accuracy."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -18,18 +17,10 @@ from training.selectors.verification import category_health
 from training.services.champion import champion_promote
 from training.serving import forget_all
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_serving")]
 
 SPACE_TEXT = "NASA launched the shuttle into orbit; the rocket engines and the moon mission schedule."
 GUNS_TEXT = "The second amendment, gun control laws and the right to bear arms, firearms and the NRA."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_serving():
-    forget_all()
-    cache.clear()
-    yield
-    forget_all()
 
 
 @pytest.fixture

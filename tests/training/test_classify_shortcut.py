@@ -5,7 +5,6 @@ import json
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -16,9 +15,8 @@ from tests.factories import UserFactory, user_with_role
 from tests.training.test_api import SPACE_TEXT
 from tests.training.test_runs import train
 from training import middleware
-from training.serving import forget_all
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_serving")]
 WITHOUT_SHORTCUT = [m for m in django_settings.MIDDLEWARE if "ClassifyShortcut" not in m]
 HEADERS = ("Content-Type", "Allow", "Vary", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
 
@@ -33,14 +31,6 @@ BODIES = [
     [1, 2],
     "not an object",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_serving():
-    forget_all()
-    cache.clear()
-    yield
-    forget_all()
 
 
 def _client(user) -> APIClient:
