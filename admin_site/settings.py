@@ -11,6 +11,9 @@ from pathlib import Path
 
 import dj_database_url
 import plotly
+from django.core.exceptions import ImproperlyConfigured
+
+from training.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BUNRYU_VAR_DIR", BASE_DIR / "var"))
@@ -170,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
 # Classification requests per user and window (training/throttles.py); counted in Django's cache, which is
 # per process unless CACHES points at a shared cache such as Redis.
 CLASSIFY_RATE = os.environ.get("CLASSIFY_RATE", "120000/min")
+try:
+    parse_rate(CLASSIFY_RATE)
+except ValueError as error:  # refused at start-up, not with a 500 on every classification
+    raise ImproperlyConfigured(f"CLASSIFY_RATE: {error}") from None
 PREDICTION_LOG_SAMPLE = float(os.environ.get("PREDICTION_LOG_SAMPLE", 1.0))  # share of API answers logged
 # Seconds an API answer's log row may wait to be written with others (training/services/prediction_log.py,
 # PostgreSQL only); 0: each request writes its own rows before answering.

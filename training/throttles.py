@@ -10,13 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'120000/min' -> (120000, 60)."""
-    count, _, period = rate.partition("/")
-    return int(count), PERIODS[period.strip().lower()]
+from training.rates import parse_rate
 
 
 def window_count(key: str, timeout: int) -> int:
