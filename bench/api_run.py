@@ -856,8 +856,9 @@ def _md_profile(results: dict) -> list[str]:
     lines = [
         "## Where one single-text request's time goes",
         "",
-        f"{profile['requests']} single-text requests through DRF in the benchmark process (REST framework's "
-        f"test client: no gunicorn, no socket), {profile['ms_per_request']:.2f} ms per request, of which SQL "
+        f"{profile['requests']} single-text requests in the benchmark process (REST framework's test client, "
+        "which renders each request's JSON body; the classification shortcut answers them; no gunicorn, no "
+        f"socket), {profile['ms_per_request']:.2f} ms per request, of which SQL "
         f"{profile['sql_ms_per_request']:.2f} ms. Inclusive times per request (they nest: `classify()` holds "
         "the model and the log; the model holds text preparation and TF-IDF).",
         "",

@@ -96,8 +96,8 @@ class ClassifyApi(APIView):
 def classify_response(
     dataset: Dataset, items: list, k: int, user, *, media_type: str = JSONRenderer.media_type
 ) -> HttpResponse:
-    """The answers rendered as a DRF Response renders them (the same bytes), without its template machinery:
-    shared by the view and the shortcut (training/middleware.py)."""
+    """The answers (or why there are none) as JSON, without DRF's response machinery: shared by the view and
+    the shortcut (training/middleware.py)."""
     try:
         answers = classify(dataset=dataset, items=items, k=k, user=user)
     except TrainingError as error:
