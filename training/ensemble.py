@@ -206,23 +206,8 @@ def decide(
     ids = np.unique(np.concatenate([*(m.categories.astype(np.int64) for m in members), ruled]))
     scores = np.zeros((count, len(ids)))
     present = np.zeros((count, len(ids)), dtype=bool)
-    rows = np.arange(count)[:, np.newaxis]
-    tops, top_probabilities = [], []
-    for member in members:
-        best = np.argsort(-member.probabilities, axis=1, kind="stable")[:, :vote_classes]
-        columns = np.searchsorted(ids, member.categories)[best]
-        chosen = member.probabilities[rows, best].astype(np.float64)
-        scores[rows, columns] += member.weight * chosen
-        present[rows, columns] = True
-        tops.append(ids[columns[:, 0]])
-        top_probabilities.append(chosen[:, 0])
-    priority = np.full((count, len(ids)), NO_PRIORITY)
-    for number, rules in enumerate(fired):
-        for rule in sorted(rules, key=lambda r: r.priority):  # the highest priority is kept
-            column = int(np.searchsorted(ids, rule.category))
-            scores[number, column] += rule_weight * rule.weight
-            present[number, column] = True
-            priority[number, column] = rule.priority
+    tops, top_probabilities = _add_votes(members, ids, scores, present, vote_classes)
+    priority = _add_rules(fired, ids, scores, present, rule_weight)
     by_id = np.broadcast_to(np.arange(len(ids)), scores.shape)
     ordered = np.lexsort((by_id, -priority, np.where(present, -scores, np.inf)), axis=1)
     unanimous = np.zeros(count, dtype=bool)
@@ -242,6 +227,35 @@ def decide(
         fired=fired,
         rule_weight=rule_weight,
     )
+
+
+def _add_votes(members, ids, scores, present, vote_classes: int) -> tuple[list, list]:
+    """Each model's `vote_classes` most probable categories, times its weight, added to the texts' scores;
+    returns each model's first category and its probability, per text."""
+    rows = np.arange(len(scores))[:, np.newaxis]
+    tops, top_probabilities = [], []
+    for member in members:
+        best = np.argsort(-member.probabilities, axis=1, kind="stable")[:, :vote_classes]
+        columns = np.searchsorted(ids, member.categories)[best]
+        chosen = member.probabilities[rows, best].astype(np.float64)
+        scores[rows, columns] += member.weight * chosen
+        present[rows, columns] = True
+        tops.append(ids[columns[:, 0]])
+        top_probabilities.append(chosen[:, 0])
+    return tops, top_probabilities
+
+
+def _add_rules(fired: list[list[Rule]], ids, scores, present, rule_weight: float) -> np.ndarray:
+    """Fired rules' weights added to the texts' scores; returns the priority of the rule naming each
+    category (the highest when several do), NO_PRIORITY where none does."""
+    priority = np.full(scores.shape, NO_PRIORITY)
+    for number, rules in enumerate(fired):
+        for rule in sorted(rules, key=lambda r: r.priority):  # the highest priority is kept
+            column = int(np.searchsorted(ids, rule.category))
+            scores[number, column] += rule_weight * rule.weight
+            present[number, column] = True
+            priority[number, column] = rule.priority
+    return priority
 
 
 def _winner_first(ordered: np.ndarray, agreed: np.ndarray | None, unanimous: np.ndarray) -> np.ndarray:
