@@ -22,10 +22,21 @@ def world():
     society = LargeCategoryFactory(taxonomy=dataset.taxonomy, name="사회")
     kids, health = (SmallCategoryFactory(parent=society, name=n) for n in ("육아/교육", "보건복지"))
     ana = user_with_role(roles.ANNOTATOR, username="ana")
+    # Bodies written out: the factory's random Latin ones hold words such as "space" that body searches find
     ExampleFactory(
-        dataset=dataset, category=kids, content__title="어린이집 <script>x</script>", labeled_by=ana
+        dataset=dataset,
+        category=kids,
+        content__title="어린이집 <script>x</script>",
+        content__body="보육 시설 확충",
+        labeled_by=ana,
     )
-    ExampleFactory(dataset=dataset, category=kids, content__title="유치원 비리", status="needs_review")
+    ExampleFactory(
+        dataset=dataset,
+        category=kids,
+        content__title="유치원 비리",
+        content__body="감사를 요구합니다",
+        status="needs_review",
+    )
     ExampleFactory(dataset=dataset, category=health, content__title="병원비", content__body="어린이집 감염")
     ExampleFactory(content__title="어린이집 다른 데이터셋")  # another dataset
     return dataset, kids, health, ana
