@@ -2,7 +2,10 @@
 (function () {
   const box = document.getElementById("job");
   const finished = ["succeeded", "failed", "cancelled"];
-  if (!box || finished.includes(box.dataset.status)) return;
+  if (!box) return;
+  // A job can end before its page is first shown (a fast worker): go on at once, as the poll would have.
+  if (box.dataset.status === "succeeded" && box.dataset.next) { window.location.assign(box.dataset.next); return; }
+  if (finished.includes(box.dataset.status)) return;
   const stage = box.querySelector("[data-field=stage]");
   const poll = async () => {
     try {

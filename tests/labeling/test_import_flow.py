@@ -60,6 +60,21 @@ def test_manager_imports_a_cp949_file_with_a_bad_row(page, live_worker, tmp_path
     assert Changeset.objects.get().details["rejected"] == 1
 
 
+@pytest.mark.browser
+def test_a_job_that_ended_before_its_page_opened_goes_on_at_once(page):
+    user_with_role(roles.MANAGER, username="manager-kim", password=PASSWORD)
+    dataset = petitions_dataset()
+    next_page = reverse("labeling:dataset", args=[dataset.id])
+    job = Job.objects.create(kind="import", dataset=dataset, status="succeeded", result={"next": next_page})
+
+    page.goto("/login/")
+    page.fill("input[name=username]", "manager-kim")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(reverse("labeling:job", args=[job.id]))
+    page.wait_for_url(f"**{next_page}", timeout=15000)  # the poll would have; a finished page must too
+
+
 def test_annotators_are_refused_the_import_pages():
     dataset = petitions_dataset()
     client = Client()
