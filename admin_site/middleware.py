@@ -12,23 +12,8 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
-from rest_framework.authentication import get_authorization_header
 
-from labeling.tokens import CachedTokenAuthentication
-
-API_PREFIX = "/api/"
-TOKEN_KEYWORD = CachedTokenAuthentication.keyword.lower().encode()  # as DRF compares it
-
-
-def is_token_api_request(request) -> bool:
-    """An API request that token authentication decides on its own (the test DRF's makes, to the byte)."""
-    try:
-        return request._token_api  # the four middleware ask in turn: answered once
-    except AttributeError:
-        words = get_authorization_header(request).split()
-        found = request.path_info.startswith(API_PREFIX) and bool(words) and words[0].lower() == TOKEN_KEYWORD
-        request._token_api = found
-        return found
+from labeling.tokens import is_token_api_request
 
 
 class PassedByTokenRequests:

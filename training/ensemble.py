@@ -125,8 +125,8 @@ class Decisions:
 
     def ranking(self, number: int) -> list[tuple[int, float]]:
         """One text's categories and their shares of its total score, winner first."""
-        columns = self.ranked[number, : self.counts[number]]
-        shares = self.scores[number, columns] / self.totals[number]
+        columns = self.ranked[number, : self.present[number].sum()]  # this text's row only
+        shares = self.scores[number, columns] / (self.scores[number].sum() or 1.0)
         return list(zip(self.ids[columns].tolist(), shares.tolist(), strict=True))
 
     def explanations(self) -> list[dict]:

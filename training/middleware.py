@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from rest_framework.exceptions import APIException, ValidationError
 
 from labeling.roles import IsAnnotator
-from labeling.tokens import CachedTokenAuthentication
+from labeling.tokens import CachedTokenAuthentication, is_token_api_request
 from training.apis import ClassifyApi, classify_response
 from training.classify_input import classify_input
 from training.serving import served_dataset
@@ -75,7 +75,7 @@ def _ordinary(request) -> bool:
         meta.get("CONTENT_TYPE") == JSON
         and meta.get("HTTP_ACCEPT") in PLAIN_ACCEPTS
         and not meta.get("QUERY_STRING")
-        and meta.get("HTTP_AUTHORIZATION", "").startswith("Token ")
+        and is_token_api_request(request)
     )
 
 

@@ -240,8 +240,7 @@ class _Vectorizer:
 
     def terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """One text's row of `transform` as (columns, values)."""
-        found = Counter(map(self.vocabulary.get, self.analyze(text)))
-        found.pop(None, None)
+        found = self._term_counts(text)
         columns = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
         values = np.fromiter(found.values(), dtype=self.dtype, count=len(found))
         self._weigh(values, columns)
@@ -277,11 +276,16 @@ class _Vectorizer:
         order = np.argsort(np.asarray(by_table + one_by_one))  # back to the texts' order
         return sp.vstack(parts, format="csr")[order]
 
+    def _term_counts(self, text: str) -> Counter:
+        """Column -> count of the text's terms that are in the vocabulary."""
+        found = Counter(map(self.vocabulary.get, self.analyze(text)))
+        found.pop(None, None)  # terms outside the vocabulary
+        return found
+
     def _counted(self, texts: list[str]) -> tuple[list, list, list]:
-        lookup, columns, counts, indptr = self.vocabulary.get, [], [], [0]
+        columns, counts, indptr = [], [], [0]
         for one in texts:
-            found = Counter(map(lookup, self.analyze(one)))
-            found.pop(None, None)  # terms outside the vocabulary
+            found = self._term_counts(one)
             columns.extend(found)
             counts.extend(found.values())
             indptr.append(len(columns))
