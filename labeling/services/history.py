@@ -40,32 +40,39 @@ def ids_condition(ids: list[int]) -> tuple[str, list]:
     return f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
+HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id", "changeset_id")
+
+
+def history_tracked(model: type[models.Model]) -> list:
+    """The history table's fields that copy the model's own columns, in the history table's order."""
+    own = {field.attname for field in model._meta.concrete_fields}
+    return [field for field in model.history.model._meta.concrete_fields if field.attname in own]
+
+
+def history_stamp(history_type: str, *, user, reason: str, changeset) -> list:
+    """The values of HISTORY_COLUMNS for history rows written now."""
+    user_id, changeset_id = (user.pk if user else None), (changeset.id if changeset else None)
+    return [timezone.now(), reason, history_type, user_id, changeset_id]
+
+
 def history_insert_select(
-    model: type[models.Model], ids: Iterable[int], *, user, reason: str, changeset=None, history_type="~"
+    model: type[models.Model], ids: Iterable[int], *, user, reason: str, changeset=None
 ) -> int:
     """Write one history row per id from the rows' current values, in one INSERT ... SELECT per chunk.
 
     The set-based companion of `.update()`: call it right after updating those rows.
     """
     history = model.history.model
-    tracked = {f.attname for f in model._meta.concrete_fields}
-    columns = [f.column for f in history._meta.concrete_fields if f.attname in tracked]
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    extra = ["history_date", "history_change_reason", "history_type", "history_user_id", "changeset_id"]
-    values = [
-        timezone.now(),
-        reason,
-        history_type,
-        user.pk if user else None,
-        changeset.id if changeset else None,
-    ]
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in history_tracked(model))
+    extra = ", ".join(HISTORY_COLUMNS)
+    values = history_stamp("~", user=user, reason=reason, changeset=changeset)
     written = 0
     with connection.cursor() as cursor:
         for chunk in chunked(ids, 50_000 if connection.vendor == "postgresql" else CHUNK):
             where, params = ids_condition(chunk)
             cursor.execute(
-                f"INSERT INTO {history._meta.db_table} ({quoted}, {', '.join(extra)}) "
-                f"SELECT {quoted}, {', '.join(['%s'] * len(extra))} FROM {model._meta.db_table} "
+                f"INSERT INTO {history._meta.db_table} ({quoted}, {extra}) "
+                f"SELECT {quoted}, {', '.join(['%s'] * len(HISTORY_COLUMNS))} FROM {model._meta.db_table} "
                 f"WHERE {where}",
                 [*values, *params],
             )

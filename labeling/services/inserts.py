@@ -11,19 +11,20 @@ from django.db import connection, models
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from labeling.services.history import HISTORY_COLUMNS, history_stamp, history_tracked
+
 Row = models.Model | dict  # an unsaved instance, or its field values by attname (cheaper to build)
-HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id", "changeset_id")
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     """Take `count` ids from the table's sequence, so rows can be copied with their ids known."""
     with connection.cursor() as cursor:
-        # The sequence is looked up once (per row it cost more than nextval itself), and the ids come back
-        # as one array rather than `count` result rows.
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
-        sequence = cursor.fetchone()[0]
+        # One round trip: the sequence is looked up once (per row it cost more than nextval itself), and
+        # the ids come back as one array rather than `count` result rows.
         cursor.execute(
-            "SELECT array_agg(nextval(%s::regclass)) FROM generate_series(1, %s)", [sequence, count]
+            "WITH serial AS (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS sequence) "
+            "SELECT array_agg(nextval(serial.sequence)) FROM serial, generate_series(1, %s)",
+            [model._meta.db_table, count],
         )
         return cursor.fetchone()[0]
 
@@ -43,11 +44,17 @@ def _values(model: type[models.Model], rows: Sequence[dict]) -> list[list]:
     ]
 
 
+# (table, columns): their type oids, read once per process (a deploy that changes them restarts it)
+_column_types: dict[tuple, list] = {}
+
+
 def copy_rows(table: str, columns: list[str], rows: Iterable[list]) -> None:
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quoted} FROM {table} LIMIT 0")
-        types = [column.type_code for column in cursor.description]
+        types = _column_types.get(key := (table, tuple(columns)))
+        if types is None:
+            cursor.execute(f"SELECT {quoted} FROM {table} LIMIT 0")
+            types = _column_types[key] = [column.type_code for column in cursor.description]
         # Binary COPY: values are sent as they are, without the text format's escaping of every body.
         with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
@@ -58,11 +65,10 @@ def copy_rows(table: str, columns: list[str], rows: Iterable[list]) -> None:
 def _history_rows(model: type[models.Model], rows: list[list], *, user, reason: str, changeset) -> tuple:
     """The history table's columns and one '+' row per copied row, from the same values: no second
     read of the rows (their bodies) on the server, no array of ids to send."""
-    history = model.history.model
     position = {field.attname: index for index, field in enumerate(model._meta.concrete_fields)}
-    tracked = [f for f in history._meta.concrete_fields if f.attname in position]
+    tracked = history_tracked(model)
     picks = [position[field.attname] for field in tracked]
-    extra = [timezone.now(), reason, "+", user.pk if user else None, changeset.id if changeset else None]
+    extra = history_stamp("+", user=user, reason=reason, changeset=changeset)
     columns = [field.column for field in tracked] + list(HISTORY_COLUMNS)
     return columns, ([row[index] for index in picks] + extra for row in rows)
 
