@@ -15,6 +15,7 @@ from labeling.selectors import versions as version_reads
 from labeling.selectors.export import FORMATS, export_lines
 from labeling.services.jobs import job_enqueue
 from labeling.services.versions import dataset_commit
+from labeling.views.params import number_param
 
 __all__ = [
     "changeset_detail",
@@ -55,9 +56,7 @@ def dataset_history(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
     user_id = request.GET.get("user") or None
     kind = request.GET.get("kind", "")
-    events = version_reads.dataset_timeline(
-        dataset, user_id=int(user_id) if user_id and user_id.isdigit() else None, kind=kind
-    )
+    events = version_reads.dataset_timeline(dataset, user_id=number_param(user_id), kind=kind)
     context = {
         "dataset": dataset,
         "events": events[:500],
@@ -220,6 +219,8 @@ def job_detail(request, job_id: int):
                 "result": job.result,
             }
         )
+    if job.status == Job.Status.SUCCEEDED and (job.result or {}).get("next"):
+        return redirect(job.result["next"])  # a job that ended before its page opened: on at once
     return render(request, "labeling/job.html", {"job": job, "dataset": job.dataset})
 
 
