@@ -59,11 +59,11 @@ K = 3
 TARGETS = {"single_per_second": 500.0, "single_p99_ms": 50.0, "batch_texts_per_second": 20_000.0}
 AIMS = {"single_per_second": 1000.0, "single_p99_ms": 30.0}
 TARGET_CLIENTS, TARGET_BATCH = 8, 1000
-THROTTLE_HISTORIES = (0, 1_000, 30_000, 120_000)
+THROTTLE_HISTORIES = (0, 1_000, 30_000, 120_000)  # requests of the last minute in the throttle's cache entry
 # Clients connect this far apart. Connected in the same instant, gunicorn's first worker to wake accepted most
 # of the 8 keep-alive connections and kept them: one core served them (2 x 4 gave 226 to 489 requests/s by
 # the split of the moment; the workers' CPU split column shows it).
-RAMP_SECONDS = 0.005  # requests of the last minute in the throttle's cache entry
+RAMP_SECONDS = 0.005
 
 
 def read_splits() -> tuple[list[Post], list[Post]]:

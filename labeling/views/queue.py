@@ -50,7 +50,7 @@ def _handle_post(request, dataset: Dataset, choice: QueueChoice) -> None:
         category=category,
         user=request.user,
         note=request.POST.get("note", ""),
-        expected_version=int(version) if version.isdigit() else None,
+        expected_version=number_param(version),
     )
 
 

@@ -13,6 +13,7 @@ from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Category, Dataset
 from labeling.selectors import dataset_or_404
+from labeling.views.params import number_param
 from training.models import EnsembleConfig, PredictionLog, RuleMapping, TrainingRun
 from training.services.classify import prediction_feedback
 from training.services.serving import ensemble_save, rule_save, rule_try, small_categories
@@ -138,8 +139,8 @@ def predictions_page(request, dataset_id: int):
         "category__parent", "right_category", "reviewed_by"
     )
     category = request.GET.get("category", "")
-    if category.isdigit():
-        rows = rows.filter(category_id=int(category))
+    if (category_id := number_param(category)) is not None:
+        rows = rows.filter(category_id=category_id)
     reviewed = request.GET.get("reviewed", "")
     if reviewed in ("yes", "no"):
         rows = rows.filter(correct__isnull=reviewed == "no")
