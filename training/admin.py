@@ -92,3 +92,5 @@ class EnsembleConfigAdmin(SimpleHistoryAdmin):
 class PredictionLogAdmin(RecordAdmin):
     list_display = ["id", "created_at", "dataset", "category", "score", "correct", "reviewed_by"]
     list_filter = ["dataset", "correct"]
+    ordering = ["-id"]  # the primary key's index: the log has no index on time alone
+    show_full_result_count = False  # counting every logged answer is a scan of the whole log

@@ -13,9 +13,10 @@ import logging
 import os
 import threading
 
+import orjson
 from django.conf import settings
 from django.db import connection, connections
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 
 from labeling.services.inserts import copy_rows, reserve_ids
 from training.models import PredictionLog
@@ -135,7 +136,7 @@ def _write(buffer: _Buffer) -> None:
 
 
 def _adapted(row: tuple) -> tuple:
-    return (*row[:6], Jsonb(row[6]), *row[7:])
+    return (*row[:6], Json(row[6], dumps=orjson.dumps), *row[7:])  # the column is `json`: its text
 
 
 def _copy(rows: list[tuple]) -> None:
