@@ -5,7 +5,8 @@ import time
 import pytest
 
 from labeling import roles
-from labeling.models import Category
+from labeling.models import Category, Content
+from labeling.services.inserts import reserve_ids
 from tests.factories import user_with_role
 from tests.training.conftest import make_dataset
 from training.models import PredictionLog, RuleMapping
@@ -59,3 +60,20 @@ def test_flush_writes_what_is_waiting(ruled, settings):
     answers = classify(dataset=ruled, items=[TextToClassify("orbit")] * 3)
     prediction_log_flush()
     assert PredictionLog.objects.filter(pk__in=[a["prediction_id"] for a in answers]).count() == 3
+
+
+def test_ids_come_in_blocks_no_other_writer_is_given(ruled):
+    """The log's sequence hands out blocks of 1,000 (migration 0005): 1,500 ids take two calls; a row
+    inserted by the ORM meanwhile (one nextval) gets an id outside every block."""
+    first = reserve_ids(PredictionLog, 1500)
+    space = Category.objects.get(taxonomy=ruled.taxonomy, name="sci.space")
+    inserted = PredictionLog.objects.create(dataset=ruled, input_hash="x", category=space, score=1.0)
+    second = reserve_ids(PredictionLog, 10)
+    assert first == list(range(first[0], first[0] + 1500))
+    assert second == list(range(second[0], second[0] + 10))
+    taken = {*first, *second}
+    assert len(taken) == 1510 and inserted.pk not in taken
+    assert (inserted.pk, second[0]) == (first[0] + 2000, first[0] + 3000)  # blocks 3 and 4
+    contents = reserve_ids(Content, 3)  # a sequence without blocks: consecutive ids, one call each
+    assert contents == list(range(contents[0], contents[0] + 3))
+    assert reserve_ids(Content, 1) == [contents[-1] + 1]

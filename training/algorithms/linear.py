@@ -25,7 +25,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from training.algorithms import text
 from training.algorithms.base import Param, Progress, TextClassifier
-from training.algorithms.word_counts import ASCII_WORDS, TABLE_MIN_CHARS, WordTable
+from training.algorithms.word_counts import WordTable
 
 MODEL_FILE = "model.pickle"
 SMALL_BATCH = 4  # up to this many texts, features go straight to the weights (LinearScores.of_terms)
@@ -240,9 +240,13 @@ class _Vectorizer:
 
     def terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """One text's row of `transform` as (columns, values)."""
-        found = self._term_counts(text)
-        columns = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
-        values = np.fromiter(found.values(), dtype=self.dtype, count=len(found))
+        if self.table is not None and text.isascii():
+            _, columns, counts = self.table.counts([text])
+        else:
+            found = self._term_counts(text)
+            columns = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
+            counts = np.fromiter(found.values(), dtype=np.intp, count=len(found))
+        values = counts.astype(self.dtype)
         self._weigh(values, columns)
         if self.norm == "l2" and len(values):
             norm = np.sqrt(np.dot(values.astype(np.float64), values.astype(np.float64)))  # as scikit-learn
@@ -261,9 +265,9 @@ class _Vectorizer:
             values *= self.idf[columns]
 
     def _counts(self, texts: list[str]) -> sp.csr_array:
-        """Term counts, a row per text: ASCII texts counted together in numpy when the analyzer is the
-        default one and the batch is long enough to pay for numpy's calls, any other text one by one."""
-        if self.table is None or sum(map(len, texts)) < TABLE_MIN_CHARS:
+        """Term counts, a row per text: ASCII texts counted together by the compiled word table when the
+        analyzer is the default one, any other text one by one."""
+        if self.table is None:
             return self._matrix(*self._counted(texts), len(texts))
         by_table = [number for number, text in enumerate(texts) if text.isascii()]
         if len(by_table) == len(texts):
@@ -324,11 +328,7 @@ def _default_words(vectorizer: TfidfVectorizer) -> bool:
 
 
 def _word_tokens(text: str) -> list[str]:
-    """The default analyzer's tokens, faster. An ASCII text (most are) is split in C: a byte table maps word
-    characters to their lower case and the rest to spaces (single characters, never in the vocabulary, come
-    along); any other text goes through the regular expression."""
-    if text.isascii():
-        return text.encode("ascii").translate(ASCII_WORDS).decode("ascii").split()
+    """The default analyzer's tokens, faster (ASCII texts never come here: the word table counts them)."""
     return WORD_RUNS.findall(text.lower())
 
 
