@@ -5,6 +5,7 @@ dataset; when it changed, one thread loads the new models while the others keep 
 then the new ensemble replaces the old in one assignment. No request fails or waits on a swap.
 """
 
+import gc
 import logging
 import threading
 import time
@@ -140,9 +141,23 @@ def ensemble_for(dataset: Dataset) -> LoadedEnsemble:
             log.exception("dataset %s: keeping the loaded ensemble, the new one failed to load", dataset.id)
             return cached
         _loaded[dataset.id] = loaded
+        replaced, cached, current = cached is not None, None, None  # this thread's references dropped
+        _settle(replaced=replaced)
         return loaded
     finally:
         lock.release()
+
+
+def _settle(*, replaced: bool) -> None:
+    """Keep the loaded models out of the garbage collector's full collections, as admin_site/wsgi.py does with
+    what the site imported: they live until the next swap, and a model is ~100k objects (vocabulary,
+    estimators) that every full collection walked, one every few busy requests (~55 ms each; ~18 ms of CPU per
+    1,000-text request on average). A replaced model is freed by reference counting once no request holds
+    it; after a swap one full collection (~0.2 s) also frees any cycles among the objects of earlier ones."""
+    if replaced:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
 
 
 def forget_all() -> None:

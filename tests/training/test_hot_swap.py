@@ -1,7 +1,9 @@
 """Promoting another champion while requests are being answered: no request fails, answers move to it."""
 
+import gc
 import threading
 import time
+import weakref
 
 import pytest
 from django.db import connection
@@ -12,7 +14,7 @@ from tests.training.test_runs import train
 from training.services.champion import champion_promote
 from training.services.classify import TextToClassify, classify
 from training.services.requirements import requirement_update
-from training.serving import forget_all
+from training.serving import ensemble_for, forget_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,4 +53,23 @@ def test_a_champion_swaps_in_while_requests_run():
     assert answered_by[0] == f"run #{first.id} (champion)"
     assert answered_by[-1] == f"run #{second.id} (champion)"
     assert len(answered_by) > 20
+    forget_all()
+
+
+def test_a_loaded_model_stays_out_of_full_collections_and_a_replaced_one_is_freed():
+    forget_all()
+    news = make_dataset("frozen-news")
+    first = train(news, folds=0)
+    requirement_update(dataset=news, user=None, values={"auto_promote": False})
+    second = train(news, folds=0, algorithm="tfidf-logreg", params={"C": "5"})
+    loaded = ensemble_for(news)
+    assert loaded.members[0].run == first
+    collected = {id(obj) for obj in gc.get_objects()}  # every object a collection walks (frozen ones: no)
+    assert id(loaded.members[0].model) not in collected and id(loaded) not in collected
+    replaced = weakref.ref(loaded.members[0].model)
+    del loaded, collected
+    champion_promote(run=second, user=None, reason="swap")
+    time.sleep(1.1)  # the key is checked at most once a second
+    assert ensemble_for(news).members[0].run == second
+    assert replaced() is None
     forget_all()
