@@ -103,12 +103,16 @@ class Category(models.Model):
 
     @property
     def path(self) -> str:
-        """'large/small' for small categories, the name for large ones."""
-        return f"{self.parent.name}/{self.name}" if self.parent_id else self.name
+        return category_path(self.name, self.parent.name if self.parent_id else None)
 
     @property
     def is_large(self) -> bool:
         return self.level == self.Level.LARGE
+
+
+def category_path(name: str, parent_name: str | None) -> str:
+    """'large/small' for small categories, the name for large ones."""
+    return f"{parent_name}/{name}" if parent_name else name
 
 
 def text_hash(title: str, body: str) -> str:

@@ -10,7 +10,15 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet
 
-from labeling.models import Category, Content, ContentWords, ContentWordsPending, Dataset, Example
+from labeling.models import (
+    Category,
+    Content,
+    ContentWords,
+    ContentWordsPending,
+    Dataset,
+    Example,
+    category_path,
+)
 
 WORD = re.compile(r"\w+")
 
@@ -127,7 +135,6 @@ def category_choices(taxonomy_id: int) -> list[CategoryChoice]:
         "id", "name", "parent_id", "parent__name"
     )
     choices = [
-        CategoryChoice(pk, f"{parent}/{name}" if parent_id else name, parent_id)
-        for pk, name, parent_id, parent in rows
+        CategoryChoice(pk, category_path(name, parent), parent_id) for pk, name, parent_id, parent in rows
     ]
     return sorted(choices, key=lambda choice: choice.path)

@@ -2,10 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date
-from django.utils.functional import cached_property
 
 from labeling import roles
 from labeling.errors import LabelingError
@@ -13,39 +11,10 @@ from labeling.models import Category, Dataset, Example
 from labeling.selectors import COUNT_CAP, dataset_or_404
 from labeling.selectors.search import ExampleFilter, category_choices, examples_search
 from labeling.services.versions import examples_mark_for_review_bulk, examples_relabel_bulk
+from labeling.views.paging import CappedPaginator
 from labeling.views.params import number_param
 
 __all__ = ["examples_browse"]
-
-
-class CappedPaginator(Paginator):
-    """Reads the ids of at most COUNT_CAP + 1 results, in order, with one query: how many there are is the
-    count (past the cap the page says "10,000+" and asks to narrow down), a page is a slice of them.
-
-    A count and a page each of their own ran a text search twice. Only the page's rows are then read with
-    their joins: an OFFSET over the joined query would join every row it skips, 10,000 on the last page."""
-
-    @cached_property
-    def ids(self) -> list[int]:
-        return list(self.object_list.values_list("id", flat=True)[: COUNT_CAP + 1])
-
-    @cached_property
-    def count(self) -> int:
-        return len(self.ids)
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        ids = self.ids[bottom:top]
-        rows = self.object_list.model.objects.filter(id__in=ids)
-        # the joins and columns of the search, without its filters again
-        rows.query.select_related = self.object_list.query.select_related
-        rows.query.deferred_loading = self.object_list.query.deferred_loading
-        position = {pk: index for index, pk in enumerate(ids)}
-        return self._get_page(sorted(rows, key=lambda row: position[row.pk]), number, self)
 
 
 PER_PAGE = 50

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from labeling import roles
 from labeling.models import Category, Content
@@ -11,6 +12,7 @@ from tests.factories import user_with_role
 from tests.training.test_api import SPACE_TEXT, champion  # noqa: F401 - fixture
 from training.models import EnsembleConfig, PredictionLog, RuleMapping
 from training.services.classify import TextToClassify, classify
+from training.services.prediction_log import prediction_log_write
 from training.serving import forget_all
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +107,21 @@ def test_prediction_log_filters_and_feedback_through_the_page(client, champion):
     first.refresh_from_db()
     assert first.correct is True and first.reviewed_by.username == "reviewer"
     assert client.get(url, {"reviewed": "no"}).content.decode().count("data-prediction=") == 1
+
+
+def test_a_long_prediction_log_is_paged_without_counting_it_all(client, news, settings):
+    """Past 10,000 answers the page says "10,000+" (it reads at most 10,001 ids), shows the newest 50, and
+    lists the small categories once per filter and per review form."""
+    settings.PREDICTION_LOG_BUFFER_SECONDS = 0  # written by this call
+    space = Category.objects.get(taxonomy=news.taxonomy, name="sci.space")
+    row = (news.id, timezone.now(), "0" * 40, "an answer", space.id, 0.9, {"why": "a test"}, None, 1, None)
+    prediction_log_write([row] * 10_001)
+    client.force_login(user_with_role(roles.ANNOTATOR, username="reviewer"))
+    url = reverse("training:predictions", args=[news.id])
+    page = client.get(url, {"category": space.id}).content.decode()
+    assert "10,000+ answers" in page and page.count("data-prediction=") == 50
+    smalls = Category.objects.filter(taxonomy=news.taxonomy, parent__isnull=False).count()
+    assert len(re.findall(r'<option value="\d+"', page)) == (1 + 50) * smalls  # the filter, each review form
+    assert f'<option value="{space.id}" selected>sci/sci.space</option>' in page
+    last = client.get(url, {"page": 201}).content.decode()
+    assert last.count("data-prediction=") == 1  # 10,001 ids read: 200 full pages and one

@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,7 +11,9 @@ from django.views.decorators.http import require_POST
 from labeling import roles
 from labeling.errors import LabelingError
 from labeling.models import Category, Dataset
-from labeling.selectors import dataset_or_404
+from labeling.selectors import COUNT_CAP, dataset_or_404
+from labeling.selectors.search import category_choices
+from labeling.views.paging import CappedPaginator
 from labeling.views.params import number_param
 from training.models import EnsembleConfig, PredictionLog, RuleMapping, TrainingRun
 from training.services.classify import prediction_feedback
@@ -146,11 +147,13 @@ def predictions_page(request, dataset_id: int):
         rows = rows.filter(correct__isnull=reviewed == "no")
     if request.GET.get("correct") in ("yes", "no"):
         rows = rows.filter(correct=request.GET["correct"] == "yes")
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))  # a log of millions: no full count
     context = {
         "dataset": dataset,
         "page": page,
-        "categories": small_categories(dataset),
+        "count_cap": COUNT_CAP,
+        "categories": category_choices(dataset.taxonomy_id),
+        "category_id": category_id,
         "filters": {"category": category, "reviewed": reviewed, "correct": request.GET.get("correct", "")},
     }
     return render(request, "training/predictions.html", context)
