@@ -19,12 +19,20 @@ from training.serving import ensemble_for, forget_all
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_champion_swaps_in_while_requests_run():
+@pytest.fixture
+def two_runs():
+    """A dataset whose champion is its first run, and a second run (not promoted), nothing loaded."""
     forget_all()
     news = make_dataset("swap-news")
     first = train(news, folds=0)
     requirement_update(dataset=news, user=None, values={"auto_promote": False})
     second = train(news, folds=0, algorithm="tfidf-logreg", params={"C": "5"})
+    yield news, first, second
+    forget_all()
+
+
+def test_a_champion_swaps_in_while_requests_run(two_runs):
+    news, first, second = two_runs
     errors, answered_by = [], []
     stop = threading.Event()
 
@@ -53,15 +61,10 @@ def test_a_champion_swaps_in_while_requests_run():
     assert answered_by[0] == f"run #{first.id} (champion)"
     assert answered_by[-1] == f"run #{second.id} (champion)"
     assert len(answered_by) > 20
-    forget_all()
 
 
-def test_a_loaded_model_stays_out_of_full_collections_and_a_replaced_one_is_freed():
-    forget_all()
-    news = make_dataset("frozen-news")
-    first = train(news, folds=0)
-    requirement_update(dataset=news, user=None, values={"auto_promote": False})
-    second = train(news, folds=0, algorithm="tfidf-logreg", params={"C": "5"})
+def test_a_loaded_model_stays_out_of_full_collections_and_a_replaced_one_is_freed(two_runs):
+    news, first, second = two_runs
     loaded = ensemble_for(news)
     assert loaded.members[0].run == first
     collected = {id(obj) for obj in gc.get_objects()}  # every object a collection walks (frozen ones: no)
@@ -72,4 +75,3 @@ def test_a_loaded_model_stays_out_of_full_collections_and_a_replaced_one_is_free
     time.sleep(1.1)  # the key is checked at most once a second
     assert ensemble_for(news).members[0].run == second
     assert replaced() is None
-    forget_all()
