@@ -6,9 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from labeling.errors import LabelingError
-from labeling.models import IN_TRAINING_SET, Category, Changeset, Content, Dataset, Example, QueueClaim
+from labeling.models import IN_TRAINING_SET, Category, Changeset, Content, Dataset, Example
 from labeling.services.bulk import examples_apply
+from labeling.services.claims import claim_check, claim_release
 from labeling.services.history import save_with_history
+from labeling.services.locks import dataset_lock_shared
 from labeling.services.versions import changeset_apply, changeset_open
 from training.models import LabelReview, TrainingRun
 from training.selectors import dataset_champion_run
@@ -48,6 +50,9 @@ def review_decide(
 ) -> LabelReview:
     """Keep, relabel or exclude a doubted example; the change joins the user's review changeset."""
     dataset = run.dataset
+    claim_check(dataset=dataset, content_id=content.id, user=user)
+    changeset = _review_session(dataset, run, user)  # first: it may commit a version (the exclusive lock)
+    dataset_lock_shared(dataset.id)
     example = Example.objects.select_for_update().filter(dataset=dataset, content=content).first()
     if example is None or example.status not in IN_TRAINING_SET:
         raise LabelingError("This example left the training set meanwhile; take the next one.")
@@ -63,14 +68,13 @@ def review_decide(
         LabelReview.Decision.RELABEL: (category.id if category else None, Example.Status.ACTIVE),
         LabelReview.Decision.EXCLUDE: (given.id, Example.Status.EXCLUDED),
     }[decision]
-    changeset = _review_session(dataset, run, user)
     counts = examples_apply(
         dataset=dataset, targets={content.id: target}, changeset=changeset, user=user, reason=changeset.reason
     )
     changeset.relabelled += counts.relabelled
     changeset.status_changed += counts.status_changed
     changeset.save(update_fields=["relabelled", "status_changed"])
-    QueueClaim.objects.filter(dataset=dataset, content=content).delete()
+    claim_release(dataset=dataset, content_id=content.id)
     return LabelReview.objects.create(
         dataset=dataset,
         run=run,

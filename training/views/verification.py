@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 
 from labeling import roles
 from labeling.errors import LabelingError
-from labeling.models import Category, Content, Dataset, QueueClaim
+from labeling.models import Category, Content, Dataset
 from labeling.selectors import capped_count, dataset_or_404
+from labeling.services.claims import claim_held, claim_release, claim_take, claims_expire
 from labeling.views.params import number_param
 from training import figures
 from training.models import OutOfFoldPrediction, TrainingRun
@@ -146,7 +147,7 @@ def _skipped(request, run: TrainingRun) -> list[int]:
     if skip and skip not in skipped:
         skipped = [*skipped, skip][-500:]
         request.session[key] = skipped
-        QueueClaim.objects.filter(dataset=run.dataset, content_id=skip, user=request.user).delete()
+        claim_release(dataset=run.dataset, content_id=skip, user=request.user)
     return skipped
 
 
@@ -156,16 +157,13 @@ def _review_item(
     """The item asked for, else the one this user holds, else claim the next doubted one."""
     if content_id:
         return checks.review_queue(run, user).filter(content_id=content_id).first()
+    claims_expire()
+    queue_name = f"doubted:{run.id}"
     queue = checks.review_queue(run, user).exclude(content_id__in=skipped)
-    held = QueueClaim.objects.filter(dataset=run.dataset, user=user, queue=f"doubted:{run.id}")
+    held = claim_held(dataset=run.dataset, user=user, queue=queue_name)
     item = queue.filter(content_id__in=held.values("content_id")).first()
     for candidate in [] if item else queue[:20]:
-        claim, created = QueueClaim.objects.get_or_create(
-            dataset=run.dataset,
-            content_id=candidate.content_id,
-            defaults={"user": user, "queue": f"doubted:{run.id}", "expires_at": checks.claim_expiry()},
-        )
-        if created or claim.user_id == user.id:
+        if claim_take(dataset=run.dataset, content_id=candidate.content_id, user=user, queue=queue_name):
             return candidate
     return item
 
