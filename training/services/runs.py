@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from labeling.models import DatasetVersion
 from labeling.selectors.versions import latest_version
+from labeling.services.locks import pause_point
 from labeling.services.versions import dataset_commit
 from training import evaluation, verification
 from training.algorithms import FitError, ParameterError, TextClassifier, algorithm_class
@@ -285,7 +286,9 @@ def _save(run: TrainingRun, outcome: Outcome) -> None:
 
 @transaction.atomic
 def _commit_results(run: TrainingRun, outcome: Outcome, *, folder: str, checksum: str, size: int) -> None:
-    current = TrainingRun.objects.select_for_update().select_related("dataset").get(pk=run.pk)
+    # The run's row only: locking the dataset row too would hold every annotator's save until this commits.
+    current = TrainingRun.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=run.pk)
+    pause_point("run-results-locked")
     if current.status != TrainingRun.Status.RUNNING or current.cancel_requested:
         raise RunCancelled  # reaped or cancelled meanwhile: keep nothing
     metrics = outcome.metrics

@@ -10,7 +10,7 @@ from labeling.models import IN_TRAINING_SET, Category, Changeset, Content, Datas
 from labeling.services.bulk import examples_apply
 from labeling.services.claims import claim_check, claim_release
 from labeling.services.history import save_with_history
-from labeling.services.locks import dataset_lock_shared
+from labeling.services.locks import dataset_lock_exclusive, dataset_lock_shared
 from labeling.services.versions import changeset_apply, changeset_open
 from training.models import LabelReview, TrainingRun
 from training.selectors import dataset_champion_run
@@ -112,6 +112,7 @@ def category_merge(*, dataset: Dataset, source: Category, target: Category, user
     source, target = _small_category(dataset, source), _small_category(dataset, target)
     if source.id == target.id:
         raise LabelingError("Merge a category into another one.")
+    dataset_lock_exclusive(dataset.id)  # the examples read below are the ones merged: no save in between
     rows = Example.objects.filter(dataset=dataset, category=source).exclude(status=Example.Status.REMOVED)
     changeset = changeset_open(
         dataset=dataset,
@@ -131,6 +132,7 @@ def category_merge(*, dataset: Dataset, source: Category, target: Category, user
 def category_exclude(*, dataset: Dataset, category: Category, user, reason: str) -> Changeset:
     """Take every example of `category` out of the training set (status excluded), as one changeset."""
     category = _small_category(dataset, category)
+    dataset_lock_exclusive(dataset.id)
     rows = Example.objects.filter(dataset=dataset, category=category, status__in=IN_TRAINING_SET)
     changeset = changeset_open(
         dataset=dataset,
