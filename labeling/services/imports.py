@@ -15,6 +15,7 @@ from labeling.models import Category, Changeset, Content, Dataset, Example, text
 from labeling.services.contents import TITLE_MAX, content_fields
 from labeling.services.history import chunked
 from labeling.services.inserts import insert_with_history
+from labeling.services.locks import pause_point
 from labeling.services.versions import changeset_apply, changeset_open
 from labeling.services.words import content_words_refresh_later
 
@@ -215,6 +216,7 @@ def import_apply(
         details={"file": file_name, "rows": len(rows), "rejected": len(parsed.error_rows)},
     )
     content_ids = _write_contents(rows, user=user, changeset=changeset)
+    pause_point("import-contents-written")
     targets = {content_ids[row.external_id]: (row.category_id, Example.Status.ACTIVE) for row in rows}
     content_words_refresh_later()
     return changeset_apply(changeset, targets, user=user)

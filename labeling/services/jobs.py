@@ -1,6 +1,6 @@
 """Long work for the Celery worker: a Job row to poll, and the handlers that run each kind of job."""
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 from labeling.errors import LabelingError
 from labeling.models import Changeset, Dataset, DatasetVersion, ExampleImport, Job
 from labeling.services.imports import import_apply, import_preview
+from labeling.services.locks import pause_point
 from labeling.services.versions import changeset_revert, version_rollback
 
 
@@ -55,7 +56,6 @@ def _import_preview(job: Job) -> dict:
 
 
 def _import_apply(job: Job) -> dict:
-    job_progress(job, 0.2, "writing contents and examples")
     with transaction.atomic():
         upload = ExampleImport.objects.select_for_update().get(pk=job.params["import"])
         if upload.status != ExampleImport.Status.APPLIED:  # else a redelivered task: already done
@@ -81,35 +81,62 @@ HANDLERS = {
 }
 
 
+STAGES = {"import_apply": "writing contents and examples"}  # shown while the job's transaction runs
+
+
 def job_progress(job: Job, progress: float, stage: str) -> None:
-    """Record progress where pages can see it (outside the job's own transaction)."""
+    """Record progress where pages can see it (called outside the job's work transaction)."""
     Job.objects.filter(pk=job.pk).update(progress=progress, stage=stage)
 
 
+def _running_unlocked(job_id: int, *statuses: str) -> Job | None:
+    """The job row, locked, when it has one of `statuses`; None when it finished, is gone, or another
+    worker holds it (that worker's work transaction is still open: it is running the job right now)."""
+    job = Job.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+    return job if job is not None and job.status in statuses else None
+
+
 def job_claim(job_id: int) -> Job | None:
-    """Mark the job running; None when it already finished (a redelivered task has nothing to do)."""
+    """Mark the job running; None when it already finished or another worker is running it.
+
+    A job found RUNNING and not locked was left by a worker that died: its work transaction never
+    committed (the result commits with the work), so it is run again from the start."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED):
+        job = _running_unlocked(job_id, Job.Status.QUEUED, Job.Status.RUNNING)
+        if job is None:
             return None
-        job.status, job.started_at, job.stage = Job.Status.RUNNING, timezone.now(), "running"
-        job.save(update_fields=["status", "started_at", "stage"])
+        job.status, job.started_at = Job.Status.RUNNING, timezone.now()
+        job.stage, job.progress = STAGES.get(job.kind, "running"), 0.1
+        job.save(update_fields=["status", "started_at", "stage", "progress"])
         return job
 
 
 def job_run(job_id: int) -> None:
-    """Run a claimed job's handler; its own transaction means a failure leaves nothing half-done."""
-    job = job_claim(job_id)
-    if job is None:
+    """Run a claimed job: its work and its result commit in one transaction, so a redelivered job either
+    finds it done (and does nothing) or finds nothing done (and does it all)."""
+    if job_claim(job_id) is None:
         return
     try:
-        job.result = HANDLERS[job.kind](job)
-        job.status, job.progress, job.stage = Job.Status.SUCCEEDED, 1.0, "done"
+        with transaction.atomic():
+            job = _running_unlocked(job_id, Job.Status.RUNNING)  # held to the commit: no second runner
+            if job is None:
+                return
+            job.result = HANDLERS[job.kind](job)
+            pause_point("job-work-done")
+            job.status, job.progress, job.stage = Job.Status.SUCCEEDED, 1.0, "done"
+            job.finished_at = timezone.now()
+            job.save()
     except LabelingError as error:
-        job.status, job.message, job.stage = Job.Status.FAILED, str(error), "refused"
+        _job_failed(job_id, str(error), "refused")
     except Exception as error:  # shown to the person who started it, then re-raised for the logs
-        job.status, job.message, job.stage = Job.Status.FAILED, f"{type(error).__name__}: {error}", "failed"
+        _job_failed(job_id, f"{type(error).__name__}: {error}", "failed")
         raise
-    finally:
-        job.finished_at = timezone.now()
-        job.save()
+
+
+def _job_failed(job_id: int, message: str, stage: str) -> None:
+    """Record a refusal or an error (the work's transaction was rolled back: nothing of it is kept)."""
+    if not connection.in_atomic_block and not connection.is_usable():
+        connection.close()  # the error may have broken it; the next query reconnects
+    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
+        status=Job.Status.FAILED, message=message, stage=stage, finished_at=timezone.now()
+    )

@@ -38,8 +38,8 @@ def dataset_lock_exclusive(dataset_id: int) -> None:
 
 # --- pause points ---------------------------------------------------------------------------------
 # Race tests widen a narrow window between two statements by pausing there: in the same process with
-# `pausing(name, hook)`, in a worker process with BUNRYU_PAUSE_AT=<name> (it then creates the file
-# BUNRYU_PAUSE_MARK and sleeps until killed). Unset, a pause point costs a dictionary lookup.
+# `pausing(name, hook)`, in a worker process with BUNRYU_PAUSE_AT=<name>[,<name>...] (it then appends the
+# name to the file BUNRYU_PAUSE_MARK and sleeps until killed). Unset, a pause point costs a dictionary lookup.
 
 _hooks: dict[str, Callable[[], None]] = {}
 
@@ -48,10 +48,9 @@ def pause_point(name: str) -> None:
     hook = _hooks.get(name)
     if hook is not None:
         hook()
-    elif os.environ.get("BUNRYU_PAUSE_AT") == name:
-        mark = os.environ.get("BUNRYU_PAUSE_MARK")
-        if mark:
-            open(mark, "w").close()
+    elif name in os.environ.get("BUNRYU_PAUSE_AT", "").split(","):
+        with open(os.environ["BUNRYU_PAUSE_MARK"], "a") as mark:
+            mark.write(f"{name}\n")
         time.sleep(3600)
 
 
