@@ -108,8 +108,13 @@ def queue_next(*, dataset: Dataset, choice: QueueChoice, user, skipped: list[int
         return held.content
     candidates = queue_contents(dataset, choice, user).exclude(claimed_by_others(dataset.id, user))
     for content in candidates.exclude(id__in=skipped)[:20]:
-        if claim_take(dataset=dataset, content_id=content.id, user=user, queue=choice.key):
+        if not claim_take(dataset=dataset, content_id=content.id, user=user, queue=choice.key):
+            continue
+        # The candidates were read before the claim: someone may have claimed and saved it in between
+        # (their save frees their claim as it commits). Read again now that the claim holds it.
+        if queue_contents(dataset, choice, user).filter(pk=content.id).exists():
             return content
+        claim_release(dataset=dataset, content_id=content.id, user=user)
     return None
 
 

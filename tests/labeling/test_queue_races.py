@@ -44,6 +44,22 @@ def test_a_live_claim_is_never_handed_over(setup):
     assert holders == {ana_item.id: "ana", bo_item.id: "bo"}
 
 
+def test_an_item_claimed_and_saved_after_the_candidates_were_read_is_not_shown(setup):
+    """bo reads the candidates; ana claims and labels the first of them; bo then gets another item."""
+    dataset, (a, _), contents, ana, bo = setup
+    gate = Gate("bo")
+    with pausing("claim-take", gate):
+        bo_next = Racer("bo", lambda: queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[]))
+        bo_next.start()
+        gate.wait_reached()
+        ana_item = queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[])
+        queue_label(dataset=dataset, content=ana_item, category=a, user=ana, note="", expected_version=0)
+        gate.open()
+        bo_item = bo_next.finish()
+    assert bo_item != ana_item
+    assert list(QueueClaim.objects.values_list("content_id", "user__username")) == [(bo_item.id, "bo")]
+
+
 def test_a_save_of_an_item_someone_else_holds_is_refused(setup):
     dataset, (a, _), contents, ana, bo = setup
     item = queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[])

@@ -163,8 +163,11 @@ def _review_item(
     held = claim_held(dataset=run.dataset, user=user, queue=queue_name)
     item = queue.filter(content_id__in=held.values("content_id")).first()
     for candidate in [] if item else queue[:20]:
-        if claim_take(dataset=run.dataset, content_id=candidate.content_id, user=user, queue=queue_name):
+        if not claim_take(dataset=run.dataset, content_id=candidate.content_id, user=user, queue=queue_name):
+            continue
+        if checks.review_queue(run, user).filter(pk=candidate.pk).exists():  # not decided meanwhile
             return candidate
+        claim_release(dataset=run.dataset, content_id=candidate.content_id, user=user)
     return item
 
 
