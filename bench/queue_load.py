@@ -241,8 +241,9 @@ class QueueLoad:
         self.check(f"{n}: annotators that ran to the end", [], row["client_errors"])
         say(
             f"{n}: {saves} saves in {elapsed:.1f} s = {row['saves_per_second']}/s; shown to two "
-            f"{row['shown_to_two']}, overwritten {row['overwritten_by_another']}, 5xx {row['server_errors']}, "
-            f"refused {row['refused']} {row['refusals'][:2]}, answers {row['statuses']}"
+            f"{row['shown_to_two']}, overwritten {row['overwritten_by_another']}, "
+            f"5xx {row['server_errors']}, refused {row['refused']} {row['refusals'][:2]}, "
+            f"answers {row['statuses']}"
         )
         return row
 
@@ -295,10 +296,11 @@ def markdown(results: dict) -> str:
     lines = [
         "# Labeling queue under many annotators",
         "",
-        f"N annotators label at once through HTTP for {p['seconds_per_scenario']:g} s each: log in through the "
-        "login form, GET the queue, POST the label the page offers (content, version, a random small "
-        f"category), read the next page. gunicorn {p['gunicorn_workers']} workers x {p['gunicorn_threads']} "
-        f"threads (gthread) on loopback, PostgreSQL, a pool of {p['contents']:,} contents; one dataset per N. "
+        f"N annotators label at once through HTTP for {p['seconds_per_scenario']:g} s each: log in through "
+        "the login form, GET the queue, POST the label the page offers (content, version, a random small "
+        f"category), read the next page. gunicorn {p['gunicorn_workers']} workers x "
+        f"{p['gunicorn_threads']} threads (gthread) on loopback, PostgreSQL, a pool of {p['contents']:,} "
+        "contents; one dataset per N. "
         "The load generator (one thread per annotator, `requests` sessions) shares the machine's cores with "
         "gunicorn and PostgreSQL.",
         "",
@@ -310,8 +312,8 @@ def markdown(results: dict) -> str:
         lines.append(
             f"| {row['annotators']} | {row['saves']:,} | {row['saves_per_second']} | {row['shown']:,} | "
             f"{row['shown_to_two']} | {row['overwritten_by_another']} | {row['server_errors']} | "
-            f"{row['examples']:,} | {row['history_rows_naming_the_annotator']:,} of {row['history_rows']:,} | "
-            f"{row['refused']} |"
+            f"{row['examples']:,} | {row['history_rows_naming_the_annotator']:,} of "
+            f"{row['history_rows']:,} | {row['refused']} |"
         )
     lines += ["", "## Verdicts", "", "| figure | value | target | verdict |", "|---|---:|---:|---|"]
     lines += [
