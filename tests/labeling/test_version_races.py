@@ -1,6 +1,7 @@
 """Saves against bulk operations, on PostgreSQL with real threads: a pause holds the bulk operation in its
 narrowest window while an annotator saves."""
 
+import json
 from collections import Counter
 
 import pytest
@@ -114,3 +115,21 @@ def test_two_rollbacks_at_once_run_one_after_the_other(labelled):
         c: s[:2] for c, s in version_state(target).items()
     }
     assert Changeset.objects.filter(kind=Changeset.Kind.ROLLBACK).count() == 2
+
+
+def test_an_export_streams_the_labels_of_one_moment(labelled, monkeypatch):
+    """A relabel committed while an export streams (between two chunks) is not half in it."""
+    from labeling.selectors import export
+
+    dataset, a, b, admin, ana, contents, v1 = labelled
+    monkeypatch.setattr(export, "CHUNK", 1)
+    saved = []
+
+    def save_between_chunks():
+        if not saved:  # at the first chunk: relabel the last content, which a later chunk exports
+            saved.append(race(Racer("ana", relabel(dataset, contents[-1], b, ana)))[0])
+
+    with pausing("export-chunk", save_between_chunks):
+        lines = list(export.export_lines(dataset=dataset, fmt="jsonl"))
+    assert saved and Example.objects.get(content=contents[-1]).category_id == b.id
+    assert [json.loads(line)["category"] for line in "".join(lines).splitlines()] == [a.path] * 4
