@@ -17,6 +17,7 @@ It needs DATABASE_URL to name a fresh PostgreSQL database (scripts/with-services
 
 import argparse
 import itertools
+import os
 import random
 import re
 import sys
@@ -161,6 +162,7 @@ class QueueLoad:
         server = Server(workers=self.workers, threads=self.threads)
         server.start()
         self.info["gunicorn"] = " ".join(server.command[1:]).replace(str(server.port), "<port>")
+        self.server = server
         try:
             for count in self.annotators:
                 self.scenarios.append(self._scenario(f"http://127.0.0.1:{server.port}", count))
@@ -184,13 +186,20 @@ class QueueLoad:
             person.start()
         for person in people:
             person.ready.wait(300)
+        cpu_before, load_before = self.server.cpu_seconds(), os.getloadavg()[0]
         began = time.monotonic()
         deadline[0] = began + self.seconds
         start.set()
         for person in people:
             person.join()
         elapsed = time.monotonic() - began
-        return self._outcome(dataset, count, people, elapsed)
+        row = self._outcome(dataset, count, people, elapsed)
+        # The machine is shared: its load says how much of the cores the figure got.
+        row["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        row["gunicorn_cpu_ms_per_save"] = round(
+            1000 * (self.server.cpu_seconds() - cpu_before) / max(row["saves"], 1), 1
+        )
+        return row
 
     def _outcome(self, dataset, count: int, people: list[Annotator], elapsed: float) -> dict:
         from labeling.models import Example
@@ -302,18 +311,22 @@ def markdown(results: dict) -> str:
         f"{p['gunicorn_threads']} threads (gthread) on loopback, PostgreSQL, a pool of {p['contents']:,} "
         "contents; one dataset per N. "
         "The load generator (one thread per annotator, `requests` sessions) shares the machine's cores with "
-        "gunicorn and PostgreSQL.",
+        "gunicorn and PostgreSQL, and the machine with whatever else runs: its load average is shown per "
+        "row (2 cores: a load of 2 is a busy machine), and the CPU gunicorn spent per save, which depends "
+        "less on it.",
         "",
         "| annotators | saves | saves/s | pages shown | shown to two | overwritten by another | 5xx | "
-        "examples | history rows naming the annotator | refused saves |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "examples | history rows naming the annotator | refused saves | gunicorn CPU ms per save | "
+        "machine load (1 min, before / after) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in results["scenarios"]:
         lines.append(
             f"| {row['annotators']} | {row['saves']:,} | {row['saves_per_second']} | {row['shown']:,} | "
             f"{row['shown_to_two']} | {row['overwritten_by_another']} | {row['server_errors']} | "
             f"{row['examples']:,} | {row['history_rows_naming_the_annotator']:,} of "
-            f"{row['history_rows']:,} | {row['refused']} |"
+            f"{row['history_rows']:,} | {row['refused']} | {row.get('gunicorn_cpu_ms_per_save', '')} | "
+            f"{' / '.join(map(str, row.get('load_average_1min', [])))} |"
         )
     lines += ["", "## Verdicts", "", "| figure | value | target | verdict |", "|---|---:|---:|---|"]
     lines += [
