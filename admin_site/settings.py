@@ -197,8 +197,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
 }
-# Seconds a process keeps a token's user and role (labeling/tokens.py): changes made in another process
+# Seconds a process keeps a token's user and role (core/tokens.py): changes made in another process
 # (a deactivated user, a deleted token, a role taken away) reach this one at most this much later.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", 5))
 SPECTACULAR_SETTINGS = {"TITLE": "bunryu API", "VERSION": "1.0.0"}

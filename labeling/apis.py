@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 from core import roles
 from core.errors import ApplicationError
 from core.jobs import job_enqueue
-from labeling.errors import StaleExampleError
 from labeling.models import Category, Dataset, DatasetVersion, Example
 from labeling.services import example_label
 
@@ -60,24 +59,16 @@ class ExampleDetailApi(APIView):
         data.is_valid(raise_exception=True)
         category = Category.objects.filter(pk=data.validated_data["category"]).first()
         if category is None:
-            return Response({"detail": "Unknown category."}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            example = example_label(
-                dataset=example.dataset,
-                content=example.content,
-                category=category,
-                user=request.user,
-                reason=data.validated_data["reason"],
-                note=data.validated_data.get("note"),
-                expected_version=data.validated_data["version"],
-            )
-        except StaleExampleError as error:
-            return Response(
-                {"detail": str(error), "changed_by": error.changed_by, "changed_at": error.changed_at},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except ApplicationError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            raise ApplicationError("Unknown category.", code="unknown_category")
+        example = example_label(
+            dataset=example.dataset,
+            content=example.content,
+            category=category,
+            user=request.user,
+            reason=data.validated_data["reason"],
+            note=data.validated_data.get("note"),
+            expected_version=data.validated_data["version"],
+        )
         return Response(ExampleOutput(example).data)
 
 

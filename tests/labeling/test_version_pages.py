@@ -102,7 +102,14 @@ def test_concurrent_edit_gets_409_and_changes_nothing(people, dataset):
     response = first.patch(url, {"category": example.category_id, "version": seen}, format="json")
 
     assert response.status_code == 409
-    assert "changed by category-manager" in response.json()["detail"]
+    body = response.json()
+    assert "changed by category-manager" in body["detail"]
+    assert (body["code"], body["changed_by"], body["example"]) == (
+        "stale_example",
+        "category-manager",
+        example.id,
+    )
+    assert body["changed_at"]
     example.refresh_from_db()
     assert (example.category, example.version) == (other, seen + 1)
 
