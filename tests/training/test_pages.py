@@ -14,32 +14,11 @@ from training.selectors import dataset_champion_run, dataset_requirement
 from training.services.runs import run_execute
 
 pytestmark = pytest.mark.django_db
-WHO = ("anonymous", roles.ANNOTATOR, roles.MANAGER, roles.ADMIN)
 
 
 @pytest.fixture
 def run(news):
     return train(news)
-
-
-PAGES = [
-    ("training:runs", "dataset", roles.ANNOTATOR),
-    ("training:run", "run", roles.ANNOTATOR),
-    ("training:requirements", "dataset", roles.ANNOTATOR),
-    ("training:schedule", "dataset", roles.ADMIN),
-]
-
-
-@pytest.mark.parametrize("who", WHO)
-@pytest.mark.parametrize(("name", "arg", "lowest"), PAGES, ids=[p[0] for p in PAGES])
-def test_page_access(client, run, who, name, arg, lowest):
-    if who != "anonymous":
-        client.force_login(user_with_role(who, username=f"u-{who.replace(' ', '-')}"))
-    response = client.get(reverse(name, args=[run.dataset_id if arg == "dataset" else run.id]))
-    if who == "anonymous":
-        assert response.status_code == 302 and "/login/" in response.url
-    else:
-        assert response.status_code == (200 if roles.RANKS[who] >= roles.RANKS[lowest] else 403)
 
 
 def test_annotators_cannot_train_promote_demote_or_edit_requirements(client, run):
