@@ -123,10 +123,10 @@ class QueueLoad:
         from django.contrib.auth.models import Group
         from django.utils import timezone
 
-        from labeling import roles
+        from core import roles
+        from core.inserts import insert_with_history
         from labeling.models import Category, Content, Taxonomy, text_hash
         from labeling.services.demo import demo_rows
-        from labeling.services.inserts import insert_with_history
 
         posts = list(itertools.islice(demo_rows("newsgroups.jsonl.gz"), 2000))
         now = timezone.now()

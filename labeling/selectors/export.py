@@ -6,9 +6,9 @@ import json
 import re
 from collections.abc import Iterator
 
+from core.pauses import pause_point
 from labeling.models import Category, Content, Dataset, DatasetVersion
 from labeling.selectors.versions import version_state, working_state
-from labeling.services.locks import pause_point
 
 FORMATS = {"csv": "text/csv", "jsonl": "application/x-ndjson", "fasttext": "text/plain"}
 CSV_COLUMNS = ["external_id", "title", "body", "category", "status"]

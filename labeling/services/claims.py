@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.pauses import pause_point
 from labeling.models import Dataset, QueueClaim
-from labeling.services.locks import pause_point
 
 CLAIM_FOR = timedelta(minutes=10)
 
@@ -65,7 +65,7 @@ def claim_check(*, dataset: Dataset, content_id: int, user) -> None:
         .first()
     )
     if other is not None:
-        raise LabelingError(
+        raise ApplicationError(
             f"{other.user.get_username()} is working on this item now; your label was not saved. "
             "Take the next one."
         )

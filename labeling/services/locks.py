@@ -7,11 +7,6 @@ to the end of the transaction (no row is locked: the dataset row stays free for 
 every write transaction already runs alone (BEGIN IMMEDIATE), so there is nothing to take.
 """
 
-import os
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
 from django.db import connection
 
 DATASET_LOCKS = 0x6275  # the advisory lock space of datasets ("bu"): (DATASET_LOCKS, dataset id)
@@ -34,31 +29,3 @@ def dataset_lock_shared(dataset_id: int) -> None:
 def dataset_lock_exclusive(dataset_id: int) -> None:
     """Taken by a bulk operation: waits for the saves in progress, and holds new ones until it commits."""
     _advisory("pg_advisory_xact_lock", dataset_id)
-
-
-# --- pause points ---------------------------------------------------------------------------------
-# Race tests widen a narrow window between two statements by pausing there: in the same process with
-# `pausing(name, hook)`, in a worker process with BUNRYU_PAUSE_AT=<name>[,<name>...] (it then appends the
-# name to the file BUNRYU_PAUSE_MARK and sleeps until killed). Unset, a pause point costs a dictionary lookup.
-
-_hooks: dict[str, Callable[[], None]] = {}
-
-
-def pause_point(name: str) -> None:
-    hook = _hooks.get(name)
-    if hook is not None:
-        hook()
-    elif name in os.environ.get("BUNRYU_PAUSE_AT", "").split(","):
-        with open(os.environ["BUNRYU_PAUSE_MARK"], "a") as mark:
-            mark.write(f"{name}\n")
-        time.sleep(3600)
-
-
-@contextmanager
-def pausing(name: str, hook: Callable[[], None]) -> Iterator[None]:
-    """Call `hook` whenever the code passes the pause point `name` (tests only)."""
-    _hooks[name] = hook
-    try:
-        yield
-    finally:
-        _hooks.pop(name, None)

@@ -7,7 +7,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.history import save_with_history
 from labeling.models import Category, Content, Dataset, Example
 from labeling.services.claims import (
     claim_check,
@@ -18,7 +19,6 @@ from labeling.services.claims import (
     claims_expire,
 )
 from labeling.services.examples import example_label
-from labeling.services.history import save_with_history
 from labeling.services.locks import dataset_lock_shared
 
 REMEMBER_START = timedelta(minutes=10)
@@ -96,7 +96,7 @@ def queue_contents(dataset: Dataset, choice: QueueChoice, user) -> QuerySet:
     if choice.name == "mine":
         mine = Example.objects.filter(dataset=dataset, labeled_by=user).order_by("-labeled_at")
         return Content.objects.filter(id__in=mine.values("content_id")[:200]).order_by("-id")
-    raise LabelingError(f"Unknown queue {choice.name!r}.")
+    raise ApplicationError(f"Unknown queue {choice.name!r}.")
 
 
 def queue_next(*, dataset: Dataset, choice: QueueChoice, user, skipped: list[int]) -> Content | None:
@@ -124,7 +124,7 @@ def _check_in_dataset(dataset: Dataset, content: Content) -> None:
         return
     if Example.objects.filter(dataset=dataset, content=content).exists():
         return
-    raise LabelingError(f"Content #{content.id} is not in the pool of dataset {dataset.name!r}.")
+    raise ApplicationError(f"Content #{content.id} is not in the pool of dataset {dataset.name!r}.")
 
 
 @transaction.atomic
@@ -134,7 +134,7 @@ def queue_label(
     """Save the annotator's label and free the claim; refused when someone else holds the item or saved it
     since the annotator read it (`expected_version`: 0 for an item nobody labelled yet)."""
     if expected_version is None:
-        raise LabelingError("The form did not say which version of the item you saw; reload the page.")
+        raise ApplicationError("The form did not say which version of the item you saw; reload the page.")
     _check_in_dataset(dataset, content)
     claim_check(dataset=dataset, content_id=content.id, user=user)
     example = example_label(
@@ -155,11 +155,11 @@ def queue_undo(*, dataset: Dataset, user) -> Example:
     """Undo this user's last save in the dataset: the example goes back to its state before it."""
     last = Example.history.filter(dataset_id=dataset.id, history_user=user).order_by("-history_id").first()
     if last is None:
-        raise LabelingError("Nothing to undo.")
+        raise ApplicationError("Nothing to undo.")
     dataset_lock_shared(dataset.id)
     example = Example.objects.select_for_update().get(pk=last.id)
     if example.version != last.version:
-        raise LabelingError("That example was changed again since your save; open its history instead.")
+        raise ApplicationError("That example was changed again since your save; open its history instead.")
     before = (
         Example.history.filter(id=last.id, history_id__lt=last.history_id).order_by("-history_id").first()
     )

@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from labeling import roles
-from labeling.models import Changeset, DatasetVersion, Example, ExampleImport, Job
+from core import roles
+from core.jobs import job_run
+from core.models import Job
+from labeling.models import Changeset, DatasetVersion, Example, ExampleImport
 from labeling.selectors.versions import version_state, working_state
 from labeling.services import dataset_commit, example_label, examples_relabel_bulk
-from labeling.services.jobs import job_run
 from tests.conftest import start_worker
 from tests.factories import ContentFactory, DatasetFactory, SmallCategoryFactory, user_with_role
 from tests.labeling.test_import_flow import demo_petitions_csv, petitions_dataset
@@ -24,7 +25,7 @@ PAUSES = "import-contents-written,job-work-done"  # mid-import; after a job's wo
 
 def run_until_killed(jobs: list[Job], worker_env: dict, folder) -> None:
     """One worker runs the jobs (one process each) up to their pause points; then it is SIGKILLed whole."""
-    from labeling.tasks import job_run as job_run_task
+    from core.tasks import job_run_task
 
     mark = folder / "paused"
     env = worker_env | {"BUNRYU_PAUSE_AT": PAUSES, "BUNRYU_PAUSE_MARK": str(mark)}

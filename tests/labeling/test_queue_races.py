@@ -6,11 +6,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from labeling import roles
-from labeling.errors import LabelingError, StaleExampleError
+from core import roles
+from core.errors import ApplicationError
+from core.pauses import pausing
+from labeling.errors import StaleExampleError
 from labeling.models import Example, QueueClaim
 from labeling.services import example_label
-from labeling.services.locks import pausing
 from labeling.services.queue import QueueChoice, queue_label, queue_next
 from tests.factories import ContentFactory, DatasetFactory, SmallCategoryFactory, user_with_role
 from tests.races import Gate, Racer, race
@@ -63,7 +64,7 @@ def test_an_item_claimed_and_saved_after_the_candidates_were_read_is_not_shown(s
 def test_a_save_of_an_item_someone_else_holds_is_refused(setup):
     dataset, (a, _), contents, ana, bo = setup
     item = queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[])
-    with pytest.raises(LabelingError, match="ana is working on this item"):
+    with pytest.raises(ApplicationError, match="ana is working on this item"):
         queue_label(dataset=dataset, content=item, category=a, user=bo, note="", expected_version=0)
     assert not Example.objects.exists()
 

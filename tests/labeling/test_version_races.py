@@ -6,12 +6,12 @@ from collections import Counter
 
 import pytest
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
+from core.pauses import pausing
 from labeling.models import IN_TRAINING_SET, Changeset, Example
 from labeling.selectors.versions import version_state, working_state
 from labeling.services import dataset_commit, example_label, version_rollback
-from labeling.services.locks import pausing
 from tests.factories import ContentFactory, DatasetFactory, SmallCategoryFactory, UserFactory, user_with_role
 from tests.races import Gate, Racer, race
 
@@ -39,7 +39,7 @@ def relabel(dataset, content, category, user):
             return example_label(
                 dataset=dataset, content=content, category=category, user=user, expected_version=version
             )
-        except LabelingError as error:
+        except ApplicationError as error:
             return error
 
     return work

@@ -2,11 +2,11 @@
 
 import pytest
 
-from labeling import roles
+from core import roles
+from core.pauses import pausing
 from labeling.models import Content, Example, text_hash
 from labeling.selectors.versions import version_state
 from labeling.services import example_label
-from labeling.services.locks import pausing
 from tests.factories import user_with_role
 from tests.labeling.test_version_races import counts_of, relabel
 from tests.races import Gate, Racer

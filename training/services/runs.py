@@ -15,9 +15,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
+from core import dispatch
+from core.pauses import pause_point
 from labeling.models import DatasetVersion
 from labeling.selectors.versions import latest_version
-from labeling.services.locks import pause_point
 from labeling.services.versions import dataset_commit
 from training import evaluation, verification
 from training.algorithms import FitError, ParameterError, TextClassifier, algorithm_class
@@ -79,9 +80,7 @@ def run_start(
             example_count=sum(version.category_counts.values()),
         )
         if enqueue:
-            from training.tasks import training_run
-
-            transaction.on_commit(lambda: training_run.delay(run.id))
+            dispatch.enqueue("training.tasks.training_run_task", run.id)
     return run
 
 
