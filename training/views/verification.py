@@ -17,7 +17,7 @@ from core.paging import capped_count
 from core.params import number_param
 from labeling.models import Category, Content, Dataset
 from labeling.selectors import dataset_or_404
-from labeling.services.claims import claim_held, claim_release, claim_take, claims_expire
+from labeling.services.claims import claim_held, claim_next, claim_release, claims_expire
 from training import figures
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
@@ -163,13 +163,16 @@ def _review_item(
     queue = checks.review_queue(run, user).exclude(content_id__in=skipped)
     held = claim_held(dataset=run.dataset, user=user, queue=queue_name)
     item = queue.filter(content_id__in=held.values("content_id")).first()
-    for candidate in [] if item else queue[:20]:
-        if not claim_take(dataset=run.dataset, content_id=candidate.content_id, user=user, queue=queue_name):
-            continue
-        if checks.review_queue(run, user).filter(pk=candidate.pk).exists():  # not decided meanwhile
-            return candidate
-        claim_release(dataset=run.dataset, content_id=candidate.content_id, user=user)
-    return item
+    if item is not None:
+        return item
+    claimed = claim_next(
+        dataset=run.dataset,
+        user=user,
+        queue=queue_name,
+        candidates=queue.values_list("content_id", flat=True)[:20],
+        still_queued=lambda content_id: queue.filter(content_id=content_id).exists(),
+    )
+    return queue.filter(content_id=claimed).first() if claimed else None
 
 
 @roles.role_required(roles.ANNOTATOR)
