@@ -4,7 +4,7 @@ A request under /api/ that says `Authorization: Token ...` is authenticated by t
 comes first in REST_FRAMEWORK's DEFAULT_AUTHENTICATION_CLASSES (no API view names other classes): it answers
 for the token or fails with 401, and session authentication is never consulted. Such a request reads no
 session, posts no form (API views are CSRF-exempt) and shows no messages, so these four only cost it time
-(0.1 to 0.2 ms of CPU per classification request). Every other request, pages and session calls to the API
+(bench/results/api.md). Every other request, pages and session calls to the API
 alike, goes through them as before.
 """
 

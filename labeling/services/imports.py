@@ -46,8 +46,8 @@ class ImportPreview:
 @contextmanager
 def _collector_paused():
     """Python's cyclic garbage collector paused while a file is read and written: an import allocates
-    hundreds of thousands of objects that live until it ends, and the collections walked them again (0.24 to
-    0.38 s of an import of 11k rows, timed with gc.callbacks). Nothing here makes reference cycles."""
+    hundreds of thousands of objects that live until it ends, and the collections walked them again (a
+    share of the import's time: bench/results/import_export.md). Nothing here makes reference cycles."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
