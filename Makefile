@@ -30,3 +30,4 @@ bench:
 	test -d var/bench-cleanlab/cleanlab || .venv/bin/pip install --quiet --no-deps --target var/bench-cleanlab cleanlab==2.9.0 termcolor==3.3.0
 	.venv/bin/python bench/label_errors.py $(LABEL_ERRORS_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/api.py $(API_ARGS)
+	scripts/with-services.sh .venv/bin/python bench/queue_load.py $(QUEUE_LOAD_ARGS)

@@ -88,7 +88,9 @@ def _wait_for_worker(name: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"Celery worker did not answer within 90 s:\n{log.read_text()[-4000:]}")
 
 
-def start_worker(env: dict, folder: Path, *, queues: str = "celery,training") -> tuple[subprocess.Popen, str]:
+def start_worker(
+    env: dict, folder: Path, *, queues: str = "celery,training", concurrency: int = 2
+) -> tuple[subprocess.Popen, str]:
     """Start a Celery worker in its own process group (a test may kill it whole); wait until it answers."""
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
     log = folder / f"{name}.log"
@@ -100,7 +102,7 @@ def start_worker(env: dict, folder: Path, *, queues: str = "celery,training") ->
         "admin_site",
         "worker",
         "--pool=prefork",
-        "--concurrency=2",
+        f"--concurrency={concurrency}",
     ]
     command += [f"--queues={queues}", "--without-gossip", "--without-mingle", "-n", name, "-l", "INFO"]
     with log.open("w") as out:

@@ -15,8 +15,9 @@ from core import roles
 from core.errors import ApplicationError
 from core.paging import capped_count
 from core.params import number_param
-from labeling.models import Category, Content, Dataset, QueueClaim
+from labeling.models import Category, Content, Dataset
 from labeling.selectors import dataset_or_404
+from labeling.services.claims import claim_held, claim_release, claim_take, claims_expire
 from training import figures
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
@@ -147,7 +148,7 @@ def _skipped(request, run: TrainingRun) -> list[int]:
     if skip and skip not in skipped:
         skipped = [*skipped, skip][-500:]
         request.session[key] = skipped
-        QueueClaim.objects.filter(dataset=run.dataset, content_id=skip, user=request.user).delete()
+        claim_release(dataset=run.dataset, content_id=skip, user=request.user)
     return skipped
 
 
@@ -157,17 +158,17 @@ def _review_item(
     """The item asked for, else the one this user holds, else claim the next doubted one."""
     if content_id:
         return checks.review_queue(run, user).filter(content_id=content_id).first()
+    claims_expire()
+    queue_name = f"doubted:{run.id}"
     queue = checks.review_queue(run, user).exclude(content_id__in=skipped)
-    held = QueueClaim.objects.filter(dataset=run.dataset, user=user, queue=f"doubted:{run.id}")
+    held = claim_held(dataset=run.dataset, user=user, queue=queue_name)
     item = queue.filter(content_id__in=held.values("content_id")).first()
     for candidate in [] if item else queue[:20]:
-        claim, created = QueueClaim.objects.get_or_create(
-            dataset=run.dataset,
-            content_id=candidate.content_id,
-            defaults={"user": user, "queue": f"doubted:{run.id}", "expires_at": checks.claim_expiry()},
-        )
-        if created or claim.user_id == user.id:
+        if not claim_take(dataset=run.dataset, content_id=candidate.content_id, user=user, queue=queue_name):
+            continue
+        if checks.review_queue(run, user).filter(pk=candidate.pk).exists():  # not decided meanwhile
             return candidate
+        claim_release(dataset=run.dataset, content_id=candidate.content_id, user=user)
     return item
 
 
