@@ -8,6 +8,7 @@ CELERY_BROKER_URL (Redis) and, once indexing exists, SEARCH_URL.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import plotly
@@ -153,6 +154,30 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     _default_results = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", _default_results)
+
+
+def _redis_cache_url() -> str:
+    """REDIS_URL, else the broker's Redis server with a database of its own (2; the broker and the results
+    use 0 and 1), so that clearing the cache never empties a queue. Empty: no Redis configured."""
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        return ""
+    return urlsplit(CELERY_BROKER_URL)._replace(path="/2").geturl()
+
+
+# Counters and remembered lookups that must hold for the whole site (the classify throttle, the API token
+# cache's invalidation, the dirty check) live in Redis when there is one; the embedded default keeps them
+# in each process's memory.
+REDIS_CACHE_URL = _redis_cache_url()
+if REDIS_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "KEY_PREFIX": "bunryu",
+        }
+    }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -170,8 +195,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap", "schedule": 300.0},
 }
-# Classification requests per user and window (training/throttles.py); counted in Django's cache, which is
-# per process unless CACHES points at a shared cache such as Redis.
+# Classification requests per user and window (training/throttles.py); counted in Django's cache: one count
+# for the site with Redis (CACHES above), per process on the embedded default.
 CLASSIFY_RATE = os.environ.get("CLASSIFY_RATE", "120000/min")
 try:
     parse_rate(CLASSIFY_RATE)
@@ -197,8 +222,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-# Seconds a process keeps a token's user and role (labeling/tokens.py): changes made in another process
-# (a deactivated user, a deleted token, a role taken away) reach this one at most this much later.
+# Seconds a process keeps a token's user and role (labeling/tokens.py). A change (a deactivated user, a
+# deleted token, a role taken away) counts at once in every process sharing the Redis cache; without Redis,
+# other processes see it at most this much later.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", 5))
 SPECTACULAR_SETTINGS = {"TITLE": "bunryu API", "VERSION": "1.0.0"}
 
