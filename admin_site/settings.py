@@ -7,11 +7,11 @@ CELERY_BROKER_URL (Redis) and, once indexing exists, SEARCH_URL.
 
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-import plotly
 from django.core.exceptions import ImproperlyConfigured
 
 from training.rates import parse_rate
@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "admin_site.apps.StaticFilesConfig",
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
@@ -130,10 +130,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 # Plotly's browser bundle comes from the installed plotly package (the Python side's version; no CDN).
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", Path(plotly.__file__).parent / "package_data")]
+# Found, not imported: importing plotly costs every command's start-up.
+_PLOTLY = Path(find_spec("plotly").origin).parent
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _PLOTLY / "package_data")]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-WHITENOISE_USE_FINDERS = True  # serve from the app folders too, so `collectstatic` is optional locally
+# `collectstatic` (run by `make run`) writes every file under a name carrying its content's hash, with a
+# gzip copy beside it; WhiteNoise serves those compressed and cached for a year (immutable): a browser never
+# asks again until the file, hence its name, changes.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_MAX_AGE = 60  # the files whose names carry no hash (a year for the hashed ones)
 
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", VAR_DIR / "models"))
 

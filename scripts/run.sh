@@ -6,6 +6,11 @@ BIND=${BIND:-127.0.0.1:8000}
 export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost,${BIND%:*}}
 
 .venv/bin/python manage.py migrate --noinput
+# Static files under hashed, compressed names (admin_site/settings.py); again only when something changed.
+manifest=${BUNRYU_VAR_DIR:-var}/staticfiles/staticfiles.json
+if [ ! -f "$manifest" ] || [ -n "$(find static .venv/.requirements-* -newer "$manifest" -print -quit)" ]; then
+  .venv/bin/python manage.py collectstatic --noinput -v0
+fi
 .venv/bin/python manage.py ensure_admin --url "http://$BIND/" >/dev/null
 .venv/bin/python manage.py load_demo  # authored by nobody: "done today" counts only real work
 

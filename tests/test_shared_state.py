@@ -43,7 +43,9 @@ def _wait_until_answering(process: subprocess.Popen, base: str) -> None:
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stdout.read().decode()[-3000:]
         try:
-            urllib.request.urlopen(f"{base}/login/", timeout=10).close()
+            urllib.request.urlopen(f"{base}/api/v1/", timeout=10).close()
+            return
+        except urllib.error.HTTPError:  # answering (401: no credentials)
             return
         except OSError:  # not listening yet, or still starting
             time.sleep(0.2)
