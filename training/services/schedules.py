@@ -7,7 +7,6 @@ from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from labeling.selectors.versions import dataset_dirty
-from training.algorithms import ParameterError, algorithm_class
 from training.errors import TrainingError
 from training.models import RetrainSchedule, TrainingRun
 from training.selectors import dataset_champion_run
@@ -42,6 +41,8 @@ def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
         values = values | {"params": {}}  # the old algorithm's parameters mean nothing to the new one
     for name, value in values.items():
         setattr(schedule, name, value)
+    from training.algorithms import ParameterError, algorithm_class  # scikit-learn & co.: not at start-up
+
     try:
         algorithm_class(schedule.algorithm).parse_params(schedule.params or {})
     except ParameterError as error:
