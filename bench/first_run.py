@@ -1,6 +1,6 @@
-"""A newcomer's first `make run`, measured: a fresh `git clone` of this repository's current commit, `make run`
-in a terminal (a pseudo-terminal here), the time until the login line is printed, then Ctrl-C (typed into
-the terminal, so the terminal signals the whole foreground process group as a user's key would) and the
+"""A newcomer's first `make run`, measured: a fresh `git clone` of this repository's current commit, then
+`make run` in a terminal (a pseudo-terminal here): the time until the login line is printed, then Ctrl-C
+(typed into the terminal, which signals the whole foreground process group as a user's key does) and the
 time until make has exited and the port is free again. Also lists what the console showed that a newcomer
 should not see ("Error 1", gunicorn's SIGKILL warning, tracebacks, a hanging beat).
 Writes bench/results/first_run.md and .json.
