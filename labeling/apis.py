@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from labeling import roles
 from labeling.errors import LabelingError, StaleExampleError
 from labeling.models import Category, Dataset, DatasetVersion, Example
-from labeling.services import example_label
+from labeling.services import example_label, example_note_set
 from labeling.services.jobs import job_enqueue
 
 
@@ -36,7 +36,7 @@ class ExampleOutput(serializers.ModelSerializer):
 
 
 class ExampleRelabelInput(serializers.Serializer):
-    category = serializers.IntegerField()
+    category = serializers.IntegerField(required=False, help_text="absent: only the note changes")
     version = serializers.IntegerField(help_text="the version you read; a different current version -> 409")
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     reason = serializers.CharField(required=False, default="relabelled through the API", max_length=200)
@@ -57,10 +57,20 @@ class ExampleDetailApi(APIView):
         example = get_object_or_404(Example.objects.select_related("dataset", "content"), pk=example_id)
         data = ExampleRelabelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        category = Category.objects.filter(pk=data.validated_data["category"]).first()
-        if category is None:
+        if "category" not in data.validated_data and "note" not in data.validated_data:
+            return Response({"detail": "Give a category, a note or both."}, status=400)
+        category = Category.objects.filter(pk=data.validated_data.get("category")).first()
+        if category is None and "category" in data.validated_data:
             return Response({"detail": "Unknown category."}, status=status.HTTP_400_BAD_REQUEST)
         try:
+            if category is None:  # PATCH is partial: the note alone
+                example = example_note_set(
+                    example=example,
+                    note=data.validated_data["note"],
+                    user=request.user,
+                    expected_version=data.validated_data["version"],
+                )
+                return Response(ExampleOutput(example).data)
             example = example_label(
                 dataset=example.dataset,
                 content=example.content,

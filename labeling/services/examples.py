@@ -63,3 +63,14 @@ def example_label(
         content_words_refresh_later()  # its content's words, for body search
     save_with_history(example, user=user, reason=reason)
     return example
+
+
+@transaction.atomic
+def example_note_set(*, example: Example, note: str, user, expected_version: int | None = None) -> Example:
+    """Change only an example's note (its category, status and labeller stay); refused when stale."""
+    example = Example.objects.select_for_update().get(pk=example.pk)
+    _refuse_if_stale(example, expected_version)
+    example.version += 1
+    example.note = note
+    save_with_history(example, user=user, reason="note changed")
+    return example
