@@ -21,6 +21,7 @@ urlpatterns = [
     path("favicon.ico", FaviconView.as_view()),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("core.urls")),
     path("labeling/", include("labeling.urls")),
     path("training/", include("training.urls")),
     path("api/v1/", include("labeling.api_urls")),

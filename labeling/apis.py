@@ -6,11 +6,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import roles
-from labeling.errors import LabelingError, StaleExampleError
+from core import roles
+from core.errors import ApplicationError
+from core.jobs import job_enqueue
 from labeling.models import Category, Dataset, DatasetVersion, Example
 from labeling.services import example_label, example_note_set
-from labeling.services.jobs import job_enqueue
 
 
 class ExampleOutput(serializers.ModelSerializer):
@@ -41,6 +41,11 @@ class ExampleRelabelInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     reason = serializers.CharField(required=False, default="relabelled through the API", max_length=200)
 
+    def validate(self, data):
+        if "category" not in data and "note" not in data:
+            raise serializers.ValidationError("Give a category, a note or both.")
+        return data
+
 
 class ExampleDetailApi(APIView):
     permission_classes = [roles.IsAnnotator]
@@ -57,36 +62,26 @@ class ExampleDetailApi(APIView):
         example = get_object_or_404(Example.objects.select_related("dataset", "content"), pk=example_id)
         data = ExampleRelabelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if "category" not in data.validated_data and "note" not in data.validated_data:
-            return Response({"detail": "Give a category, a note or both."}, status=400)
-        category = Category.objects.filter(pk=data.validated_data.get("category")).first()
-        if category is None and "category" in data.validated_data:
-            return Response({"detail": "Unknown category."}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            if category is None:  # PATCH is partial: the note alone
-                example = example_note_set(
-                    example=example,
-                    note=data.validated_data["note"],
-                    user=request.user,
-                    expected_version=data.validated_data["version"],
-                )
-                return Response(ExampleOutput(example).data)
-            example = example_label(
-                dataset=example.dataset,
-                content=example.content,
-                category=category,
+        if "category" not in data.validated_data:  # PATCH is partial: the note alone
+            example = example_note_set(
+                example=example,
+                note=data.validated_data["note"],
                 user=request.user,
-                reason=data.validated_data["reason"],
-                note=data.validated_data.get("note"),
                 expected_version=data.validated_data["version"],
             )
-        except StaleExampleError as error:
-            return Response(
-                {"detail": str(error), "changed_by": error.changed_by, "changed_at": error.changed_at},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except LabelingError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(ExampleOutput(example).data)
+        category = Category.objects.filter(pk=data.validated_data["category"]).first()
+        if category is None:
+            raise ApplicationError("Unknown category.", code="unknown_category")
+        example = example_label(
+            dataset=example.dataset,
+            content=example.content,
+            category=category,
+            user=request.user,
+            reason=data.validated_data["reason"],
+            note=data.validated_data.get("note"),
+            expected_version=data.validated_data["version"],
+        )
         return Response(ExampleOutput(example).data)
 
 
@@ -134,7 +129,7 @@ class JobOutput(serializers.Serializer):
 
 
 class DatasetRollbackApi(APIView):
-    """Start a rollback job (admins only); poll /labeling/jobs/<id>/?format=json for its outcome."""
+    """Start a rollback job (admins only); poll /jobs/<id>/?format=json for its outcome."""
 
     permission_classes = [roles.IsAdmin]
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.urls import reverse
 
-from labeling import roles
+from core import roles
 from tests.conftest import ROOT
 from tests.factories import DatasetFactory, user_with_role
 

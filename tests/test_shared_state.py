@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from rest_framework.authtoken.models import Token
 
-from labeling import roles
+from core import roles
 from tests.conftest import ROOT
 from tests.factories import DatasetFactory, user_with_role
 

@@ -6,8 +6,8 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, localtime, make_aware
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
 from labeling.management.base import DataCommand
 from labeling.models import Dataset, DatasetVersion
 from labeling.selectors.versions import dataset_dirty, diff_by_category, rollback_preview, version_diff
@@ -47,7 +47,7 @@ class Command(DataCommand):
         self.user = self._user(user)
         try:
             getattr(self, f"do_{action}")(**options)
-        except LabelingError as error:
+        except ApplicationError as error:
             raise CommandError(str(error)) from error
 
     def _user(self, username):
