@@ -2,7 +2,13 @@ from django.contrib.staticfiles.apps import StaticFilesConfig as DjangoStaticFil
 
 
 class StaticFilesConfig(DjangoStaticFilesConfig):
-    """Static files without the parts of plotly's package data that no page loads (sample datasets,
-    figure templates, the Jupyter widget bundle): `collectstatic` then hashes and compresses 3 MB less."""
+    """Static files without what no page loads (plotly's sample datasets, figure templates and Jupyter
+    widget bundle; the sidecar's Redoc, /api/docs/ being Swagger UI): less for `collectstatic` to process."""
 
-    ignore_patterns = [*DjangoStaticFilesConfig.ignore_patterns, "datasets", "templates", "widgetbundle.js"]
+    ignore_patterns = [
+        *DjangoStaticFilesConfig.ignore_patterns,
+        "datasets",
+        "templates",
+        "widgetbundle.js",
+        "redoc",
+    ]

@@ -142,6 +142,24 @@ def test_example_history_page_names_who_and_what(client, people, dataset):
     assert "<script>" not in response.content.decode()
 
 
+def test_example_history_shows_categories_by_path_and_labellers_by_name(client, people, dataset):
+    example = Example.objects.filter(dataset=dataset, labeled_by=people[roles.ANNOTATOR]).get()
+    before = example.history.last().category
+    client.force_login(people[roles.ANNOTATOR])
+    page = client.get(reverse("labeling:example_history", args=[example.id])).content.decode()
+    assert f"{before.path} &rarr; {example.category.path}" in page.replace("→", "&rarr;")
+    assert f"{before.id} &rarr; {example.category_id}" not in page
+
+
+def test_only_managers_see_the_export_links_they_can_use(client, people, dataset):
+    url = reverse("labeling:history", args=[dataset.id])
+    export = reverse("labeling:export", args=[dataset.id])
+    client.force_login(people[roles.ANNOTATOR])
+    assert export not in client.get(url).content.decode()
+    client.force_login(people[roles.MANAGER])
+    assert export in client.get(url).content.decode()
+
+
 def test_exports_of_a_version(client, people, dataset):
     client.force_login(people[roles.MANAGER])
     url = reverse("labeling:export", args=[dataset.id])
