@@ -66,6 +66,11 @@ def _test_settings(settings, tmp_path):
     # Requests write their prediction log rows themselves: a writer thread's own connection would not see
     # the rows of a test's transaction (tests/training/test_prediction_log.py tests the buffered writer).
     settings.PREDICTION_LOG_BUFFER_SECONDS = 0
+    # Pages name static files without their hash: the test server finds them in the app folders, no
+    # `collectstatic` needed (tests/test_static_files.py tests the hashed, compressed files of `make run`).
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }
 
 
 def _worker_env() -> dict[str, str]:

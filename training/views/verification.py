@@ -112,6 +112,14 @@ def confusion_page(request, dataset: Dataset, run: TrainingRun):
     return render(request, "training/confusion.html", context)
 
 
+FILTER_LABELS = {  # what the filter chips read
+    "given_id": "given",
+    "predicted_id": "predicted",
+    "given__parent_id": "given (large)",
+    "predicted__parent_id": "predicted (large)",
+}
+
+
 @roles.role_required(roles.ANNOTATOR)
 @against_a_run
 def doubted_page(request, dataset: Dataset, run: TrainingRun):
@@ -135,7 +143,11 @@ def doubted_page(request, dataset: Dataset, run: TrainingRun):
         "page": page,
         "names": names,
         "query": urlencode({k: v for k, v in get.items() if k != "page"}),
-        "filtered": {k: Category.objects.filter(pk=v).first() for k, v in filters.items() if v is not None},
+        "filtered": {
+            FILTER_LABELS[name]: Category.objects.filter(pk=value).first()
+            for name, value in filters.items()
+            if value is not None
+        },
     }
     return render(request, "training/doubted.html", context)
 
