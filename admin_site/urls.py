@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+handler400 = "labeling.views.params.bad_request"
+
 admin.site.site_header = "bunryu admin"
 admin.site.site_title = "bunryu"
 

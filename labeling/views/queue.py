@@ -18,8 +18,7 @@ SKIPPED_KEPT = 200
 
 def _choice(request) -> QueueChoice:
     name = request.GET.get("queue", "unlabelled")
-    category = request.GET.get("category", "")
-    return QueueChoice(name if name in QUEUES else "unlabelled", number_param(category))
+    return QueueChoice(name if name in QUEUES else "unlabelled", number_param(request.GET, "category"))
 
 
 def _skipped(request, choice: QueueChoice) -> list[int]:
@@ -38,19 +37,18 @@ def _handle_post(request, dataset: Dataset, choice: QueueChoice) -> None:
         example = queue_undo(dataset=dataset, user=request.user)
         messages.info(request, f"Undone: {example.content.title[:60]}")
         return
-    content = get_object_or_404(Content, pk=request.POST.get("content"))
+    content = get_object_or_404(Content, pk=number_param(request.POST, "content", required=True))
     if action == "skip":
         _skip(request, choice, content.id)
         return
-    category = get_object_or_404(Category, pk=request.POST.get("category") or 0)
-    version = request.POST.get("version", "")
+    category = get_object_or_404(Category, pk=number_param(request.POST, "category", required=True))
     queue_label(
         dataset=dataset,
         content=content,
         category=category,
         user=request.user,
         note=request.POST.get("note", ""),
-        expected_version=number_param(version),
+        expected_version=number_param(request.POST, "version"),
     )
 
 
