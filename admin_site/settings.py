@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "admin_site.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Ordinary classification requests are answered here, the rest go on (training/middleware.py).
@@ -196,7 +197,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "labeling.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# Largest request body read into memory (API bodies, forms; uploaded files are not counted): a bigger API body
+# answers 413 with this limit. A classification batch of 1,000 texts must fit in it: 1,000 texts of 100,000
+# characters are ~100 MB of ASCII, ~300 MB of Korean.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(float(os.environ.get("MAX_BODY_MB", 32)) * 1024 * 1024)
 # Seconds a process keeps a token's user and role (labeling/tokens.py): changes made in another process
 # (a deactivated user, a deleted token, a role taken away) reach this one at most this much later.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", 5))

@@ -10,7 +10,8 @@ import math
 import re
 from datetime import date, datetime
 
-from django.core.exceptions import BadRequest
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -96,8 +97,17 @@ def datetime_param(data, name: str) -> datetime | None:
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
+def body_too_large(limit: int) -> JsonResponse:
+    return JsonResponse(
+        {"detail": f"The request body is larger than the limit of {limit:,} bytes.", "limit_bytes": limit},
+        status=413,
+    )
+
+
 def bad_request(request, exception=None):
     """The site's handler400: says what was wrong (JSON under /api/), not a bare "Bad Request (400)"."""
+    if isinstance(exception, RequestDataTooBig):  # a body too large to read (forms, or an API body sent
+        return body_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)  # without its length)
     reason = str(exception) if isinstance(exception, BadRequest) else ""
     reason = reason or "The request is malformed."
     if request.path.startswith("/api/"):
