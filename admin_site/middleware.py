@@ -14,8 +14,8 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 
-from labeling.tokens import is_token_api_request
-from labeling.views.params import body_too_large
+from core.params import body_too_large
+from core.tokens import is_token_api_request
 
 
 class PassedByTokenRequests:
@@ -45,7 +45,7 @@ class BrowserMessageMiddleware(PassedByTokenRequests, MessageMiddleware):
 
 class BodyLimitMiddleware:
     """An API body announced larger than DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 with the limit, as JSON,
-    before anything reads it (a body sent without its length is caught when read: views/params.py)."""
+    before anything reads it (a body sent without its length is caught when read: core/params.py)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

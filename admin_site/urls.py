@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
-handler400 = "labeling.views.params.bad_request"
+handler400 = "core.params.bad_request"
 
 admin.site.site_header = "bunryu admin"
 admin.site.site_title = "bunryu"
@@ -13,6 +13,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="labeling:dashboard", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("core.urls")),
     path("labeling/", include("labeling.urls")),
     path("training/", include("training.urls")),
     path("api/v1/", include("labeling.api_urls")),

@@ -13,8 +13,9 @@ from django.utils.datastructures import MultiValueDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labeling import roles
-from labeling.models import Category, Changeset, Content, DatasetVersion, ExampleImport, Job
+from core import roles
+from core.models import Job
+from labeling.models import Category, Changeset, Content, DatasetVersion, ExampleImport
 from tests.factories import user_with_role
 from tests.training.conftest import make_dataset
 from tests.training.test_runs import train

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from labeling import roles
+from core import roles
 from labeling.models import Example
 from tests.factories import ExampleFactory, user_with_role
 from training.models import PredictionLog
