@@ -7,6 +7,7 @@ CELERY_BROKER_URL (Redis) and, once indexing exists, SEARCH_URL.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
     "simple_history",
     "django_celery_beat",
     "core",
@@ -74,6 +76,8 @@ MIDDLEWARE = [
     "admin_site.middleware.BrowserAuthenticationMiddleware",
     "admin_site.middleware.BrowserMessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login refused for too many failures into the "locked" page (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "admin_site.urls"
@@ -120,6 +124,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is locked for LOGIN_LOCKOUT_MINUTES (other people and addresses are not); every failure is logged
+# (admin: Axes > Access attempts / failures; deleting the attempt unlocks, as does `axes_reset_username`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure a row (admin: Access failures), not only the count
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+# Proxies in front of the site that append to X-Forwarded-For (0: the address is REMOTE_ADDR itself).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "labeling:dashboard"
 LOGOUT_REDIRECT_URL = "login"
