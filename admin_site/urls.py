@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from core.roles import SchemaReader
+
 handler400 = "core.params.bad_request"
 
 admin.site.site_header = "bunryu admin"
@@ -18,6 +20,6 @@ urlpatterns = [
     path("training/", include("training.urls")),
     path("api/v1/", include("labeling.api_urls")),
     path("api/v1/", include("training.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[SchemaReader]), name="api-schema"),
     path("admin/", admin.site.urls),
 ]
