@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "admin_site.apps.StaticFilesConfig",
+    "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
