@@ -118,8 +118,14 @@ def derived_id(title: str, body: str) -> str:
     return "sha1:" + hashlib.sha1(f"{title}\n{body}".encode()).hexdigest()[:16]
 
 
+NAMES_LISTED = 20  # a header of a million unknown columns must not make a million-name message
+
+
 def quoted_list(names) -> str:
-    return ", ".join(f"'{name}'" for name in names) or "(none)"
+    names = list(names)
+    listed = ", ".join(f"'{shown(name)}'" for name in names[:NAMES_LISTED]) or "(none)"
+    more = len(names) - NAMES_LISTED
+    return f"{listed} and {more:,} more" if more > 0 else listed
 
 
 # --------------------------------------------------------------------------------------------- decoding
