@@ -229,8 +229,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # listens with `-Q celery,training` (scripts/run.sh), dedicated training machines with `-Q training`.
 CELERY_TASK_ROUTES = {"training.tasks.training_run_task": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Dead work is noticed within WORKER_LOST_AFTER_SECONDS + WORKER_CHECK_SECONDS (90 s by default): a training
+# run whose heartbeat (every 10 s) stopped that long ago, a job its worker no longer holds (core/reaping.py).
+WORKER_LOST_AFTER_SECONDS = float(os.environ.get("WORKER_LOST_AFTER_SECONDS", 60))
+WORKER_CHECK_SECONDS = float(os.environ.get("WORKER_CHECK_SECONDS", 30))
 CELERY_BEAT_SCHEDULE = {
-    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap_task", "schedule": 300.0},
+    "training-reap-stale-runs": {
+        "task": "training.tasks.training_runs_reap_task",
+        "schedule": WORKER_CHECK_SECONDS,
+    },
+    "core-reap-orphaned-jobs": {"task": "core.tasks.jobs_reap_task", "schedule": WORKER_CHECK_SECONDS},
 }
 # Classification requests per user and window (training/throttles.py); counted in Django's cache: one count
 # for the site with Redis (CACHES above), per process on the embedded default.
