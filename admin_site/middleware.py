@@ -8,11 +8,13 @@ session, posts no form (API views are CSRF-exempt) and shows no messages, so the
 alike, goes through them as before.
 """
 
+from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 
+from core.params import body_too_large
 from core.tokens import is_token_api_request
 
 
@@ -39,3 +41,22 @@ class BrowserAuthenticationMiddleware(PassedByTokenRequests, AuthenticationMiddl
 
 class BrowserMessageMiddleware(PassedByTokenRequests, MessageMiddleware):
     pass
+
+
+class BodyLimitMiddleware:
+    """An API body announced larger than DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 with the limit, as JSON,
+    before anything reads it (a body sent without its length is caught when read: core/params.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.path_info.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return body_too_large(limit)
+        return self.get_response(request)

@@ -5,6 +5,10 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.roles import SchemaReader
+
+handler400 = "core.params.bad_request"
+
 admin.site.site_header = "bunryu admin"
 admin.site.site_title = "bunryu"
 
@@ -26,7 +30,7 @@ urlpatterns = [
     path("training/", include("training.urls")),
     path("api/v1/", include("labeling.api_urls")),
     path("api/v1/", include("training.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[SchemaReader]), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -303,3 +303,11 @@ def test_ten_thousand_rows_of_about_1kb():
     assert parsed.file_errors == []
     assert len(parsed.valid_rows) == 10_000
     assert parsed.rows[-1].line == 10_001
+
+
+def test_a_header_of_a_million_unknown_columns_makes_a_short_message():
+    header = ",".join(f"col{n}" for n in range(1_000_000))
+    parsed = parse_examples_file((header + "\n" + "x," * 10 + "\n").encode(), categories=[])
+    message = " ".join(parsed.file_errors)
+    assert "'col0'" in message and "'col19'" in message and "'col20'" not in message
+    assert "and 999,980 more" in message and len(message) < 1_000
