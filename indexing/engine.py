@@ -7,6 +7,7 @@ chosen by the scheme of SEARCH_URL: `opensearch://host:port` (opensearch-py) or 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -18,8 +19,8 @@ class EngineError(Exception):
 
 @dataclass(frozen=True)
 class Action:
-    """Index (doc given) or delete (doc None) one document, guarded by an external version: the engine keeps
-    whichever write carries the highest version, so a late or repeated action never puts an older state back."""
+    """Index (doc given) or delete (doc None) one document, guarded by an external version: the engine
+    keeps the write with the highest version, so a late or repeated action never puts an older state back."""
 
     id: int
     version: int
@@ -96,10 +97,8 @@ class _Base:
         return dict(self._call(self.client.cluster.health))
 
     def index_delete(self, name: str) -> None:
-        try:
+        with contextlib.suppress(self._not_found):
             self._call(self.client.indices.delete, index=name)
-        except self._not_found:
-            pass
 
     def index_exists(self, name: str) -> bool:
         return bool(self._call(self.client.indices.exists, index=name))
