@@ -57,6 +57,7 @@ if [ -n "$search_pid" ]; then
 fi
 
 export DATABASE_URL="postgres://bunryu@127.0.0.1:$pg_port/bunryu"
+export SERVICES_PG_DATA="$work/pg/data" SERVICES_PG_BIN="$pg_bin"  # for tests that restart the database
 export CELERY_BROKER_URL="redis://127.0.0.1:$redis_port/0"
 export CELERY_RESULT_BACKEND="redis://127.0.0.1:$redis_port/1"
 echo "services: PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port${search_port:+, OpenSearch on 127.0.0.1:$search_port} (in $work)"
