@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "django_celery_beat",
+    "core",
     "labeling",
     "training",
     "catalog",
@@ -88,7 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "labeling.roles.role_context",
+                "core.roles.role_context",
             ],
         },
     },
@@ -165,14 +166,14 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 # Training gets its own queue so a long run never holds up imports and rollbacks; a worker for both
 # listens with `-Q celery,training` (scripts/run.sh), dedicated training machines with `-Q training`.
-CELERY_TASK_ROUTES = {"training.tasks.training_run": {"queue": "training"}}
+CELERY_TASK_ROUTES = {"training.tasks.training_run_task": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap", "schedule": 300.0},
+    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap_task", "schedule": 300.0},
     # indexing (each does nothing while SEARCH_URL is unset): the drainer loops ~55 s, so one always runs
-    "indexing-drain": {"task": "indexing.tasks.outbox_drain", "schedule": 60.0, "options": {"expires": 50}},
-    "indexing-batch": {"task": "indexing.tasks.batch_sync", "schedule": 300.0},
-    "indexing-repair": {"task": "indexing.tasks.drift_repair", "schedule": 600.0},
+    "indexing-drain": {"task": "indexing.tasks.outbox_drain_task", "schedule": 60.0, "options": {"expires": 50}},
+    "indexing-batch": {"task": "indexing.tasks.batch_sync_task", "schedule": 300.0},
+    "indexing-repair": {"task": "indexing.tasks.drift_repair_task", "schedule": 600.0},
 }
 # Classification requests per user and window (training/throttles.py); counted in Django's cache, which is
 # per process unless CACHES points at a shared cache such as Redis.
@@ -205,7 +206,7 @@ INDEXING_DEAD_LETTER_AFTER = int(os.environ.get("INDEXING_DEAD_LETTER_AFTER", 3)
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "labeling.tokens.CachedTokenAuthentication",
+        "core.tokens.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

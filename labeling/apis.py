@@ -6,11 +6,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import roles
-from labeling.errors import LabelingError, StaleExampleError
+from core import roles
+from core.errors import ApplicationError
+from core.jobs import job_enqueue
+from labeling.errors import StaleExampleError
 from labeling.models import Category, Dataset, DatasetVersion, Example
 from labeling.services import example_label
-from labeling.services.jobs import job_enqueue
 
 
 class ExampleOutput(serializers.ModelSerializer):
@@ -75,7 +76,7 @@ class ExampleDetailApi(APIView):
                 {"detail": str(error), "changed_by": error.changed_by, "changed_at": error.changed_at},
                 status=status.HTTP_409_CONFLICT,
             )
-        except LabelingError as error:
+        except ApplicationError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(ExampleOutput(example).data)
 
@@ -124,7 +125,7 @@ class JobOutput(serializers.Serializer):
 
 
 class DatasetRollbackApi(APIView):
-    """Start a rollback job (admins only); poll /labeling/jobs/<id>/?format=json for its outcome."""
+    """Start a rollback job (admins only); poll /jobs/<id>/?format=json for its outcome."""
 
     permission_classes = [roles.IsAdmin]
 

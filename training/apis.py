@@ -9,8 +9,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
 from labeling.models import Category, Dataset
 from labeling.selectors import dataset_or_404
 from training.classify_input import classify_input
@@ -102,7 +102,7 @@ def classify_response(
         answers = classify(dataset=dataset, items=items, k=k, user=user)
     except TrainingError as error:
         payload, code = {"detail": str(error)}, status.HTTP_409_CONFLICT
-    except LabelingError as error:
+    except ApplicationError as error:
         payload, code = {"detail": str(error)}, status.HTTP_400_BAD_REQUEST
     else:
         payload, code = {"results": answers}, status.HTTP_200_OK
@@ -251,6 +251,6 @@ class FeedbackApi(APIView):
                 correct=data.validated_data["correct"],
                 right_category=right,
             )
-        except LabelingError as error:
+        except ApplicationError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(PredictionOutput(prediction).data)

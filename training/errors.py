@@ -1,9 +1,9 @@
 """Errors of the training app, for people to read (views and commands show the message as is)."""
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
 
 
-class TrainingError(LabelingError):
+class TrainingError(ApplicationError):
     """A refused training action, or a run that cannot train; nothing was changed."""
 
 

@@ -148,9 +148,9 @@ def test_worker_sigkilled_mid_batch(search, worker_env, tmp_path, settings):
     }
     process, _ = start_worker(env, tmp_path, queues="indexing-test")
     try:
-        from indexing.tasks import outbox_drain
+        from indexing.tasks import outbox_drain_task
 
-        outbox_drain.apply_async(kwargs={"seconds": 30}, queue="indexing-test")
+        outbox_drain_task.apply_async(kwargs={"seconds": 30}, queue="indexing-test")
         deadline = time.monotonic() + 60
         while _outbox() > 350 and time.monotonic() < deadline:
             time.sleep(0.01)

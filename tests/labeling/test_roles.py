@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from labeling import roles
-from labeling.models import Changeset, DatasetVersion, Example, ExampleImport, Job
+from core import roles
+from core.models import Job
+from labeling.models import Changeset, DatasetVersion, Example, ExampleImport
 from tests.factories import ExampleFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ PAGES = [
     ("labeling:browse", ["dataset"], roles.ANNOTATOR),
     ("labeling:example_history", ["example"], roles.ANNOTATOR),
     ("labeling:changeset", ["changeset"], roles.ANNOTATOR),
-    ("labeling:job", ["job"], roles.ANNOTATOR),
+    ("core:job", ["job"], roles.ANNOTATOR),
     ("labeling:taxonomy", ["dataset"], roles.MANAGER),
     ("labeling:import_upload", ["dataset"], roles.MANAGER),
     ("labeling:import", ["import"], roles.MANAGER),

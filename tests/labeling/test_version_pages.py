@@ -10,8 +10,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from labeling import roles
-from labeling.models import DatasetVersion, Example, Job
+from core import roles
+from core.models import Job
+from labeling.models import DatasetVersion, Example
 from labeling.selectors.versions import version_state, working_state
 from labeling.services import example_label
 from labeling.services.versions import dataset_commit

@@ -6,7 +6,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from labeling import roles
+from core import roles
 from labeling.models import Category
 from tests.factories import UserFactory, user_with_role
 from tests.training.conftest import newsgroups_posts

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from labeling import roles
+from core import roles
 from tests.factories import user_with_role
 from tests.training.test_runs import train
 from training.models import ChampionChange, RetrainSchedule, TrainingRun
@@ -117,7 +117,7 @@ def test_an_admin_schedules_retraining_as_beat_tasks(client, news):
     assert client.post(url, data).status_code == 302
     tasks = {task.name: task for task in PeriodicTask.objects.filter(name__startswith="bunryu:")}
     nightly = tasks[f"bunryu: nightly retraining of dataset {news.id}"]
-    assert nightly.crontab.hour == "3" and nightly.task == "training.tasks.scheduled_training"
+    assert nightly.crontab.hour == "3" and nightly.task == "training.tasks.scheduled_training_task"
     assert tasks[f"bunryu: dirty retraining of dataset {news.id}"].interval.every == 15
     data.pop("nightly_hour")
     client.post(url, data)

@@ -62,7 +62,7 @@ def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
     )
     _sync_task(
         _task_name(schedule, "nightly"),
-        task="training.tasks.scheduled_training",
+        task="training.tasks.scheduled_training_task",
         args=[dataset.id, "nightly"],
         enabled=nightly,
         crontab=crontab,
@@ -77,7 +77,7 @@ def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
     )
     _sync_task(
         _task_name(schedule, "dirty"),
-        task="training.tasks.scheduled_training",
+        task="training.tasks.scheduled_training_task",
         args=[dataset.id, "dirty"],
         enabled=dirty,
         interval=interval,
