@@ -16,6 +16,8 @@ urlpatterns = [
     path("training/", include("training.urls")),
     path("api/v1/", include("labeling.api_urls")),
     path("api/v1/", include("training.api_urls")),
+    path("api/v1/", include("indexing.api_urls")),
+    path("indexing/", include("indexing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
 ]

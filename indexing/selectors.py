@@ -1,8 +1,8 @@
 """Reading through the engine: ids (and highlights) from the index, rows from the database.
 
-The index may lag behind the database by a few seconds (or more during an outage): every filter is applied again
-to the rows read from the database, so a hit whose example moved, was removed or disappeared is skipped, and the
-engine's total is then only "about" right.
+The index may lag behind the database by a few seconds (or more during an outage): every filter is applied
+again to the rows read from the database, so a hit whose example moved, was removed or disappeared is skipped,
+and the engine's total is then only "about" right.
 """
 
 import logging

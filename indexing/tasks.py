@@ -21,11 +21,11 @@ def batch_sync_task() -> dict:
 
 
 @shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
-def drift_repair_task() -> dict:
+def drift_repair_task(force: bool = False) -> dict:
     if not services.indexing_enabled():
         return {}
     services.previous_drop()
-    return services.drift_repair()
+    return services.drift_repair(force=force)
 
 
 @shared_task(acks_late=True, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)

@@ -1,8 +1,8 @@
 """A test-only loopback proxy that lets the official elasticsearch client 8/9 talk to an OpenSearch node.
 
 The client refuses servers that do not answer `X-Elastic-Product: Elasticsearch`, and OpenSearch answers 406
-to its `application/vnd.elasticsearch+json; compatible-with=N` media types: the proxy rewrites those to the plain
-JSON types and adds the header. Everything else passes through unchanged.
+to its `application/vnd.elasticsearch+json; compatible-with=N` media types: the proxy rewrites those to the
+plain JSON types and adds the header. Everything else passes through unchanged.
 """
 
 import http.client

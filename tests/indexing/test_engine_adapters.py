@@ -32,7 +32,9 @@ def test_lifecycle_versions_and_alias_swap(engine):
     mapping = {"mappings": {"properties": {"title": {"type": "text"}, "id": {"type": "long"}}}}
     adapter.index_create(f"{name}-1", mapping)
     adapter.index_create(f"{name}-2", mapping)
-    result = adapter.bulk(f"{name}-1", [Action(1, 5, {"id": 1, "title": "new"}), Action(2, 1, {"id": 2, "title": "x"})])
+    result = adapter.bulk(
+        f"{name}-1", [Action(1, 5, {"id": 1, "title": "new"}), Action(2, 1, {"id": 2, "title": "x"})]
+    )
     assert (result.written, result.stale, result.errors) == (2, 0, {})
     # an older version of 1 arrives late, and a delete of 2: the older write is refused as stale
     result = adapter.bulk(f"{name}-1", [Action(1, 4, {"id": 1, "title": "old"}), Action(2, 2)], refresh=True)

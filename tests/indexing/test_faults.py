@@ -26,7 +26,9 @@ def _world(count: int):
     dataset = DatasetFactory()
     categories = [SmallCategoryFactory(parent__taxonomy=dataset.taxonomy) for _ in range(3)]
     examples = [
-        ExampleFactory(dataset=dataset, category=categories[n % 3], content__title=f"문서 {n}", content__body="")
+        ExampleFactory(
+            dataset=dataset, category=categories[n % 3], content__title=f"문서 {n}", content__body=""
+        )
         for n in range(count)
     ]
     return dataset, categories, examples
@@ -53,7 +55,10 @@ def test_events_twice_and_out_of_order_never_regress(search):
     IndexEvent.objects.bulk_create([IndexEvent(target="contents", doc_id=pk) for pk in reversed(ids * 2)])
     drain(search)
     # the old states delivered late (the seed's replay problem): refused, the index keeps the newer state
-    late = [Action(pk, doc["_version"], {k: v for k, v in doc.items() if k != "_version"}) for pk, doc in before.items()]
+    late = [
+        Action(pk, doc["_version"], {k: v for k, v in doc.items() if k != "_version"})
+        for pk, doc in before.items()
+    ]
     result = engine.bulk(alias, late, refresh=True)
     assert result.stale == len(late) and result.written == 0
     drain(search)
@@ -205,11 +210,19 @@ def test_rebuild_with_1000_writes_landing_during_it(search, settings):
 
 def _pg(*args: str) -> None:
     data = Path(os.environ["SERVICES_PG_DATA"])
-    command = [f"{os.environ['SERVICES_PG_BIN']}/pg_ctl", "-D", str(data), "-l", str(data.parent / "server.log")]
+    command = [
+        f"{os.environ['SERVICES_PG_BIN']}/pg_ctl",
+        "-D",
+        str(data),
+        "-l",
+        str(data.parent / "server.log"),
+    ]
     if os.getuid() == 0:
         command = ["runuser", "-u", "postgres", "--", *command]
     # the server outlives pg_ctl: it must not hold a pipe of ours open
-    subprocess.run([*command, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    subprocess.run(
+        [*command, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120
+    )
 
 
 @pytest.mark.django_db(transaction=True)

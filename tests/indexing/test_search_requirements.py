@@ -1,4 +1,4 @@
-"""Search requirements, the seed's way: database fixtures -> index -> query -> expected hits, on the real node."""
+"""Search requirements, the seed's way: database fixtures -> index -> query -> expected hits (real node)."""
 
 import pytest
 
