@@ -73,16 +73,16 @@ def _pg_sql() -> list[str]:
 
 # SQLite: (table, event, condition, SELECT of the changed content ids from NEW / OLD)
 _SQLITE_TRIGGERS = (
-    ("labeling_content", "INSERT", "SELECT NEW.id"),
-    ("labeling_content", "UPDATE", "SELECT NEW.id"),
-    ("labeling_content", "DELETE", "SELECT OLD.id"),
-    ("labeling_example", "INSERT", "SELECT NEW.content_id"),
-    ("labeling_example", "UPDATE", "SELECT NEW.content_id UNION SELECT OLD.content_id"),
-    ("labeling_example", "DELETE", "SELECT OLD.content_id"),
+    ("labeling_content", "INSERT", "SELECT NEW.id AS id"),
+    ("labeling_content", "UPDATE", "SELECT NEW.id AS id"),
+    ("labeling_content", "DELETE", "SELECT OLD.id AS id"),
+    ("labeling_example", "INSERT", "SELECT NEW.content_id AS id"),
+    ("labeling_example", "UPDATE", "SELECT NEW.content_id AS id UNION SELECT OLD.content_id"),
+    ("labeling_example", "DELETE", "SELECT OLD.content_id AS id"),
     (
         "labeling_category",
         "UPDATE",
-        "SELECT e.content_id FROM labeling_example e JOIN labeling_category c ON c.id = e.category_id "
+        "SELECT e.content_id AS id FROM labeling_example e JOIN labeling_category c ON c.id = e.category_id "
         "WHERE (c.id = NEW.id OR c.parent_id = NEW.id) AND (NEW.name IS NOT OLD.name "
         "OR NEW.parent_id IS NOT OLD.parent_id)",
     ),
@@ -99,10 +99,10 @@ def _sqlite_sql() -> list[str]:
             WHEN EXISTS (SELECT 1 FROM indexing_indexstate WHERE name = '{CONTENTS}')
             BEGIN
               INSERT INTO indexing_indexevent (target, doc_id, created_at)
-                SELECT DISTINCT '{CONTENTS}', x.id, CURRENT_TIMESTAMP FROM ({changed_ids}) AS x(id);
+                SELECT DISTINCT '{CONTENTS}', x.id, CURRENT_TIMESTAMP FROM ({changed_ids}) AS x;
               INSERT INTO indexing_docversion (target, doc_id, version, changed_at)
                 SELECT DISTINCT '{CONTENTS}', x.id, 1, CURRENT_TIMESTAMP
-                FROM ({changed_ids}) AS x(id) WHERE true
+                FROM ({changed_ids}) AS x WHERE true
                 ON CONFLICT (target, doc_id)
                 DO UPDATE SET version = version + 1, changed_at = CURRENT_TIMESTAMP;
             END""",

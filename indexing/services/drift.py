@@ -6,11 +6,12 @@ import random
 from collections import Counter
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
 from indexing.documents import DEFINITIONS
-from indexing.models import IndexState
+from indexing.models import DocVersion, IndexState
 from indexing.services.engine import engine_get, search_alias
 from indexing.services.sync import documents_write
 from labeling.models import Example
@@ -155,6 +156,21 @@ def _ids_to_resync(name: str, drift: dict) -> list[int]:
     return sorted(ids)
 
 
+def _versions_raise(name: str, ids: list[int]) -> None:
+    """Raise the versions of documents about to be re-synced: a document deleted or overwritten in the index
+    outside the pipeline (its version moved on there) is then written again all the same."""
+    now = timezone.now()
+    with transaction.atomic():
+        known = set(DocVersion.objects.filter(target=name, doc_id__in=ids).values_list("doc_id", flat=True))
+        DocVersion.objects.filter(target=name, doc_id__in=known).update(
+            version=F("version") + 1, changed_at=now
+        )
+        DocVersion.objects.bulk_create(
+            [DocVersion(target=name, doc_id=pk, version=1, changed_at=now) for pk in ids if pk not in known],
+            ignore_conflicts=True,
+        )
+
+
 def drift_repair(*, name: str = "contents", force: bool = False) -> dict:
     """Find drift and re-sync what differs. A failure backs off (1, 2, 4 ... minutes, at most 6 hours) and
     leaves an alert for the monitoring page; a success clears it."""
@@ -167,6 +183,7 @@ def drift_repair(*, name: str = "contents", force: bool = False) -> dict:
     try:
         drift = drift_check(name=name)
         ids = _ids_to_resync(name, drift)
+        _versions_raise(name, ids)
         result = documents_write(name=name, ids=ids)
         drift["repaired"] = len(ids)
         drift["repair_errors"] = len(result.errors)
