@@ -145,6 +145,23 @@ class _Base:
         }
 
 
+def _orjson_serializer():
+    """opensearch-py's JSON serializer with orjson underneath: bulk bodies are most of the client's work."""
+    import orjson
+    from opensearchpy.serializer import JSONSerializer
+
+    class OrjsonSerializer(JSONSerializer):
+        def loads(self, s):
+            return orjson.loads(s)
+
+        def dumps(self, data):
+            if isinstance(data, str):
+                return data
+            return orjson.dumps(data, default=self.default).decode()
+
+    return OrjsonSerializer()
+
+
 class OpenSearchEngine(_Base):
     kind = "opensearch"
 
@@ -153,7 +170,9 @@ class OpenSearchEngine(_Base):
         from opensearchpy.exceptions import NotFoundError, OpenSearchException
 
         self._errors, self._not_found = (OpenSearchException,), NotFoundError
-        self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=0, http_compress=False)
+        self.client = OpenSearch(
+            hosts=[url], timeout=timeout, max_retries=0, http_compress=False, serializer=_orjson_serializer()
+        )
 
     @staticmethod
     def _body_kw(body: dict) -> dict:

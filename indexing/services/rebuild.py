@@ -2,6 +2,8 @@
 resumable, with the changes made meanwhile replayed into it, then an atomic alias swap."""
 
 import logging
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,13 +13,14 @@ from django.utils import timezone
 from indexing.documents import DEFINITIONS
 from indexing.models import DocVersion, IndexState
 from indexing.services.engine import engine_get, physical_name, search_alias
-from indexing.services.sync import documents_write
+from indexing.services.sync import actions_send, dead_letter, documents_actions, documents_write
 
 logger = logging.getLogger(__name__)
 
 REBUILD_CHUNK = 2000  # ids per chunk: a fixed number of rows, so a large category cannot make one chunk huge
 RECENT = timedelta(days=1)  # rows modified this recently go first
 REPLAY_MARGIN = timedelta(seconds=60)
+SENDERS = 2  # bulk requests in flight during a rebuild
 
 
 def index_create(*, name: str = "contents") -> IndexState:
@@ -63,12 +66,48 @@ def _start(name: str, state: IndexState) -> None:
     documents_write(name=name, ids=recent_ids, indices=[physical])
 
 
+def _chunks_write(name: str, state: IndexState, chunk: int, progress) -> None:
+    """The id chunks, highest first. This thread reads the database and builds the next chunk while two
+    others send the previous ones to the engine; the checkpoint moves only past chunks the engine took."""
+    model = DEFINITIONS[name].model
+    in_flight: deque = deque()
+
+    def settle(future, ids) -> None:
+        result = (
+            future.result()
+        )  # an EngineError stops the rebuild here; --resume goes on from the checkpoint
+        if result.errors:
+            dead_letter(name, result.errors)
+        state.rebuild_cursor = ids[-1]
+        state.rebuild_done += len(ids)
+        state.save(update_fields=["rebuild_cursor", "rebuild_done", "updated_at"])
+        if progress:
+            progress(state.rebuild_done, state.rebuild_total)
+
+    cursor = state.rebuild_cursor or 0
+    with ThreadPoolExecutor(max_workers=SENDERS) as senders:
+        try:
+            while cursor > 0:
+                ids = _chunk_ids(model, cursor, chunk)
+                if not ids:
+                    break
+                actions = documents_actions(name=name, ids=ids)
+                in_flight.append((senders.submit(actions_send, [state.building], actions), ids))
+                cursor = ids[-1]
+                while len(in_flight) >= SENDERS:
+                    settle(*in_flight.popleft())
+            while in_flight:
+                settle(*in_flight.popleft())
+        finally:
+            for future, _ in in_flight:
+                future.cancel()
+
+
 def index_rebuild(
     *, name: str = "contents", resume: bool = False, chunk: int = REBUILD_CHUNK, progress=None
 ) -> dict:
     """Build a new physical index from the database, newest first, and swap the alias to it. With `resume`, go
     on from the last checkpoint of an interrupted rebuild. Returns figures of the run."""
-    definition = DEFINITIONS[name]
     engine = engine_get()
     with transaction.atomic():
         state, _ = IndexState.objects.select_for_update().get_or_create(name=name)
@@ -78,16 +117,7 @@ def index_rebuild(
         _start(name, state)
     started = timezone.now()
     building = state.building
-    while state.rebuild_cursor and state.rebuild_cursor > 0:
-        ids = _chunk_ids(definition.model, state.rebuild_cursor, chunk)
-        if not ids:
-            break
-        documents_write(name=name, ids=ids, indices=[building])
-        state.rebuild_cursor = ids[-1]
-        state.rebuild_done += len(ids)
-        state.save(update_fields=["rebuild_cursor", "rebuild_done", "updated_at"])  # the checkpoint
-        if progress:
-            progress(state.rebuild_done, state.rebuild_total)
+    _chunks_write(name, state, chunk, progress)
     # The drainer wrote every change to both indexes since the rebuild began; replay what changed since then
     # anyway (a drainer that read the targets just before the rebuild registered may have missed it).
     replay = DocVersion.objects.filter(target=name, changed_at__gte=state.rebuild_started_at - REPLAY_MARGIN)

@@ -24,36 +24,55 @@ def write_targets(name: str) -> list[str]:
     return [index for index in state or () if index]
 
 
-def documents_write(*, name: str, ids: list[int], indices: list[str] | None = None) -> BulkResult:
-    """Re-read these documents from the database and index them (deleting the ones that are gone) into every
-    write target, each with its version. Raises EngineError when the engine cannot be reached."""
-    definition = DEFINITIONS[name]
-    indices = write_targets(name) if indices is None else indices
-    total = BulkResult()
-    if not indices or not ids:
-        return total
+def documents_actions(*, name: str, ids: list[int]) -> list[Action]:
+    """The engine actions that make these documents equal to the database now: index what exists (with its
+    version), delete what is gone."""
+    built = DEFINITIONS[name].build(ids)
+    missing = [pk for pk in ids if pk not in built]
+    versions = dict(
+        DocVersion.objects.filter(target=name, doc_id__in=missing).values_list("doc_id", "version")
+    )
+    return [
+        Action(pk, built[pk][0], built[pk][1]) if pk in built else Action(pk, versions.get(pk, 0))
+        for pk in ids
+    ]
+
+
+def actions_send(indices: list[str], actions: list[Action]) -> BulkResult:
+    """Send actions to every index, in bulks of INDEXING_BATCH_SIZE. Engine only: no database here (the
+    rebuild sends from worker threads)."""
     engine = engine_get()
-    for start in range(0, len(ids), settings.INDEXING_BATCH_SIZE):
-        chunk = ids[start : start + settings.INDEXING_BATCH_SIZE]
-        built = definition.build(chunk)
-        versions = dict(
-            DocVersion.objects.filter(target=name, doc_id__in=chunk).values_list("doc_id", "version")
-        )
-        actions = [
-            Action(pk, built[pk][0], built[pk][1]) if pk in built else Action(pk, versions.get(pk, 0))
-            for pk in chunk
-        ]
+    total = BulkResult()
+    for start in range(0, len(actions), settings.INDEXING_BATCH_SIZE):
+        chunk = actions[start : start + settings.INDEXING_BATCH_SIZE]
         for index in indices:
-            result = engine.bulk(index, actions)
+            result = engine.bulk(index, chunk)
             total.written += result.written
             total.stale += result.stale
             total.errors.update(result.errors)
-    if total.errors:
-        _dead_letter(name, total.errors)
     return total
 
 
-def _dead_letter(name: str, errors: dict[int, str]) -> None:
+def documents_write(*, name: str, ids: list[int], indices: list[str] | None = None) -> BulkResult:
+    """Re-read these documents from the database and index them (deleting the ones that are gone) into every
+    write target, each with its version. Raises EngineError when the engine cannot be reached."""
+    indices = write_targets(name) if indices is None else indices
+    if not indices or not ids:
+        return BulkResult()
+    total = BulkResult()
+    for start in range(0, len(ids), settings.INDEXING_BATCH_SIZE):
+        result = actions_send(
+            indices, documents_actions(name=name, ids=ids[start : start + settings.INDEXING_BATCH_SIZE])
+        )
+        total.written += result.written
+        total.stale += result.stale
+        total.errors.update(result.errors)
+    if total.errors:
+        dead_letter(name, total.errors)
+    return total
+
+
+def dead_letter(name: str, errors: dict[int, str]) -> None:
     for doc_id, error in errors.items():
         letter, created = DeadLetter.objects.get_or_create(
             target=name, doc_id=doc_id, defaults={"error": error}

@@ -102,19 +102,19 @@ def test_rebuild_resumes_from_its_checkpoint(labelled, search):
     assert_index_equals_database(search)
 
 
-def test_rebuild_goes_newest_first(labelled, search):
+def test_rebuild_goes_newest_first(labelled, search, monkeypatch):
+    from indexing.services import rebuild
+
     calls = []
-    original = search.index_rebuild.__globals__["documents_write"]
+    for function in ("documents_write", "documents_actions"):
+        original = getattr(rebuild, function)
 
-    def spy(*, name, ids, indices=None):
-        calls.append(list(ids))
-        return original(name=name, ids=ids, indices=indices)
+        def spy(*, name, ids, _original=original, **kwargs):
+            calls.append(list(ids))
+            return _original(name=name, ids=ids, **kwargs)
 
-    search.index_rebuild.__globals__["documents_write"] = spy
-    try:
-        search.index_rebuild(chunk=7)
-    finally:
-        search.index_rebuild.__globals__["documents_write"] = original
+        monkeypatch.setattr(rebuild, function, spy)
+    search.index_rebuild(chunk=7)
     recent = list(Content.objects.order_by("-modified_at").values_list("id", flat=True))
     assert calls[0] == recent  # the recently modified rows first
     chunks = calls[1:-1]  # then id chunks, highest ids first (the last call is the replay)
@@ -158,7 +158,9 @@ def test_drift_repair_backs_off_and_alerts(labelled, search, settings):
 def test_refused_documents_are_dead_lettered_and_retried(labelled, search):
     _, _, _, examples = labelled
     content_id = examples[0].content_id
-    definition = search.documents_write.__globals__["DEFINITIONS"]["contents"]
+    from indexing.services import sync
+
+    definition = sync.DEFINITIONS["contents"]
     broken = definition.__class__(
         name="contents",
         mapping=definition.mapping,
@@ -167,11 +169,11 @@ def test_refused_documents_are_dead_lettered_and_retried(labelled, search):
         },
         model=definition.model,
     )
-    search.documents_write.__globals__["DEFINITIONS"]["contents"] = broken
+    sync.DEFINITIONS["contents"] = broken
     try:
         result = search.documents_write(name="contents", ids=[content_id])
     finally:
-        search.documents_write.__globals__["DEFINITIONS"]["contents"] = definition
+        sync.DEFINITIONS["contents"] = definition
     assert list(result.errors) == [content_id]
     assert DeadLetter.objects.filter(doc_id=content_id).exists()
     assert search.dead_letters_retry(name="contents") == 1
