@@ -2,7 +2,7 @@
 
 Measures, on generated contents (a fifth of them labelled in a 200-category dataset):
 - full rebuild (docs/s) against a bare `helpers.bulk` of the same documents from memory into the same node;
-- realtime lag p50/p99 (change committed -> document readable by GET) at sustained 100 / 500 / 1,000 changes/s;
+- realtime lag p50/p99 (change committed -> document readable by GET) at 100 / 500 / 1,000 changes/s;
 - latency a write costs: no indexing, ours (the outbox trigger), the peer (a post_save signal indexing inside
   the request with refresh, as django-elasticsearch-dsl does by default);
 - a 30 s node outage under write load: documents lost or stale afterwards, ours and the peer's.
@@ -13,6 +13,8 @@ It starts its own search node (scripts/search-node.sh) so it can stop it for the
 """
 
 import argparse
+import json
+import logging
 import os
 import queue
 import random
@@ -26,7 +28,60 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = ["저출산", "고령화", "대책", "청년", "일자리", "창출", "부동산", "정책", "교통", "안전", "보건", "복지", "교육", "개혁", "환경", "미세먼지", "국민연금", "건강보험", "어린이집", "보육", "반려동물", "인권", "행정", "외교", "통일", "경제", "민생", "문화", "예술", "체육", "space", "shuttle", "launch", "orbit", "hockey", "playoff", "graphics", "driver", "encryption", "key", "medicine", "doctor", "election", "government", "religion", "atheism", "motorcycle", "engine", "window", "server", "disk", "sale"]
+WORDS = [
+    "저출산",
+    "고령화",
+    "대책",
+    "청년",
+    "일자리",
+    "창출",
+    "부동산",
+    "정책",
+    "교통",
+    "안전",
+    "보건",
+    "복지",
+    "교육",
+    "개혁",
+    "환경",
+    "미세먼지",
+    "국민연금",
+    "건강보험",
+    "어린이집",
+    "보육",
+    "반려동물",
+    "인권",
+    "행정",
+    "외교",
+    "통일",
+    "경제",
+    "민생",
+    "문화",
+    "예술",
+    "체육",
+    "space",
+    "shuttle",
+    "launch",
+    "orbit",
+    "hockey",
+    "playoff",
+    "graphics",
+    "driver",
+    "encryption",
+    "key",
+    "medicine",
+    "doctor",
+    "election",
+    "government",
+    "religion",
+    "atheism",
+    "motorcycle",
+    "engine",
+    "window",
+    "server",
+    "disk",
+    "sale",
+]
 
 
 def _arguments(argv):
@@ -38,7 +93,8 @@ def _arguments(argv):
     parser.add_argument("--writes", type=int, default=300, help="writes per write-latency variant (300)")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
-    parser.add_argument("--drain", type=float, help=argparse.SUPPRESS)  # internal: the drainer process
+    parser.add_argument("--drain", help=argparse.SUPPRESS)  # internal: the drainer process
+    parser.add_argument("--write", help=argparse.SUPPRESS)  # internal: the writer process
     return parser.parse_args(argv)
 
 
@@ -156,90 +212,156 @@ def _bare_bulk(engine, contents: int) -> dict:
 
 
 def _drainer(seconds: float, log: Path) -> subprocess.Popen:
-    command = [sys.executable, str(Path(__file__)), "--drain", str(seconds)]
-    return subprocess.Popen(command, cwd=ROOT, env=os.environ, stdout=log.open("a"), stderr=subprocess.STDOUT)
+    """One drainer process (as a worker runs it); returns once it is set up and draining."""
+    ready = log.with_suffix(".ready")
+    ready.unlink(missing_ok=True)
+    command = [sys.executable, str(Path(__file__)), "--drain", f"{seconds},{ready}"]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=os.environ, stdout=log.open("a"), stderr=subprocess.STDOUT
+    )
+    while not ready.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"the drainer exited: {log.read_text()[-2000:]}")
+        time.sleep(0.05)
+    return process
+
+
+def _write_loop(
+    rate: float, seconds: float, probe_every: int, peer_index: str, part: int, parts: int
+) -> None:
+    """The writer process: changes at a steady rate, each its own committed UPDATE (a title edit) on its own
+    connection; prints a probe line (id, title, commit time) every `probe_every` changes, then a summary.
+    With `peer_index`, also indexes each change the peer's way (build + index in the request)."""
+    import psycopg
+    from django.db import connection
+
+    from indexing.documents import CONTENTS
+    from indexing.services import engine_get
+    from labeling.models import Content
+
+    # each writer process its own share of the ids: the changes of one document come in order
+    ids = [pk for pk in Content.objects.values_list("id", flat=True) if pk % parts == part]
+    engine = engine_get() if peer_index else None
+    done, failures, touched = 0, 0, set()
+    rng = random.Random(f"{rate}-{part}")
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as db:
+        print("ready", flush=True)
+        started = time.perf_counter()
+        while (now := time.perf_counter()) - started < seconds:
+            due = started + done / rate
+            if due > now:
+                time.sleep(due - now)
+            pk = rng.choice(ids)
+            title = f"change {rate:g}-{part}-{done}"
+            db.execute(
+                "UPDATE labeling_content SET title = %s, modified_at = now() WHERE id = %s", (title, pk)
+            )
+            committed = time.time()
+            touched.add(pk)
+            if engine:
+                try:  # the peer: the document built and indexed inside the request
+                    _, doc = CONTENTS.build([pk])[pk]
+                    engine.client.index(index=peer_index, id=pk, body=doc)
+                except Exception:  # noqa: BLE001 - the peer's request fails during the outage
+                    failures += 1
+            if done % probe_every == 0:
+                print(f"probe {pk} {committed} {title}", flush=True)
+            done += 1
+        elapsed = time.perf_counter() - started
+    summary = {"done": done, "elapsed": elapsed, "peer_failures": failures, "touched": sorted(touched)}
+    print("summary " + json.dumps(summary), flush=True)
 
 
 class Writer(threading.Thread):
-    """Changes at a steady rate, each its own committed UPDATE (a title edit), on its own connection."""
+    """Runs the writer process and collects its probes and summary."""
 
-    def __init__(self, ids: list[int], rate: float, seconds: float, *, probe_every: int, peer=None):
+    def __init__(self, rate, seconds, *, probe_every: int, peer_index="", probes=None, part=0, parts=1):
         super().__init__(daemon=True)
-        self.ids, self.rate, self.seconds, self.probe_every, self.peer = ids, rate, seconds, probe_every, peer
-        self.probes: queue.Queue = queue.Queue()
-        self.done = 0
-        self.touched: set[int] = set()
-        self.peer_failures = 0
+        arguments = f"{rate},{seconds},{probe_every},{peer_index},{part},{parts}"
+        self.command = [sys.executable, str(Path(__file__)), "--write", arguments]
+        self.probes: queue.Queue = probes or queue.Queue()
+        self.ready = threading.Event()
+        self.summary: dict = {}
 
     def run(self):
-        import psycopg
-        from django.db import connection
+        process = subprocess.Popen(self.command, cwd=ROOT, env=os.environ, stdout=subprocess.PIPE, text=True)
+        for line in process.stdout:
+            kind, _, rest = line.rstrip("\n").partition(" ")
+            if kind == "ready":
+                self.ready.set()
+            elif kind == "probe":
+                pk, committed, title = rest.split(" ", 2)
+                self.probes.put((int(pk), title, float(committed)))
+            elif kind == "summary":
+                self.summary = json.loads(rest)
+        process.wait()
+        self.ready.set()
 
-        params = connection.get_connection_params()
-        with psycopg.connect(**params, autocommit=True) as db:
-            started = time.perf_counter()
-            rng = random.Random(self.rate)
-            while (now := time.perf_counter()) - started < self.seconds:
-                due = started + self.done / self.rate
-                if due > now:
-                    time.sleep(due - now)
-                pk = rng.choice(self.ids)
-                title = f"change {self.rate:g}-{self.done}"
-                db.execute(
-                    "UPDATE labeling_content SET title = %s, modified_at = now() WHERE id = %s", (title, pk)
-                )
-                committed = time.perf_counter()
-                self.touched.add(pk)
-                if self.peer:
-                    try:
-                        self.peer(pk)
-                    except Exception:  # noqa: BLE001 - the peer's request fails during the outage
-                        self.peer_failures += 1
-                if self.done % self.probe_every == 0:
-                    self.probes.put((pk, title, committed))
-                self.done += 1
-            self.elapsed = time.perf_counter() - started
+    @property
+    def done(self) -> int:
+        return self.summary.get("done", 0)
 
 
-def _probe_lags(engine, alias: str, writer: Writer, timeout: float = 120) -> list[float]:
+WRITER_RATE = 350  # changes/s one writer process sustains here; faster rates are split between several
+
+
+def _change_number(title: str) -> int:
+    """'change 500-1-4711' -> 4711 (-1 for a title no writer wrote)."""
+    tail = title.rsplit("-", 1)[-1]
+    return int(tail) if title.startswith("change ") and tail.isdigit() else -1
+
+
+def _probe_lags(engine, alias: str, writers: list, probes: queue.Queue, timeout: float = 120) -> list[float]:
     """Poll GET (realtime, no refresh needed) for the probed changes; the lag is commit -> readable."""
     pending: dict[int, tuple[str, float]] = {}
     lags = []
     deadline = None
     while True:
-        while not writer.probes.empty():
-            pk, title, committed = writer.probes.get()
+        while not probes.empty():
+            pk, title, committed = probes.get()
             pending[pk] = (title, committed)  # a newer change of the same id replaces the older probe
         if pending:
             found = engine.get_many(alias, list(pending))
-            now = time.perf_counter()
+            now = time.time()
             for pk, doc in found.items():
                 title, committed = pending[pk]
-                if doc.get("title") == title:
+                if _change_number(doc.get("title", "")) >= _change_number(
+                    title
+                ):  # this change or a later one
                     lags.append(now - committed)
                     del pending[pk]
-        if not writer.is_alive() and writer.probes.empty():
+        if not any(writer.is_alive() for writer in writers) and probes.empty():
             deadline = deadline or time.perf_counter() + timeout
             if not pending or time.perf_counter() > deadline:
                 return lags
         time.sleep(0.05)
 
 
-def _realtime(engine, alias, ids, rate, seconds, log) -> dict:
+def _realtime(engine, alias, rate, seconds, log) -> dict:
     from bench.common import percentile
 
     drainer = _drainer(seconds + 60, log)
-    time.sleep(3)  # the drainer process sets Django up
-    writer = Writer(ids, rate, seconds, probe_every=max(1, int(rate // 50)))
-    writer.start()
-    lags = _probe_lags(engine, alias, writer)
-    writer.join()
+    parts = max(1, -(-int(rate) // WRITER_RATE))
+    probes: queue.Queue = queue.Queue()
+    every = max(1, int(rate // 50))
+    writers = [
+        Writer(rate / parts, seconds, probe_every=max(1, every // parts), probes=probes, part=n, parts=parts)
+        for n in range(parts)
+    ]
+    for writer in writers:
+        writer.start()
+    lags = _probe_lags(engine, alias, writers, probes)
+    for writer in writers:
+        writer.join()
     drainer.terminate()
     drainer.wait(timeout=30)
+    done = sum(writer.done for writer in writers)
+    elapsed = max(writer.summary["elapsed"] for writer in writers)
     row = {
         "rate_target": rate,
-        "rate_achieved": round(writer.done / writer.elapsed, 1),
-        "changes": writer.done,
+        "writer_processes": parts,
+        "rate_achieved": round(done / elapsed, 1),
+        "changes": done,
         "probes": len(lags),
         "lag_p50_s": round(percentile(lags, 0.5), 3) if lags else None,
         "lag_p99_s": round(percentile(lags, 0.99), 3) if lags else None,
@@ -293,20 +415,16 @@ def _write_latency(engine, peer_index: str, writes: int) -> dict:
     return row
 
 
-def _outage(node, engine, alias, peer_index, ids, outage, log) -> dict:
+def _outage(node, engine, alias, peer_index, outage, log) -> dict:
     from indexing import services
     from indexing.documents import CONTENTS
     from indexing.models import IndexEvent
 
-    def peer(pk):  # the signal peer, without refresh (it could not keep the rate with one)
-        _, doc = CONTENTS.build([pk])[pk]
-        engine.client.index(index=peer_index, id=pk, body=doc)
-
     before, after = 15.0, 15.0
     drainer = _drainer(before + outage + after + 120, log)
-    time.sleep(3)
-    writer = Writer(ids, 100, before + outage + after, probe_every=10**9, peer=peer)
+    writer = Writer(100, before + outage + after, probe_every=10**9, peer_index=peer_index)
     writer.start()
+    writer.ready.wait()
     time.sleep(before)
     node.stop()
     _say(f"node stopped for {outage:g} s under write load")
@@ -314,13 +432,13 @@ def _outage(node, engine, alias, peer_index, ids, outage, log) -> dict:
     restart = node.start()
     _say(f"node back after {restart:.1f} s")
     writer.join()
-    deadline = time.perf_counter() + 120
-    while IndexEvent.objects.exists() and time.perf_counter() < deadline:
-        time.sleep(0.5)
-    catch_up = time.perf_counter() - (deadline - 120)
+    load_ended = time.perf_counter()
+    while IndexEvent.objects.exists() and time.perf_counter() < load_ended + 120:
+        time.sleep(0.2)
+    catch_up = time.perf_counter() - load_ended
     drainer.terminate()
     drainer.wait(timeout=30)
-    touched = sorted(writer.touched)
+    touched = writer.summary["touched"]
     ours = services.index_compare(ids=touched)
     engine.refresh(peer_index)
     expected = CONTENTS.build(touched)
@@ -337,7 +455,7 @@ def _outage(node, engine, alias, peer_index, ids, outage, log) -> dict:
         "ours_lost_or_stale": len(ours["missing"]) + len(ours["stale"]) + len(ours["extra"]),
         "ours_catch_up_seconds_after_load": round(catch_up, 1),
         "peer_lost_or_stale": peer_off,
-        "peer_failed_requests": writer.peer_failures,
+        "peer_failed_requests": writer.summary["peer_failures"],
     }
     _say(f"outage: {row}")
     return row
@@ -366,7 +484,7 @@ def run(args) -> int:
     error = None
     try:
         results["machine"] = machine_facts()
-        world = _generate(args.contents)
+        _generate(args.contents)
         engine = services.engine_get()
         results["bare_bulk"] = _bare_bulk(engine, args.contents)
         _say(f"bare helpers.bulk: {results['bare_bulk']}")
@@ -381,14 +499,13 @@ def run(args) -> int:
         _say(f"our rebuild: {results['rebuild']}")
         call_command("search_index", "verify")  # every document equals the database's
         alias = services.search_alias("contents")
-        ids = list(range(world["first_id"], world["first_id"] + args.contents))
         results["realtime"] = [
-            _realtime(engine, alias, ids, float(rate), args.seconds, log) for rate in args.rates.split(",")
+            _realtime(engine, alias, float(rate), args.seconds, log) for rate in args.rates.split(",")
         ]
         peer_index = "bench-peer"
         engine.index_create(peer_index, _contents_body())
         results["write_latency"] = _write_latency(engine, peer_index, args.writes)
-        results["outage"] = _outage(node, engine, alias, peer_index, ids, args.outage, log)
+        results["outage"] = _outage(node, engine, alias, peer_index, args.outage, log)
     except Exception:  # keep what was measured
         import traceback
 
@@ -452,7 +569,8 @@ def _markdown(results: dict, machine_lines) -> str:
     lines = [
         "# Benchmark: DB -> search engine indexing",
         "",
-        f"{p['contents']:,} generated contents (Korean and English words; a fifth labelled in a dataset of 200 "
+        f"{p['contents']:,} generated contents (Korean and English words; a fifth labelled in a dataset of "
+        "200 "
         "categories) in PostgreSQL, one OpenSearch 2.19.6 node (scripts/search-node.sh, 512 MB heap) on the "
         "same 2-core machine as PostgreSQL, the writers, the drainer and the probes. Produced by "
         "`scripts/with-services.sh .venv/bin/python bench/indexing.py` (see docs/indexing.md).",
@@ -479,8 +597,10 @@ def _markdown(results: dict, machine_lines) -> str:
             "",
             "| way | documents | seconds | docs/s |",
             "|---|---:|---:|---:|",
-            f"| bare `helpers.bulk` from memory (documents built beforehand, untimed) | {b['documents']:,} | {b['seconds']} | {b['docs_per_second']:,} |",
-            f"| ours: `search_index rebuild` (reads the database, newest first, 2,000-id chunks, checkpoints, swap) | {r['documents']:,} | {r['seconds']} | {r['docs_per_second']:,} |",
+            "| bare `helpers.bulk` from memory (documents built beforehand, untimed) "
+            f"| {b['documents']:,} | {b['seconds']} | {b['docs_per_second']:,} |",
+            "| ours: `search_index rebuild` (reads the database, newest first, 2,000-id chunks, checkpoints, "
+            f"swap) | {r['documents']:,} | {r['seconds']} | {r['docs_per_second']:,} |",
             "",
         ]
     if results.get("realtime"):
@@ -488,7 +608,8 @@ def _markdown(results: dict, machine_lines) -> str:
             "## Realtime lag",
             "",
             "Change committed -> the document readable through GET (realtime, before a "
-            "refresh; searches see it after the next refresh, <= 1 s later). Every change is its own committed "
+            "refresh; searches see it after the next refresh, <= 1 s later). Every change is its own "
+            "committed "
             "UPDATE; one drainer process.",
             "",
             "| target changes/s | achieved | changes | probes | p50 (s) | p99 (s) | max (s) |",
@@ -496,7 +617,8 @@ def _markdown(results: dict, machine_lines) -> str:
         ]
         for r in results["realtime"]:
             lines.append(
-                f"| {r['rate_target']:g} | {r['rate_achieved']} | {r['changes']:,} | {r['probes']:,} | {r['lag_p50_s']} | {r['lag_p99_s']} | {r['lag_max_s']} |"
+                f"| {r['rate_target']:g} | {r['rate_achieved']} | {r['changes']:,} | {r['probes']:,} "
+                f"| {r['lag_p50_s']} | {r['lag_p99_s']} | {r['lag_max_s']} |"
             )
         lines.append("")
     if "write_latency" in results:
@@ -523,12 +645,14 @@ def _markdown(results: dict, machine_lines) -> str:
         lines += [
             "## Node outage under write load",
             "",
-            f"100 changes/s for {15 + o['outage_seconds'] + 15:g} s; the node stopped for {o['outage_seconds']:g} s in the middle, "
+            f"100 changes/s for {15 + o['outage_seconds'] + 15:g} s; the node stopped for "
+            f"{o['outage_seconds']:g} s in the middle, "
             f"then started again. {o['changes']:,} changes to {o['documents_touched']:,} documents.",
             "",
             "| | documents lost or stale afterwards | failed requests |",
             "|---|---:|---:|",
-            f"| ours (outbox + drainer; caught up {o['ours_catch_up_seconds_after_load']} s after the load ended) | {o['ours_lost_or_stale']} | 0 |",
+            f"| ours (outbox + drainer; caught up {o['ours_catch_up_seconds_after_load']} s after the load "
+            f"ended) | {o['ours_lost_or_stale']} | 0 |",
             f"| peer (signal; errors swallowed) | {o['peer_lost_or_stale']} | {o['peer_failed_requests']} |",
             "",
         ]
@@ -542,10 +666,18 @@ def main(argv=None) -> int:
     from bench.common import setup_django
 
     setup_django("bench/indexing.py")
-    if args.drain is not None:
+    logging.getLogger("opensearch").setLevel(logging.CRITICAL)  # the outage's refused connections
+    logging.getLogger("indexing").setLevel(logging.ERROR)  # the drainer's retries during the outage
+    if args.drain:
         from indexing import services
 
-        services.outbox_drain(seconds=args.drain)
+        seconds, ready = args.drain.split(",", 1)
+        Path(ready).touch()
+        services.outbox_drain(seconds=float(seconds))
+        return 0
+    if args.write:
+        rate, seconds, probe_every, peer_index, part, parts = args.write.split(",")
+        _write_loop(float(rate), float(seconds), int(probe_every), peer_index, int(part), int(parts))
         return 0
     return run(args)
 
