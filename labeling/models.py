@@ -351,6 +351,7 @@ class Changeset(models.Model):
 
     @property
     def total(self) -> int:
+        """Changes, as a diff counts them (an example both relabelled and given another status: two)."""
         return self.added + self.relabelled + self.status_changed + self.removed + self.restored
 
 

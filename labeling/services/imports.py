@@ -12,6 +12,7 @@ from simple_history.utils import bulk_update_with_history
 from core.errors import ApplicationError
 from core.history import chunked
 from core.inserts import insert_with_history
+from core.pauses import pause_point
 from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
 from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
 from labeling.services.contents import TITLE_MAX, content_fields
@@ -215,6 +216,7 @@ def import_apply(
         details={"file": file_name, "rows": len(rows), "rejected": len(parsed.error_rows)},
     )
     content_ids = _write_contents(rows, user=user, changeset=changeset)
+    pause_point("import-contents-written")
     targets = {content_ids[row.external_id]: (row.category_id, Example.Status.ACTIVE) for row in rows}
     content_words_refresh_later()
     return changeset_apply(changeset, targets, user=user)

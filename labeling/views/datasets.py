@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -12,7 +14,7 @@ from core.errors import ApplicationError
 from core.jobs import job_enqueue
 from core.params import number_param
 from labeling import selectors
-from labeling.models import Changeset, Content, Dataset, DatasetVersion, Example
+from labeling.models import Category, Changeset, Content, Dataset, DatasetVersion, Example
 from labeling.selectors import dataset_or_404
 from labeling.selectors import versions as version_reads
 from labeling.selectors.export import FORMATS, export_lines
@@ -217,11 +219,41 @@ def example_history(request, example_id: int):
     for record, older in zip(records, records[1:] + [None], strict=True):
         changes = record.diff_against(older).changes if older else []
         entries.append((record, [c for c in changes if c.field != "version"]))
+    entries = _changes_named(entries)
     return render(
         request,
         "labeling/example_history.html",
         {"example": example, "dataset": example.dataset, "entries": entries},
     )
+
+
+class Change(NamedTuple):
+    field: str
+    old: object
+    new: object
+
+
+def _changes_named(entries: list) -> list:
+    """History changes with categories shown by path and labellers by name, not by id."""
+    ids = {"category": set(), "labeled_by": set()}
+    for _, changes in entries:
+        for c in changes:
+            if c.field in ids:
+                ids[c.field] |= {c.old, c.new} - {None}
+    categories = Category.objects.filter(pk__in=ids["category"]).select_related("parent")
+    users = get_user_model().objects.filter(pk__in=ids["labeled_by"])
+    names = {
+        "category": {category.id: category.path for category in categories},
+        "labeled_by": dict(users.values_list("pk", "username")),
+    }
+
+    def named(field: str, value):
+        return names.get(field, {}).get(value, value)
+
+    return [
+        (record, [Change(c.field, named(c.field, c.old), named(c.field, c.new)) for c in changes])
+        for record, changes in entries
+    ]
 
 
 @roles.role_required(roles.MANAGER)

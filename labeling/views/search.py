@@ -54,7 +54,7 @@ def _bulk(request, dataset: Dataset) -> str:
         changeset = examples_mark_for_review_bulk(
             dataset=dataset, example_ids=ids, user=request.user, reason=reason
         )
-    return f"Changeset #{changeset.id}: {changeset.total} examples changed."
+    return f"Changeset #{changeset.id}: {changeset.total} changes."
 
 
 @roles.role_required(roles.ANNOTATOR)

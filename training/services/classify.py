@@ -13,7 +13,7 @@ from core.errors import ApplicationError
 from labeling.models import Category, Dataset
 from training.algorithms.text import document
 from training.ensemble import Decisions, MemberScores, Rule, decide
-from training.errors import TrainingError
+from training.errors import TrainingConflict
 from training.models import PredictionLog
 from training.services.prediction_log import prediction_log_write
 from training.serving import LoadedEnsemble, ensemble_for
@@ -91,7 +91,7 @@ def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dic
     rows = np.arange(len(decisions))[:, np.newaxis]
     small, small_counts = _first(decisions.ranked, voted[rows, decisions.ranked], k)
     if 0 in small_counts:
-        raise TrainingError("The models answer with categories the taxonomy no longer has: retrain them.")
+        raise TrainingConflict("The models answer with categories the taxonomy no longer has: retrain them.")
     shares = decisions.scores / decisions.totals[:, np.newaxis]
     large, large_shares, large_counts = _large(layout, voted, shares, small[:, 0], k)
     small_ids, small_shares = decisions.ids[small].tolist(), np.round(shares[rows, small], 4).tolist()
@@ -150,7 +150,9 @@ def classify(*, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=
     _check(items)
     ensemble = ensemble_for(dataset)
     if not ensemble.members and not ensemble.rules:
-        raise TrainingError(f"Dataset {dataset.name} has no champion and no rules yet: train a model first.")
+        raise TrainingConflict(
+            f"Dataset {dataset.name} has no champion and no rules yet: train a model first."
+        )
     documents = [document(item.title, item.text) for item in items]
     config = ensemble.config
     decisions = decide(

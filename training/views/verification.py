@@ -15,8 +15,9 @@ from core import roles
 from core.errors import ApplicationError
 from core.paging import capped_count
 from core.params import number_param
-from labeling.models import Category, Content, Dataset, QueueClaim
+from labeling.models import Category, Content, Dataset
 from labeling.selectors import dataset_or_404
+from labeling.services.claims import claim_held, claim_release, claim_take, claims_expire
 from training import figures
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
@@ -111,6 +112,14 @@ def confusion_page(request, dataset: Dataset, run: TrainingRun):
     return render(request, "training/confusion.html", context)
 
 
+FILTER_LABELS = {  # what the filter chips read
+    "given_id": "given",
+    "predicted_id": "predicted",
+    "given__parent_id": "given (large)",
+    "predicted__parent_id": "predicted (large)",
+}
+
+
 @roles.role_required(roles.ANNOTATOR)
 @against_a_run
 def doubted_page(request, dataset: Dataset, run: TrainingRun):
@@ -134,7 +143,11 @@ def doubted_page(request, dataset: Dataset, run: TrainingRun):
         "page": page,
         "names": names,
         "query": urlencode({k: v for k, v in get.items() if k != "page"}),
-        "filtered": {k: Category.objects.filter(pk=v).first() for k, v in filters.items() if v is not None},
+        "filtered": {
+            FILTER_LABELS[name]: Category.objects.filter(pk=value).first()
+            for name, value in filters.items()
+            if value is not None
+        },
     }
     return render(request, "training/doubted.html", context)
 
@@ -147,7 +160,7 @@ def _skipped(request, run: TrainingRun) -> list[int]:
     if skip and skip not in skipped:
         skipped = [*skipped, skip][-500:]
         request.session[key] = skipped
-        QueueClaim.objects.filter(dataset=run.dataset, content_id=skip, user=request.user).delete()
+        claim_release(dataset=run.dataset, content_id=skip, user=request.user)
     return skipped
 
 
@@ -157,17 +170,17 @@ def _review_item(
     """The item asked for, else the one this user holds, else claim the next doubted one."""
     if content_id:
         return checks.review_queue(run, user).filter(content_id=content_id).first()
+    claims_expire()
+    queue_name = f"doubted:{run.id}"
     queue = checks.review_queue(run, user).exclude(content_id__in=skipped)
-    held = QueueClaim.objects.filter(dataset=run.dataset, user=user, queue=f"doubted:{run.id}")
+    held = claim_held(dataset=run.dataset, user=user, queue=queue_name)
     item = queue.filter(content_id__in=held.values("content_id")).first()
     for candidate in [] if item else queue[:20]:
-        claim, created = QueueClaim.objects.get_or_create(
-            dataset=run.dataset,
-            content_id=candidate.content_id,
-            defaults={"user": user, "queue": f"doubted:{run.id}", "expires_at": checks.claim_expiry()},
-        )
-        if created or claim.user_id == user.id:
+        if not claim_take(dataset=run.dataset, content_id=candidate.content_id, user=user, queue=queue_name):
+            continue
+        if checks.review_queue(run, user).filter(pk=candidate.pk).exists():  # not decided meanwhile
             return candidate
+        claim_release(dataset=run.dataset, content_id=candidate.content_id, user=user)
     return item
 
 
