@@ -1,7 +1,9 @@
 # bunryu: `make run` (the site on its embedded default) and `make test` (the full suite on real services).
-TEST_DEBIAN_PACKAGES := postgresql redis-server chromium fonts-noto-cjk
+# The search node (OpenSearch from Maven Central jars, scripts/search-node.sh) needs a JDK 17 and Maven.
+SEARCH_NODE_PACKAGES := openjdk-17-jdk-headless maven curl
+TEST_DEBIAN_PACKAGES := postgresql redis-server chromium fonts-noto-cjk $(SEARCH_NODE_PACKAGES)
 
-.PHONY: run test lint format bench
+.PHONY: run test lint format bench search-node
 
 run:
 	scripts/bootstrap.sh
@@ -10,6 +12,12 @@ run:
 test:
 	scripts/bootstrap.sh --dev $(TEST_DEBIAN_PACKAGES)
 	scripts/with-services.sh .venv/bin/pytest $(PYTEST_ARGS)
+
+# A development search node on 127.0.0.1:9200 (data in var/search-node) in the foreground; Ctrl-C stops it.
+# Then e.g. SEARCH_URL=opensearch://127.0.0.1:9200 make run.
+search-node:
+	scripts/bootstrap.sh $(SEARCH_NODE_PACKAGES)
+	scripts/search-node.sh $(SEARCH_NODE_PORT)
 
 lint:
 	scripts/bootstrap.sh --dev
@@ -33,3 +41,5 @@ bench:
 	scripts/with-services.sh .venv/bin/python bench/queue_load.py $(QUEUE_LOAD_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/browser.py $(BROWSER_ARGS)
 	.venv/bin/python bench/startup.py $(STARTUP_ARGS)
+	scripts/bootstrap.sh $(SEARCH_NODE_PACKAGES)
+	SEARCH_NODE=off scripts/with-services.sh .venv/bin/python bench/indexing.py $(INDEXING_ARGS)

@@ -2,7 +2,7 @@
 
 With no variables set, the site runs on its embedded default: SQLite (WAL), a Celery broker in local
 folders (no server), model files in ./var/models. Production and tests set DATABASE_URL (PostgreSQL),
-CELERY_BROKER_URL (Redis) and, once indexing exists, SEARCH_URL.
+CELERY_BROKER_URL (Redis) and SEARCH_URL (opensearch://host:port or elasticsearch://host:port).
 """
 
 import os
@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": WORKER_CHECK_SECONDS,
     },
     "core-reap-orphaned-jobs": {"task": "core.tasks.jobs_reap_task", "schedule": WORKER_CHECK_SECONDS},
+    # indexing (each does nothing while SEARCH_URL is unset): the drainer loops ~55 s, so one always runs
+    "indexing-drain": {"task": "indexing.tasks.outbox_drain_task", "schedule": 60.0, "options": {"expires": 50}},
+    "indexing-batch": {"task": "indexing.tasks.batch_sync_task", "schedule": 300.0},
+    "indexing-repair": {"task": "indexing.tasks.drift_repair_task", "schedule": 600.0},
 }
 # Classification requests per user and window (training/throttles.py); counted in Django's cache: one count
 # for the site with Redis (CACHES above), per process on the embedded default.
@@ -256,7 +260,17 @@ TRAINING_BLAS_THREADS = int(os.environ.get("TRAINING_BLAS_THREADS", 1))  # per t
 TRAINING_SOFT_TIME_LIMIT = int(os.environ.get("TRAINING_SOFT_TIME_LIMIT", 4 * 3600))
 
 # --- Search engine (indexing app) -------------------------------------------------------------
+# Unset: search reads the database (the embedded default). Set: the indexing app keeps the engine in step and
+# the site's search reads ids from it (docs/indexing.md).
 SEARCH_URL = os.environ.get("SEARCH_URL", "")
+SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "bunryu-")  # one engine can serve several sites
+SEARCH_INDEX_REPLICAS = int(os.environ.get("SEARCH_INDEX_REPLICAS", 0))
+INDEXING_BATCH_SIZE = int(os.environ.get("INDEXING_BATCH_SIZE", 500))  # documents per bulk request
+INDEXING_BATCH_WINDOW = float(os.environ.get("INDEXING_BATCH_WINDOW", 300))  # seconds a batch window spans
+INDEXING_BATCH_OVERLAP = float(os.environ.get("INDEXING_BATCH_OVERLAP", 60))  # seconds windows overlap
+INDEXING_CLOCK_SKEW = float(os.environ.get("INDEXING_CLOCK_SKEW", 5))  # windows end this long before now
+INDEXING_KEEP_PREVIOUS_HOURS = float(os.environ.get("INDEXING_KEEP_PREVIOUS_HOURS", 24))  # after a rebuild
+INDEXING_DEAD_LETTER_AFTER = int(os.environ.get("INDEXING_DEAD_LETTER_AFTER", 3))  # refusals of a document
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
