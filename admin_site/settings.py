@@ -145,6 +145,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure a row (admin: Access failures), not only the count
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+AXES_VERBOSE = False  # no banner printed by every command
 # Proxies in front of the site that append to X-Forwarded-For (0: the address is REMOTE_ADDR itself).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 LOGIN_URL = "login"
