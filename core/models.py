@@ -36,3 +36,8 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.id} ({self.status})"
+
+    @property
+    def title(self) -> str:
+        """What the job page calls it: "Import preview", not "import_preview"."""
+        return self.kind.replace("_", " ").capitalize()

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 ANNOTATOR, MANAGER, ADMIN = roles.ANNOTATOR, roles.MANAGER, roles.ADMIN
 ANONYMOUS, NO_ROLE = "anonymous", "no role"
 WHO = (ANONYMOUS, NO_ROLE, ANNOTATOR, MANAGER, ADMIN)
-PUBLIC = {None, "login", "logout", "api-schema"}  # the root redirect, signing in and out, the API schema
+# the root redirect, the favicon, signing in and out, the API schema and its docs page
+PUBLIC = {None, "login", "logout", "api-schema", "api-docs"}
 SKIPPED_PREFIXES = ("admin/",)  # Django's admin: staff only, its own tests
 
 # URL name -> the lowest role it lets in (GET pages and API reads answer it 200; every role below gets 403)

@@ -84,3 +84,15 @@ def _insert_first(example: Example, *, user, reason: str) -> None:
             raise
         _refuse_if_stale(other, 0)
         raise
+
+
+@transaction.atomic
+def example_note_set(*, example: Example, note: str, user, expected_version: int | None = None) -> Example:
+    """Change only an example's note (its category, status and labeller stay); refused when stale."""
+    dataset_lock_shared(example.dataset_id)  # no bulk operation on the dataset runs meanwhile
+    example = Example.objects.select_for_update().get(pk=example.pk)
+    _refuse_if_stale(example, expected_version)
+    example.version += 1
+    example.note = note
+    save_with_history(example, user=user, reason="note changed")
+    return example

@@ -20,8 +20,7 @@ SKIPPED_KEPT = 200
 
 def _choice(request) -> QueueChoice:
     name = request.GET.get("queue", "unlabelled")
-    category = request.GET.get("category", "")
-    return QueueChoice(name if name in QUEUES else "unlabelled", number_param(category))
+    return QueueChoice(name if name in QUEUES else "unlabelled", number_param(request.GET, "category"))
 
 
 def _skipped(request, choice: QueueChoice) -> list[int]:
@@ -42,18 +41,18 @@ def _handle_post(request, dataset: Dataset, choice: QueueChoice) -> None:
         example = queue_undo(dataset=dataset, user=request.user)
         messages.info(request, f"Undone: {example.content.title[:60]}")
         return
-    content = get_object_or_404(Content, pk=number_param(request.POST.get("content", "")) or 0)
+    content = get_object_or_404(Content, pk=number_param(request.POST, "content", required=True))
     if action == "skip":
         _skip(request, dataset, choice, content.id)
         return
-    category = get_object_or_404(Category, pk=number_param(request.POST.get("category", "")) or 0)
+    category = get_object_or_404(Category, pk=number_param(request.POST, "category", required=True))
     queue_label(
         dataset=dataset,
         content=content,
         category=category,
         user=request.user,
         note=request.POST.get("note", ""),
-        expected_version=number_param(request.POST.get("version", "")),
+        expected_version=number_param(request.POST, "version"),
     )
 
 

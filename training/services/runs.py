@@ -32,7 +32,6 @@ from training.services.champion import champion_consider, run_verdicts
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10
-STALE_AFTER = timedelta(minutes=10)
 MAX_FOLDS = 10
 OUT_OF_FOLD_FILE = "out_of_fold.npz"
 
@@ -344,8 +343,9 @@ def _store_out_of_fold(run: TrainingRun, outcome: Outcome) -> None:
 # --- reaping --------------------------------------------------------------------------------------
 
 
-def runs_reap_stale(*, stale_after: timedelta = STALE_AFTER) -> list[TrainingRun]:
+def runs_reap_stale(*, stale_after: timedelta | None = None) -> list[TrainingRun]:
     """Fail the runs whose worker stopped beating (killed, machine lost); nothing of theirs was kept."""
+    stale_after = stale_after or timedelta(seconds=settings.WORKER_LOST_AFTER_SECONDS)
     cutoff = timezone.now() - stale_after
     reaped = []
     for run_id in TrainingRun.objects.filter(
