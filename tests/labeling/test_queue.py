@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from core import roles
@@ -128,3 +129,18 @@ def test_a_removed_label_puts_an_old_content_back_at_the_front(setup):
     assert queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[]) == contents[2]
     queue_undo(dataset=dataset, user=bo)  # bo's last label (contents[1]) is removed
     assert queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[]) == contents[1]
+
+
+def test_undo_in_the_queue_is_not_work_done_and_offers_the_item_again(setup, client):
+    dataset, (a, b, c), contents, ana, bo = setup
+    url = reverse("labeling:queue", args=[dataset.id])
+    client.force_login(ana)
+    first = client.get(url).context["content"]
+    client.post(url, {"action": "save", "content": first.id, "category": a.id, "version": "0"})
+    page = client.get(url)
+    assert page.context["done_today"] == 1 and page.context["content"] != first
+
+    client.post(url, {"action": "undo"})
+    page = client.get(url)
+    assert page.context["done_today"] == 0
+    assert page.context["content"] == first  # to label again, before anything new
