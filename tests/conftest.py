@@ -33,6 +33,16 @@ def pytest_configure(config):
         pytest.exit("Tests run against PostgreSQL, Redis and a real Celery worker: use `make test`.", 2)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_collected_static_files(tmp_path_factory):
+    """The test server (started once a session, before any test's settings) serves the static files of the
+    tree through WhiteNoise's finders, never a copy `make run` collected into var/staticfiles."""
+    from django.conf import settings
+
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static-root")
+    settings.WHITENOISE_USE_FINDERS = True
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"

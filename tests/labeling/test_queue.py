@@ -9,7 +9,7 @@ from django.utils import timezone
 from core import roles
 from core.errors import ApplicationError
 from labeling.errors import StaleExampleError
-from labeling.models import Example, QueueClaim
+from labeling.models import Category, Example, QueueClaim
 from labeling.services import example_label
 from labeling.services.queue import QueueChoice, queue_label, queue_next, queue_undo
 from tests.factories import ContentFactory, DatasetFactory, SmallCategoryFactory, user_with_role
@@ -144,3 +144,30 @@ def test_undo_in_the_queue_is_not_work_done_and_offers_the_item_again(setup, cli
     page = client.get(url)
     assert page.context["done_today"] == 0
     assert page.context["content"] == first  # to label again, before anything new
+
+
+@pytest.mark.django_db(transaction=True)
+def test_past_nine_categories_two_digits_pick_one_without_the_mouse(page):
+    user_with_role(roles.ANNOTATOR, username="annotator-lee", password=PASSWORD)
+    dataset = DatasetFactory(name="many")
+    large = SmallCategoryFactory(parent__taxonomy=dataset.taxonomy).parent
+    Category.objects.filter(parent=large).delete()
+    twelve = [
+        Category.objects.create(taxonomy=dataset.taxonomy, level=2, parent=large, name=f"c{n:02}")
+        for n in range(1, 13)
+    ]
+    ContentFactory(title="one post", external_id="p-1")
+
+    page.goto("/login/")
+    page.fill("input[name=username]", "annotator-lee")
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/labeling/")
+    page.goto(f"/labeling/datasets/{dataset.id}/queue/")
+    page.wait_for_selector("[data-testid=item]")
+    assert page.locator("#categories li.small .key").last.inner_text() == "12"
+    page.keyboard.press("1")
+    page.keyboard.press("2")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert Example.objects.get(dataset=dataset).category == twelve[-1]
