@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
@@ -62,6 +63,13 @@ class IsManager(HasRole):
 
 class IsAdmin(HasRole):
     role = ADMIN
+
+
+class SchemaReader(BasePermission):
+    """The API schema: signed-in users and token holders, or anyone with API_SCHEMA_PUBLIC set."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.API_SCHEMA_PUBLIC or bool(request.user and request.user.is_authenticated)
 
 
 def role_context(request) -> dict:

@@ -104,7 +104,7 @@ def classify_response(
         payload, code = error_body(error), error.status
     else:
         payload, code = {"results": answers}, status.HTTP_200_OK
-    if media_type == RENDERER.media_type:  # orjson: the same JSON values 7x faster (5 ms for 1,000 answers)
+    if media_type == RENDERER.media_type:  # orjson: the same JSON values, several times faster
         content = orjson.dumps(payload)
     else:  # asked for with parameters (`; indent=4`): DRF's renderer reads them
         content = RENDERER.render(payload, media_type)

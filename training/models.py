@@ -292,7 +292,7 @@ class EnsembleConfig(models.Model):
 
 class LogJSONField(models.JSONField):
     """JSON stored as PostgreSQL's `json` (the text, checked) rather than `jsonb` (parsed into a tree): a
-    logged explanation is written once and read whole; `jsonb` cost ~12 ms of server CPU per 1,000 rows."""
+    logged explanation is written once and read whole, so parsing it on write is cost without use."""
 
     def db_type(self, connection):
         return "json" if connection.vendor == "postgresql" else super().db_type(connection)
@@ -313,7 +313,7 @@ class LogJSONField(models.JSONField):
 def _log_reference(to, on_delete, *, related_name: str = "+", **options) -> models.ForeignKey:
     """A reference from the log without a database constraint or index: Django still applies `on_delete`,
     and rows are written only by classification with ids it has just read. The constraints' checks were
-    the largest share of the cost of a logged answer (~49 ms of PostgreSQL CPU per 1,000 rows)."""
+    the largest share of the cost of a logged answer (bench/results/api.md)."""
     return models.ForeignKey(
         to, on_delete=on_delete, db_constraint=False, db_index=False, related_name=related_name, **options
     )

@@ -171,3 +171,22 @@ def test_past_nine_categories_two_digits_pick_one_without_the_mouse(page):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert Example.objects.get(dataset=dataset).category == twelve[-1]
+
+
+def test_the_queue_refuses_content_outside_the_pool_and_a_missing_version(setup, client):
+    dataset, (a, b, c), contents, ana, bo = setup
+    dataset.content_sources = ["news/"]
+    dataset.save()
+    contents[0].source = "news/world"
+    contents[0].save()
+    client.force_login(ana)
+    url = reverse("labeling:queue", args=[dataset.id])
+    outside = {"action": "label", "content": contents[1].id, "category": a.id, "version": 0}
+    response = client.post(url, outside, follow=True)
+    assert "is not in the pool of dataset" in response.content.decode()
+    no_version = {"action": "label", "content": contents[0].id, "category": a.id}
+    response = client.post(url, no_version, follow=True)
+    assert "did not say which version" in response.content.decode()
+    assert not Example.objects.exists()
+    client.post(url, {**no_version, "version": 0})
+    assert Example.objects.get().content == contents[0]
