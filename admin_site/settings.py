@@ -241,7 +241,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "core-reap-orphaned-jobs": {"task": "core.tasks.jobs_reap_task", "schedule": WORKER_CHECK_SECONDS},
     # indexing (each does nothing while SEARCH_URL is unset): the drainer loops ~55 s, so one always runs
-    "indexing-drain": {"task": "indexing.tasks.outbox_drain_task", "schedule": 60.0, "options": {"expires": 50}},
+    "indexing-drain": {
+        "task": "indexing.tasks.outbox_drain_task",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "indexing-batch": {"task": "indexing.tasks.batch_sync_task", "schedule": 300.0},
     "indexing-repair": {"task": "indexing.tasks.drift_repair_task", "schedule": 600.0},
 }

@@ -58,6 +58,16 @@ def wait_until(condition, *, timeout: float, what: str, every: float = 0.1):
         time.sleep(every)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_collected_static_files(tmp_path_factory):
+    """The test server (started once a session, before any test's settings) serves the static files of the
+    tree through WhiteNoise's finders, never a copy `make run` collected into var/staticfiles."""
+    from django.conf import settings
+
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static-root")
+    settings.WHITENOISE_USE_FINDERS = True
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"

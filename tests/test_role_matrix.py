@@ -79,7 +79,8 @@ LOWEST = {
     "api-feedback": ANNOTATOR,
     "api-rollback": ADMIN,
 }
-QUERIES = {"labeling:rollback": {"to": "1"}}  # what a page needs to show itself
+# what a page needs to show itself ({dataset_id} and the like: the ids of `objects`)
+QUERIES = {"labeling:rollback": {"to": "1"}, "api-search": {"dataset": "{dataset_id}"}}
 
 
 def _urls(patterns=None, prefix="", namespace=None):
@@ -181,10 +182,11 @@ def test_role_matrix(objects):
         lowest = LOWEST.get(name) or _declared_role(view)
         kwargs = {key: objects.get(key, 0) for key in view_kwargs(route)}
         url = reverse(name, kwargs=kwargs)
+        query = {key: value.format(**objects) for key, value in QUERIES.get(name, {}).items()}
         is_api = hasattr(view, "view_class")
         for who in WHO:
             for method in _methods(view):
-                status = _answer(clients[who], who, lowest, name, url, view, method)
+                status = _answer(clients[who], who, lowest, query, url, view, method)
                 if status is not None and not _expected(
                     status, who, lowest, method, is_api, missing=0 in kwargs.values()
                 ):
@@ -197,7 +199,7 @@ def _allowed(who: str, lowest: str) -> bool:
     return who not in (ANONYMOUS, NO_ROLE) and roles.RANKS[who] >= roles.RANKS[lowest]
 
 
-def _answer(clients, who, lowest, name, url, view, method) -> int | str | None:
+def _answer(clients, who, lowest, query, url, view, method) -> int | str | None:
     """The status `who` gets (with "login" for a redirect to the login page); None: not tried (a write by
     a role allowed to make it is the apps' own tests' business)."""
     page, api = clients
@@ -205,7 +207,7 @@ def _answer(clients, who, lowest, name, url, view, method) -> int | str | None:
     if method != "get" and _allowed(who, lowest):
         return None
     if method == "get":
-        response = (api if is_api else page).get(url, QUERIES.get(name, {}))
+        response = (api if is_api else page).get(url, query)
     elif is_api:
         response = getattr(api, method)(url, {}, format="json")
     else:

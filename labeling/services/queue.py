@@ -152,8 +152,9 @@ def queue_label(
 
 
 @transaction.atomic
-def queue_undo(*, dataset: Dataset, user) -> Example:
-    """Undo this user's last save in the dataset: the example goes back to its state before it."""
+def queue_undo(*, dataset: Dataset, user, queue: str | None = None) -> Example:
+    """Undo this user's last save in the dataset: the example goes back to its state before it, and (given the
+    queue the user works in) its content is the user's next item there, to label again."""
     last = Example.history.filter(dataset_id=dataset.id, history_user=user).order_by("-history_id").first()
     if last is None:
         raise ApplicationError("Nothing to undo.")
@@ -171,4 +172,7 @@ def queue_undo(*, dataset: Dataset, user) -> Example:
         example.labeled_by_id, example.labeled_at = before.labeled_by_id, before.labeled_at
     example.version += 1
     save_with_history(example, user=user, reason="undo in the queue")
+    if queue is not None:  # what the user held there waits for later; the undone item comes first
+        claim_held(dataset=dataset, user=user, queue=queue).delete()
+        claim_take(dataset=dataset, content_id=example.content_id, user=user, queue=queue)
     return example

@@ -35,7 +35,7 @@ ROWS_SHOWN = 200
 
 @roles.role_required(roles.ANNOTATOR)
 def dataset_list(request):
-    datasets = selectors.dataset_list_with_counts()
+    datasets = roles.datasets_visible(selectors.dataset_list_with_counts(), request.user)
     return render(request, "labeling/dataset_list.html", {"datasets": datasets})
 
 

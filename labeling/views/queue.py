@@ -38,7 +38,7 @@ def _skip(request, dataset: Dataset, choice: QueueChoice, content_id: int) -> No
 def _handle_post(request, dataset: Dataset, choice: QueueChoice) -> None:
     action = request.POST.get("action")
     if action == "undo":
-        example = queue_undo(dataset=dataset, user=request.user)
+        example = queue_undo(dataset=dataset, user=request.user, queue=choice.key)
         messages.info(request, f"Undone: {example.content.title[:60]}")
         return
     content = get_object_or_404(Content, pk=number_param(request.POST, "content", required=True))
@@ -75,9 +75,12 @@ def labeling_queue(request, dataset_id: int):
     )
     tree = [(large, [c for c in large.children.all() if c.status == "active"]) for large in larges]
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    done_today = Example.history.filter(
-        dataset_id=dataset.id, history_user=request.user, history_date__gte=today
-    ).count()
+    # Examples this user's labels stand on now: an undone save no longer counts (nor does the undo).
+    done_today = (
+        Example.objects.filter(dataset=dataset, labeled_by=request.user, labeled_at__gte=today)
+        .exclude(status=Example.Status.REMOVED)
+        .count()
+    )
     return render(
         request,
         "labeling/queue.html",

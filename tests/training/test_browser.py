@@ -79,6 +79,9 @@ def test_a_manager_finds_a_wrong_label_from_the_health_page_and_fixes_it(page):
     page.goto(f"/training/datasets/{news.id}/health/")
     page.wait_for_selector("[data-testid=health-figure] .main-svg")  # Plotly drew the chart
     shoot(page, "verification-health.png")
+    page.set_viewport_size({"width": 1440, "height": 900})  # a laptop: the table fits its card, no scrolling
+    fits = "t => t.scrollWidth <= t.parentElement.clientWidth"
+    assert page.locator("[data-testid=health]").evaluate(fits)
     worst = page.locator("[data-testid=health] tbody tr").first
     worst_name = worst.get_attribute("data-category")
     worst.locator("a").click()
