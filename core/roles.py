@@ -71,6 +71,12 @@ def datasets_visible(datasets, user):
     return datasets.filter(~Exists(limited) | Exists(limited.filter(user_id=user.id)))
 
 
+def dataset_role_required(user, dataset_id: int, role: str) -> None:
+    """For a dataset named in a query or body rather than the URL: PermissionDenied below the role there."""
+    if rank_on(user, dataset_id) < RANKS[role]:
+        raise _refused(role)
+
+
 def _refused(role: str) -> PermissionDenied:
     return PermissionDenied(f"This page is for the {role} role (on this dataset, for its members).")
 

@@ -110,3 +110,10 @@ def test_classification_by_token_refuses_a_non_member():
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=outsider).key}")
     response = api.post(reverse("api-classify", args=[dataset.id]), {"text": "hello"}, format="json")
     assert response.status_code == 403
+
+
+def test_search_api_refuses_a_non_member():
+    dataset = DatasetFactory()
+    DatasetMember.objects.create(dataset=dataset, user=UserFactory(username="insider"))
+    outsider = _client(user_with_role(roles.ANNOTATOR, username="outsider"))
+    assert outsider.get(reverse("api-search"), {"dataset": dataset.id, "q": "x"}).status_code == 403
