@@ -84,7 +84,7 @@ def runs_page(request, dataset_id: int):
         "changes": ChampionChange.objects.filter(dataset=dataset).select_related("user")[:20],
         "requirement": selectors.dataset_requirement(dataset),
         "form": RunForm(initial={"algorithm": DEFAULT_ALGORITHM}),
-        "can_train": roles.has_role(request.user, roles.MANAGER),
+        "can_train": roles.request_has_role(request, roles.MANAGER),
     }
     return render(request, "training/runs.html", context)
 
@@ -132,7 +132,7 @@ def run_page(request, run_id: int):
         "dataset": run.dataset,
         "is_champion": champion is not None and champion.id == run.id,
         "categories": selectors.run_category_figures(run),
-        "can_manage": roles.has_role(request.user, roles.MANAGER),
+        "can_manage": roles.request_has_role(request, roles.MANAGER),
     }
     labels, matrix = selectors.run_confusion(run)
     if len(labels) <= 40:
@@ -191,7 +191,7 @@ def requirements_page(request, dataset_id: int):
     """The requirements a model must meet (managers edit them; everyone sees them)."""
     dataset = dataset_or_404(dataset_id)
     requirement = selectors.dataset_requirement(dataset)
-    can_edit = roles.has_role(request.user, roles.MANAGER)
+    can_edit = roles.request_has_role(request, roles.MANAGER)
     form = RequirementForm(request.POST or None, instance=requirement)
     if request.method == "POST":
         if not can_edit:
