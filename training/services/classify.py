@@ -145,12 +145,23 @@ def _check(items: list[TextToClassify]) -> None:
             raise LabelingError(f"Text {number} is longer than {MAX_CHARS} characters.")
 
 
-def classify(*, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=None) -> list[dict]:
-    """Answers in the order of `items`, each with top-k small and large categories and its explanation."""
+def classify(
+    *, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=None, log: bool = True
+) -> list[dict]:
+    """Answers in the order of `items`, each with top-k small and large categories and its explanation;
+    logged unless `log` is false."""
     _check(items)
     ensemble = ensemble_for(dataset)
     if not ensemble.members and not ensemble.rules:
         raise TrainingError(f"Dataset {dataset.name} has no champion and no rules yet: train a model first.")
+    answers = ensemble_answers(ensemble, items, k)
+    if log:
+        _log(dataset, ensemble, items, answers, user)
+    return answers
+
+
+def ensemble_answers(ensemble: LoadedEnsemble, items: list[TextToClassify], k: int) -> list[dict]:
+    """`classify`'s answers from an ensemble already loaded (no database: bulk classification's processes)."""
     documents = [document(item.title, item.text) for item in items]
     config = ensemble.config
     decisions = decide(
@@ -161,9 +172,7 @@ def classify(*, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=
         min_models=config.min_models_for_unanimity,
         vote_classes=VOTE_CLASSES,
     )
-    answers = _answers(ensemble, decisions, k)
-    _log(dataset, ensemble, items, answers, user)
-    return answers
+    return _answers(ensemble, decisions, k)
 
 
 def _log(dataset: Dataset, ensemble: LoadedEnsemble, items, answers: list[dict], user) -> None:
