@@ -6,15 +6,18 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from labeling import roles
-from labeling.models import Content, text_hash
+from labeling.models import Content, Job, text_hash
+from labeling.services.jobs import job_run
 from tests.factories import user_with_role
 from tests.training.conftest import make_dataset, newsgroups_posts
 from tests.training.test_runs import train
@@ -154,3 +157,40 @@ def test_bad_input_is_refused_with_a_clear_message(champion, posts, tmp_path):
     with pytest.raises(CommandError, match="has no champion"):
         run_classify("--dataset", "empty", good, "--output", output)
     assert not output.exists()
+
+
+def test_the_job_from_the_dataset_page_gives_the_commands_answers(champion, posts, tmp_path, settings):
+    settings.MODEL_DIR = tmp_path / "models"
+    rows = [["title", "body", "category"], *([p["title"], p["body"], p["category"]] for p in posts)]
+    path = write_csv(tmp_path / "in.csv", rows)
+    expected = tmp_path / "expected.csv"
+    run_classify("--dataset", "news", path, "--output", expected, "--processes", 1)
+
+    url = reverse("training:bulk", args=[champion.dataset.id])
+    reader = Client()
+    reader.force_login(user_with_role(roles.ANNOTATOR, username="reader"))
+    assert reader.get(url).status_code == 200
+    assert (
+        reader.post(url, {"file": SimpleUploadedFile("in.csv", path.read_bytes()), "k": 2}).status_code == 403
+    )
+    manager = Client()
+    manager.force_login(user_with_role(roles.MANAGER, username="boss"))
+    response = manager.post(url, {"k": 2})
+    assert "Upload a file or choose the content pool" in response.content.decode()
+    response = manager.post(url, {"file": SimpleUploadedFile("in.csv", path.read_bytes()), "k": 2})
+    job = Job.objects.get(kind="classify")
+    assert response.url == reverse("labeling:job", args=[job.id])
+    job_run(job.id)  # what the worker does with the queued job
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.progress == 1.0, job.message
+    page = manager.get(reverse("training:bulk-result", args=[job.id])).content.decode()
+    assert f"Accuracy against the given categories: <strong>{job.result['accuracy']:.4f}</strong>" in page
+    download = manager.get(reverse("training:bulk-download", args=[job.id]))
+    assert b"".join(download.streaming_content).decode() == expected.read_text()
+
+    # Bad input fails the job with the command's message.
+    manager.post(url, {"file": SimpleUploadedFile("bad.csv", b"title,category\nt,sci/nope\n"), "k": 2})
+    bad = Job.objects.filter(kind="classify").exclude(pk=job.pk).get()
+    job_run(bad.id)
+    bad.refresh_from_db()
+    assert bad.status == Job.Status.FAILED and "line 2:" in bad.message

@@ -16,11 +16,18 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 
 from labeling.errors import LabelingError
 from labeling.importing import parse_examples_file
-from labeling.models import Category, Content, Dataset, Example
+from labeling.models import Category, Dataset, Example, Job
 from labeling.services.imports import category_refs
+from labeling.services.queue import dataset_pool
 from training.errors import TrainingError
 from training.services.classify import MAX_CHARS, TextToClassify, ensemble_answers
 from training.serving import ensemble_for
@@ -103,19 +110,22 @@ def bulk_input_from_file(dataset: Dataset, data: bytes) -> BulkInput:
 
 
 def bulk_input_from_contents(dataset: Dataset, sources: list[str] | None = None) -> BulkInput:
-    """Contents already stored (those of `sources`, or all), in id order; a content that is an example of
-    the dataset brings its category as the given one."""
-    contents = Content.objects.order_by("id")
+    """The dataset's pool of contents (its sources; with `sources`, only those whose source starts with one of
+    them), in id order; a content that is an example of the dataset brings its category as the given one."""
+    contents = dataset_pool(dataset).order_by("id")
     if sources:
-        contents = contents.filter(source__in=sources)
+        wanted = Q()
+        for prefix in sources:
+            wanted |= Q(source__startswith=prefix)
+        contents = contents.filter(wanted)
     rows = list(contents.values_list("id", "external_id", "title", "body", "source"))
     if not rows:
         where = f" from {', '.join(sources)}" if sources else ""
         raise LabelingError(f"No contents{where} to classify.")
     given = dict(
-        Example.objects.filter(dataset=dataset, content_id__in=[row[0] for row in rows]).values_list(
-            "content_id", "category_id"
-        )
+        Example.objects.filter(dataset=dataset, content_id__in=[row[0] for row in rows])
+        .exclude(status=Example.Status.REMOVED)
+        .values_list("content_id", "category_id")
     )
     _check_lengths((f"content {external_id}", title, body) for _, external_id, title, body, _ in rows)
     return BulkInput(
@@ -229,3 +239,57 @@ def _result(
         result.accuracy, result.compared = hits / compared, compared
         result.confusions = [(g, p, n) for (g, p), n in confusions.most_common(CONFUSIONS_SHOWN)]
     return result
+
+
+# --- as a job of the worker ---------------------------------------------------------------------------
+
+JOB_KIND = "classify"
+
+
+def bulk_folder() -> Path:
+    return Path(settings.MODEL_DIR) / "bulk"
+
+
+def bulk_job_files(job_id: int) -> tuple[Path, Path]:
+    """(input, output) files of a classification job."""
+    return bulk_folder() / f"job-{job_id}-input", bulk_folder() / f"job-{job_id}.csv"
+
+
+def bulk_job_start(*, dataset: Dataset, user, data: bytes | None, sources: list[str], k: int) -> Job:
+    """Queue a classification of an uploaded file (`data`) or of the dataset's pool (`data` None)."""
+    from labeling.services.jobs import job_enqueue
+
+    if not 1 <= k <= MAX_K:
+        raise LabelingError(f"k must be between 1 and {MAX_K}, not {k}.")
+    if data is not None and not data.strip():
+        raise LabelingError("The file is empty.")
+    with transaction.atomic():
+        params = {"contents": data is None, "sources": sources, "k": k}
+        job = job_enqueue(kind=JOB_KIND, dataset=dataset, params=params, user=user)
+        if data is not None:
+            source, _ = bulk_job_files(job.id)
+            source.parent.mkdir(parents=True, exist_ok=True)
+            source.write_bytes(data)
+    return job
+
+
+def bulk_job_run(job: Job) -> dict:
+    """The worker's side: read, classify (progress on the job), write the output file; a summary as result."""
+    from labeling.services.jobs import job_progress
+
+    source, output = bulk_job_files(job.id)
+    params = job.params
+    job_progress(job, 0.02, "reading")
+    if params.get("contents"):
+        bulk = bulk_input_from_contents(job.dataset, params.get("sources") or [])
+    else:
+        bulk = bulk_input_from_file(job.dataset, source.read_bytes())
+    result = bulk_classify(
+        dataset=job.dataset,
+        bulk=bulk,
+        k=params.get("k", 2),
+        progress=lambda done, total: job_progress(job, 0.05 + 0.9 * done / total, f"{done}/{total} chunks"),
+    )
+    output.write_text(result.csv_text(), encoding="utf-8")
+    source.unlink(missing_ok=True)
+    return result.summary() | {"next": reverse("training:bulk-result", args=[job.id])}
