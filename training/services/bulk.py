@@ -1,7 +1,7 @@
 """Bulk classification without HTTP: a CSV file (the import's columns, category optional) or contents already
 in the database, classified in process by the dataset's serving ensemble, in parallel across processes.
 
-The answers are `classify()`'s (same ensemble and decision, `ensemble_answers`; not logged), so a file
+The answers are `classify()`'s (same ensemble and decision, `ensemble_top`; not logged), so a file
 classified here and the same texts sent to the API agree row for row. Output: one CSV row per text,
 `external_id,predicted_category,score,second_category,second_score` (further pairs with `--k`), plus
 `given_category` when the input has categories; categories written as the importer reads them (`large/small`).
@@ -29,7 +29,7 @@ from labeling.models import Category, Dataset, Example, Job
 from labeling.services.imports import category_refs
 from labeling.services.queue import dataset_pool
 from training.errors import TrainingError
-from training.services.classify import MAX_CHARS, TextToClassify, ensemble_answers
+from training.services.classify import MAX_CHARS, TextToClassify, ensemble_top
 from training.serving import ensemble_for
 
 CHUNK = 250  # texts per task handed to a process (progress, load balance; at most the API's MAX_BATCH)
@@ -155,8 +155,7 @@ def _chunk_answers(bounds: tuple[int, int]) -> list[tuple[list[int], list[float]
     """One chunk's top-k (category ids, scores); no database (a child never touches the parent's
     connection, which it shares)."""
     ensemble, items, k = _WORK
-    answers = ensemble_answers(ensemble, items[bounds[0] : bounds[1]], k)
-    return [([c["id"] for c in a["top"]], [c["score"] for c in a["top"]]) for a in answers]
+    return ensemble_top(ensemble, items[bounds[0] : bounds[1]], k)
 
 
 def default_processes() -> int:
