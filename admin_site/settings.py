@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "django_celery_beat",
+    "core",
     "labeling",
     "training",
     "catalog",
@@ -88,7 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "labeling.roles.role_context",
+                "core.roles.role_context",
             ],
         },
     },
@@ -165,10 +166,10 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 # Training gets its own queue so a long run never holds up imports and rollbacks; a worker for both
 # listens with `-Q celery,training` (scripts/run.sh), dedicated training machines with `-Q training`.
-CELERY_TASK_ROUTES = {"training.tasks.training_run": {"queue": "training"}}
+CELERY_TASK_ROUTES = {"training.tasks.training_run_task": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap", "schedule": 300.0},
+    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap_task", "schedule": 300.0},
 }
 # Classification requests per user and window (training/throttles.py); counted in Django's cache, which is
 # per process unless CACHES points at a shared cache such as Redis.
@@ -191,13 +192,14 @@ SEARCH_URL = os.environ.get("SEARCH_URL", "")
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "labeling.tokens.CachedTokenAuthentication",
+        "core.tokens.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
 }
-# Seconds a process keeps a token's user and role (labeling/tokens.py): changes made in another process
+# Seconds a process keeps a token's user and role (core/tokens.py): changes made in another process
 # (a deactivated user, a deleted token, a role taken away) reach this one at most this much later.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", 5))
 SPECTACULAR_SETTINGS = {"TITLE": "bunryu API", "VERSION": "1.0.0"}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="labeling:dashboard", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("core.urls")),
     path("labeling/", include("labeling.urls")),
     path("training/", include("training.urls")),
     path("api/v1/", include("labeling.api_urls")),

@@ -6,11 +6,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import roles
-from labeling.errors import LabelingError, StaleExampleError
+from core import roles
+from core.errors import ApplicationError
+from core.jobs import job_enqueue
 from labeling.models import Category, Dataset, DatasetVersion, Example
 from labeling.services import example_label
-from labeling.services.jobs import job_enqueue
 
 
 class ExampleOutput(serializers.ModelSerializer):
@@ -59,24 +59,16 @@ class ExampleDetailApi(APIView):
         data.is_valid(raise_exception=True)
         category = Category.objects.filter(pk=data.validated_data["category"]).first()
         if category is None:
-            return Response({"detail": "Unknown category."}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            example = example_label(
-                dataset=example.dataset,
-                content=example.content,
-                category=category,
-                user=request.user,
-                reason=data.validated_data["reason"],
-                note=data.validated_data.get("note"),
-                expected_version=data.validated_data["version"],
-            )
-        except StaleExampleError as error:
-            return Response(
-                {"detail": str(error), "changed_by": error.changed_by, "changed_at": error.changed_at},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except LabelingError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            raise ApplicationError("Unknown category.", code="unknown_category")
+        example = example_label(
+            dataset=example.dataset,
+            content=example.content,
+            category=category,
+            user=request.user,
+            reason=data.validated_data["reason"],
+            note=data.validated_data.get("note"),
+            expected_version=data.validated_data["version"],
+        )
         return Response(ExampleOutput(example).data)
 
 
@@ -124,7 +116,7 @@ class JobOutput(serializers.Serializer):
 
 
 class DatasetRollbackApi(APIView):
-    """Start a rollback job (admins only); poll /labeling/jobs/<id>/?format=json for its outcome."""
+    """Start a rollback job (admins only); poll /jobs/<id>/?format=json for its outcome."""
 
     permission_classes = [roles.IsAdmin]
 

@@ -18,7 +18,7 @@ from django.db.models import Count, Max
 from labeling.models import Category, Dataset
 from training.algorithms import TextClassifier, model_load
 from training.ensemble import CompiledRule, Rule, rule_compile
-from training.errors import TrainingError
+from training.errors import TrainingConflict, TrainingError
 from training.models import Champion, EnsembleConfig, RuleMapping, TrainingRun
 from training.services.artifacts import artifact_verified
 
@@ -84,7 +84,7 @@ def current_key(dataset: Dataset) -> tuple:
 
 def _load_member(run: TrainingRun, name: str, weight: float) -> Member:
     if not artifact_verified(run):
-        raise TrainingError(
+        raise TrainingConflict(
             f"The model files of run #{run.id} are missing or damaged; retrain or promote another run."
         )
     model = model_load(Path(run.artifact_path))

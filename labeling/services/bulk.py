@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from django.db.models import F
 from django.utils import timezone
 
+from core.history import CHUNK, chunked, history_insert_select
+from core.inserts import insert_with_history
 from labeling.models import Changeset, Example
-from labeling.services.history import CHUNK, chunked, history_insert_select
-from labeling.services.inserts import insert_with_history
 
 # content id -> (category id, status); None removes the example (soft)
 Target = dict[int, tuple[int, str] | None]

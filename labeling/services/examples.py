@@ -1,19 +1,20 @@
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.errors import LabelingError, StaleExampleError
+from core.errors import ApplicationError
+from core.history import save_with_history
+from labeling.errors import StaleExampleError
 from labeling.models import Category, Content, Dataset, Example
-from labeling.services.history import save_with_history
 from labeling.services.words import content_words_refresh_later
 
 
 def _check_category(dataset: Dataset, category: Category) -> None:
     if category.taxonomy_id != dataset.taxonomy_id:
-        raise LabelingError(f"{category.path!r} is not a category of dataset {dataset.name!r}.")
+        raise ApplicationError(f"{category.path!r} is not a category of dataset {dataset.name!r}.")
     if category.is_large:
-        raise LabelingError(f"{category.path!r} is a large category: label with a small one.")
+        raise ApplicationError(f"{category.path!r} is a large category: label with a small one.")
     if category.status != Category.Status.ACTIVE:
-        raise LabelingError(f"{category.path!r} is {category.status}: pick an active category.")
+        raise ApplicationError(f"{category.path!r} is {category.status}: pick an active category.")
 
 
 def _refuse_if_stale(example: Example, expected_version: int | None) -> None:
@@ -48,7 +49,7 @@ def example_label(
     example = Example.objects.select_for_update().filter(dataset=dataset, content=content).first()
     if example is None:
         if expected_version not in (None, 0):
-            raise LabelingError("This example no longer exists; reload the page.")
+            raise ApplicationError("This example no longer exists; reload the page.")
         example = Example(dataset=dataset, content=content, version=1)
     else:
         _refuse_if_stale(example, expected_version)

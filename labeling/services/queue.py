@@ -8,10 +8,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.history import save_with_history
 from labeling.models import Category, Content, Dataset, Example, QueueClaim
 from labeling.services.examples import example_label
-from labeling.services.history import save_with_history
 
 CLAIM_FOR = timedelta(minutes=10)
 REMEMBER_START = timedelta(minutes=10)
@@ -89,7 +89,7 @@ def queue_contents(dataset: Dataset, choice: QueueChoice, user) -> QuerySet:
     if choice.name == "mine":
         mine = Example.objects.filter(dataset=dataset, labeled_by=user).order_by("-labeled_at")
         return Content.objects.filter(id__in=mine.values("content_id")[:200]).order_by("-id")
-    raise LabelingError(f"Unknown queue {choice.name!r}.")
+    raise ApplicationError(f"Unknown queue {choice.name!r}.")
 
 
 def queue_next(*, dataset: Dataset, choice: QueueChoice, user, skipped: list[int]) -> Content | None:
@@ -147,10 +147,10 @@ def queue_undo(*, dataset: Dataset, user) -> Example:
     """Undo this user's last save in the dataset: the example goes back to its state before it."""
     last = Example.history.filter(dataset_id=dataset.id, history_user=user).order_by("-history_id").first()
     if last is None:
-        raise LabelingError("Nothing to undo.")
+        raise ApplicationError("Nothing to undo.")
     example = Example.objects.select_for_update().get(pk=last.id)
     if example.version != last.version:
-        raise LabelingError("That example was changed again since your save; open its history instead.")
+        raise ApplicationError("That example was changed again since your save; open its history instead.")
     before = (
         Example.history.filter(id=last.id, history_id__lt=last.history_id).order_by("-history_id").first()
     )

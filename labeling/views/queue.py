@@ -5,12 +5,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
+from core.paging import COUNT_CAP, capped_count
+from core.params import number_param
 from labeling.models import Category, Content, Dataset, Example
-from labeling.selectors import COUNT_CAP, capped_count, dataset_or_404
+from labeling.selectors import dataset_or_404
 from labeling.services.queue import QUEUES, QueueChoice, queue_contents, queue_label, queue_next, queue_undo
-from labeling.views.params import number_param
 
 __all__ = ["labeling_queue"]
 SKIPPED_KEPT = 200
@@ -61,7 +62,7 @@ def labeling_queue(request, dataset_id: int):
     if request.method == "POST":
         try:
             _handle_post(request, dataset, choice)
-        except LabelingError as error:
+        except ApplicationError as error:
             messages.error(request, str(error))
         return redirect(request.get_full_path())
     content = queue_next(dataset=dataset, choice=choice, user=request.user, skipped=_skipped(request, choice))

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from labeling import roles
-from labeling.errors import LabelingError, StaleExampleError
+from core import roles
+from core.errors import ApplicationError
+from labeling.errors import StaleExampleError
 from labeling.models import Example, QueueClaim
 from labeling.services import example_label
 from labeling.services.queue import QueueChoice, queue_label, queue_next, queue_undo
@@ -55,7 +56,7 @@ def test_undo_puts_the_example_back_and_refuses_after_someone_else(setup):
 
     queue_label(dataset=dataset, content=contents[2], category=c, user=ana, note="", expected_version=0)
     example_label(dataset=dataset, content=contents[2], category=a, user=bo)
-    with pytest.raises(LabelingError, match="changed again"):
+    with pytest.raises(ApplicationError, match="changed again"):
         queue_undo(dataset=dataset, user=ana)
 
 

@@ -10,8 +10,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from labeling import roles
-from labeling.models import DatasetVersion, Example, Job
+from core import roles
+from core.models import Job
+from labeling.models import DatasetVersion, Example
 from labeling.selectors.versions import version_state, working_state
 from labeling.services import example_label
 from labeling.services.versions import dataset_commit
@@ -101,7 +102,14 @@ def test_concurrent_edit_gets_409_and_changes_nothing(people, dataset):
     response = first.patch(url, {"category": example.category_id, "version": seen}, format="json")
 
     assert response.status_code == 409
-    assert "changed by category-manager" in response.json()["detail"]
+    body = response.json()
+    assert "changed by category-manager" in body["detail"]
+    assert (body["code"], body["changed_by"], body["example"]) == (
+        "stale_example",
+        "category-manager",
+        example.id,
+    )
+    assert body["changed_at"]
     example.refresh_from_db()
     assert (example.category, example.version) == (other, seen + 1)
 

@@ -15,9 +15,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from labeling import roles
-from labeling.models import Content, Job, text_hash
-from labeling.services.jobs import job_run
+from core import roles
+from core.jobs import job_run
+from core.models import Job
+from labeling.models import Content, text_hash
 from tests.factories import user_with_role
 from tests.training.conftest import make_dataset, newsgroups_posts
 from tests.training.test_runs import train
@@ -179,7 +180,7 @@ def test_the_job_from_the_dataset_page_gives_the_commands_answers(champion, post
     assert "Upload a file or choose the content pool" in response.content.decode()
     response = manager.post(url, {"file": SimpleUploadedFile("in.csv", path.read_bytes()), "k": 2})
     job = Job.objects.get(kind="classify")
-    assert response.url == reverse("labeling:job", args=[job.id])
+    assert response.url == reverse("core:job", args=[job.id])
     job_run(job.id)  # what the worker does with the queued job
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED and job.progress == 1.0, job.message

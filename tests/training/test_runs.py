@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from labeling import roles
+from core import roles
 from labeling.models import DatasetVersion, Example
 from tests.factories import UserFactory, user_with_role
 from tests.training.conftest import FAST, make_dataset
@@ -100,7 +100,7 @@ def test_requirements_give_verdicts_and_gate_promotion(news):
         user=None,
         values={
             "min_accuracy": 0.5,
-            "min_important_recall": 0.5,
+            "min_important_recall": 0.3,  # 8 held-out posts, chosen by content ids (other tests move them)
             "max_model_mb": 0.000001,
             "max_latency_p99_ms": 10_000,
         },

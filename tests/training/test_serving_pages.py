@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from labeling import roles
+from core import roles
 from labeling.models import Category, Content
 from tests.factories import user_with_role
 from tests.training.test_api import SPACE_TEXT, champion  # noqa: F401 - fixture

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from labeling import roles
+from core import roles
 from labeling.models import Category, Changeset, Example
 from labeling.services.versions import version_rollback
 from tests.factories import user_with_role

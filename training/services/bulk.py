@@ -23,12 +23,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.models import Job
 from labeling.importing import parse_examples_file
-from labeling.models import Category, Dataset, Example, Job
+from labeling.models import Category, Dataset, Example
 from labeling.services.imports import category_refs
 from labeling.services.queue import dataset_pool
-from training.errors import TrainingError
+from training.errors import TrainingConflict
 from training.services.classify import MAX_CHARS, TextToClassify, ensemble_top
 from training.serving import ensemble_for
 
@@ -94,12 +95,14 @@ def bulk_input_from_file(dataset: Dataset, data: bytes) -> BulkInput:
     the whole file (a clear message naming the first lines), as the import does."""
     parsed = parse_examples_file(data, categories=category_refs(dataset), category_required=False)
     if parsed.file_errors:
-        raise LabelingError("The file cannot be read: " + "; ".join(parsed.file_errors) + ".")
+        raise ApplicationError("The file cannot be read: " + "; ".join(parsed.file_errors) + ".")
     errors = parsed.error_rows
     if errors:
         shown = "; ".join(f"line {row.line}: {row.error}" for row in errors[:ERRORS_SHOWN])
         more = f" (and {len(errors) - ERRORS_SHOWN} more)" if len(errors) > ERRORS_SHOWN else ""
-        raise LabelingError(f"{len(errors)} rows cannot be classified: {shown}{more}. Nothing was written.")
+        raise ApplicationError(
+            f"{len(errors)} rows cannot be classified: {shown}{more}. Nothing was written."
+        )
     rows = parsed.rows
     _check_lengths((row.line, row.title, row.body) for row in rows)
     return BulkInput(
@@ -121,7 +124,7 @@ def bulk_input_from_contents(dataset: Dataset, sources: list[str] | None = None)
     rows = list(contents.values_list("id", "external_id", "title", "body", "source"))
     if not rows:
         where = f" from {', '.join(sources)}" if sources else ""
-        raise LabelingError(f"No contents{where} to classify.")
+        raise ApplicationError(f"No contents{where} to classify.")
     given = dict(
         Example.objects.filter(dataset=dataset, content_id__in=[row[0] for row in rows])
         .exclude(status=Example.Status.REMOVED)
@@ -140,7 +143,7 @@ def _check_lengths(rows) -> None:
     for where, title, body in rows:
         if len(title) + len(body) > MAX_CHARS:
             where = f"line {where}" if isinstance(where, int) else where
-            raise LabelingError(
+            raise ApplicationError(
                 f"{where}: the text is longer than {MAX_CHARS:,} characters (title + body). "
                 "Nothing was written."
             )
@@ -175,12 +178,14 @@ def bulk_classify(
     known."""
     global _WORK
     if not 1 <= k <= MAX_K:
-        raise LabelingError(f"k must be between 1 and {MAX_K}, not {k}.")
+        raise ApplicationError(f"k must be between 1 and {MAX_K}, not {k}.")
     if not bulk.items:
-        raise LabelingError("Nothing to classify.")
+        raise ApplicationError("Nothing to classify.")
     ensemble = ensemble_for(dataset)  # loaded here, before any fork: the children share its pages
     if not ensemble.members and not ensemble.rules:
-        raise TrainingError(f"Dataset {dataset.name} has no champion and no rules yet: train a model first.")
+        raise TrainingConflict(
+            f"Dataset {dataset.name} has no champion and no rules yet: train a model first."
+        )
     processes, total = processes or default_processes(), len(bulk.items)
     size = max(1, min(CHUNK, -(-total // (processes * 4))))  # a few chunks per process at least
     bounds = [(start, min(start + size, total)) for start in range(0, total, size)]
@@ -256,12 +261,12 @@ def bulk_job_files(job_id: int) -> tuple[Path, Path]:
 
 def bulk_job_start(*, dataset: Dataset, user, data: bytes | None, sources: list[str], k: int) -> Job:
     """Queue a classification of an uploaded file (`data`) or of the dataset's pool (`data` None)."""
-    from labeling.services.jobs import job_enqueue
+    from core.jobs import job_enqueue
 
     if not 1 <= k <= MAX_K:
-        raise LabelingError(f"k must be between 1 and {MAX_K}, not {k}.")
+        raise ApplicationError(f"k must be between 1 and {MAX_K}, not {k}.")
     if data is not None and not data.strip():
-        raise LabelingError("The file is empty.")
+        raise ApplicationError("The file is empty.")
     with transaction.atomic():
         params = {"contents": data is None, "sources": sources, "k": k}
         job = job_enqueue(kind=JOB_KIND, dataset=dataset, params=params, user=user)
@@ -274,7 +279,7 @@ def bulk_job_start(*, dataset: Dataset, user, data: bytes | None, sources: list[
 
 def bulk_job_run(job: Job) -> dict:
     """The worker's side: read, classify (progress on the job), write the output file; a summary as result."""
-    from labeling.services.jobs import job_progress
+    from core.jobs import job_progress
 
     source, output = bulk_job_files(job.id)
     params = job.params

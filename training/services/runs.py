@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
+from core import dispatch
 from labeling.models import DatasetVersion
 from labeling.selectors.versions import latest_version
 from labeling.services.versions import dataset_commit
@@ -83,9 +84,7 @@ def run_start(
             example_count=sum(version.category_counts.values()),
         )
         if enqueue:
-            from training.tasks import training_run
-
-            transaction.on_commit(lambda: training_run.delay(run.id))
+            dispatch.enqueue("training.tasks.training_run_task", run.id)
     return run
 
 

@@ -5,10 +5,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.history import save_with_history
 from labeling.models import IN_TRAINING_SET, Category, Changeset, Content, Dataset, Example, QueueClaim
 from labeling.services.bulk import examples_apply
-from labeling.services.history import save_with_history
 from labeling.services.versions import changeset_apply, changeset_open
 from training.models import LabelReview, TrainingRun
 from training.selectors import dataset_champion_run
@@ -36,9 +36,9 @@ def _review_session(dataset: Dataset, run: TrainingRun, user) -> Changeset:
 
 def _small_category(dataset: Dataset, category: Category | None) -> Category:
     if category is None or category.taxonomy_id != dataset.taxonomy_id or category.is_large:
-        raise LabelingError("Choose a small category of this dataset's taxonomy.")
+        raise ApplicationError("Choose a small category of this dataset's taxonomy.")
     if category.status != Category.Status.ACTIVE:
-        raise LabelingError(f"{category.path} is {category.status}; choose an active category.")
+        raise ApplicationError(f"{category.path} is {category.status}; choose an active category.")
     return category
 
 
@@ -50,9 +50,9 @@ def review_decide(
     dataset = run.dataset
     example = Example.objects.select_for_update().filter(dataset=dataset, content=content).first()
     if example is None or example.status not in IN_TRAINING_SET:
-        raise LabelingError("This example left the training set meanwhile; take the next one.")
+        raise ApplicationError("This example left the training set meanwhile; take the next one.")
     if decision not in LabelReview.Decision.values:
-        raise LabelingError(f"Unknown decision {decision!r}.")
+        raise ApplicationError(f"Unknown decision {decision!r}.")
     given = example.category
     if decision == LabelReview.Decision.RELABEL:
         category = _small_category(dataset, category)
@@ -107,7 +107,7 @@ def category_merge(*, dataset: Dataset, source: Category, target: Category, user
     """Relabel every example of `source` as `target` (one changeset after a version); `source` is merged."""
     source, target = _small_category(dataset, source), _small_category(dataset, target)
     if source.id == target.id:
-        raise LabelingError("Merge a category into another one.")
+        raise ApplicationError("Merge a category into another one.")
     rows = Example.objects.filter(dataset=dataset, category=source).exclude(status=Example.Status.REMOVED)
     changeset = changeset_open(
         dataset=dataset,

@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
-from labeling import roles
-from labeling.errors import LabelingError
-from labeling.models import Job
+from core import roles
+from core.errors import ApplicationError
+from core.models import Job
 from labeling.selectors import dataset_or_404
 from training.services.bulk import JOB_KIND, MAX_K, bulk_job_files, bulk_job_start
 
@@ -33,7 +33,7 @@ def bulk_page(request, dataset_id: int):
             upload, contents = form.cleaned_data["file"], form.cleaned_data["contents"]
             try:
                 if bool(upload) == contents:
-                    raise LabelingError("Upload a file or choose the content pool (one of the two).")
+                    raise ApplicationError("Upload a file or choose the content pool (one of the two).")
                 sources = [s.strip() for s in form.cleaned_data["sources"].split(",") if s.strip()]
                 job = bulk_job_start(
                     dataset=dataset,
@@ -42,10 +42,10 @@ def bulk_page(request, dataset_id: int):
                     sources=sources if contents else [],
                     k=form.cleaned_data["k"],
                 )
-            except LabelingError as error:
+            except ApplicationError as error:
                 messages.error(request, str(error))
             else:
-                return redirect("labeling:job", job.id)
+                return redirect("core:job", job.id)
     jobs = Job.objects.filter(dataset=dataset, kind=JOB_KIND).select_related("created_by")[:20]
     context = {"dataset": dataset, "form": form, "jobs": jobs, "can_start": can_start}
     return render(request, "training/bulk.html", context)

@@ -7,8 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
 from labeling.selectors import dataset_or_404
 from training import selectors
 from training.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, ParameterError, parse_assignments
@@ -97,7 +97,7 @@ def run_start_view(request, dataset_id: int):
             folds=form.cleaned_data["folds"],
             refit_all=form.cleaned_data["refit_all"],
         )
-    except (LabelingError, ParameterError) as error:
+    except (ApplicationError, ParameterError) as error:
         messages.error(request, str(error))
         return redirect("training:runs", dataset.id)
     return redirect("training:run", run.id)
@@ -135,7 +135,7 @@ def _managed_run_action(request, run_id: int, action) -> TrainingRun:
     try:
         message = action(run)
         messages.success(request, message)
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     return run
 
@@ -170,7 +170,7 @@ def champion_demote_view(request, dataset_id: int):
             f"run #{change.run_id} is champion again" if change.run_id else "the dataset has no champion now"
         )
         messages.success(request, f"Champion demoted; {after}.")
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     return redirect("training:runs", dataset.id)
 
@@ -190,7 +190,7 @@ def requirements_page(request, dataset_id: int):
                 requirement_update(dataset=dataset, user=request.user, values=form.cleaned_data)
                 messages.success(request, "Requirements saved; the next runs are judged against them.")
                 return redirect("training:requirements", dataset.id)
-            except LabelingError as error:
+            except ApplicationError as error:
                 form.add_error(None, str(error))
     history = requirement.history.select_related("history_user")[:20]
     context = {"dataset": dataset, "form": form, "can_edit": can_edit, "history": history}
@@ -208,6 +208,6 @@ def schedule_page(request, dataset_id: int):
             schedule_save(dataset=dataset, user=request.user, values=form.cleaned_data)
             messages.success(request, "Schedule saved.")
             return redirect("training:schedule", dataset.id)
-        except LabelingError as error:
+        except ApplicationError as error:
             form.add_error(None, str(error))
     return render(request, "training/schedule.html", {"dataset": dataset, "form": form, "schedule": schedule})

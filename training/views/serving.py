@@ -8,13 +8,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
+from core.paging import COUNT_CAP, CappedPaginator
+from core.params import number_param
 from labeling.models import Category, Dataset
-from labeling.selectors import COUNT_CAP, dataset_or_404
+from labeling.selectors import dataset_or_404
 from labeling.selectors.search import category_choices
-from labeling.views.paging import CappedPaginator
-from labeling.views.params import number_param
 from training.models import EnsembleConfig, PredictionLog, RuleMapping, TrainingRun
 from training.services.classify import prediction_feedback
 from training.services.serving import ensemble_save, rule_save, rule_try, small_categories
@@ -59,7 +59,7 @@ def _rule_form_save(request, dataset: Dataset, form: RuleForm, rule: RuleMapping
         return False
     try:
         rule_save(dataset=dataset, user=request.user, values=form.cleaned_data, rule=rule)
-    except LabelingError as error:
+    except ApplicationError as error:
         form.add_error(None, str(error))
         return False
     messages.success(request, f"Rule {form.cleaned_data['name']!r} saved; answers use it within a second.")
@@ -79,7 +79,7 @@ def rules_page(request, dataset_id: int):
         try:
             texts = request.POST.get("texts", "").split("\n---\n")
             trial = rule_try(dataset=dataset, values=form.cleaned_data, texts=texts)
-        except LabelingError as error:
+        except ApplicationError as error:
             form.add_error(None, str(error))
     elif request.method == "POST":
         if not can_edit:
@@ -122,7 +122,7 @@ def ensemble_page(request, dataset_id: int):
                 request, f"Ensemble v{config.version} saved; workers swap to it within a second."
             )
             return redirect("training:ensemble", dataset.id)
-        except LabelingError as error:
+        except ApplicationError as error:
             form.add_error(None, str(error))
     history = config.history.select_related("history_user")[:20]
     return render(
@@ -174,7 +174,7 @@ def prediction_feedback_view(request, prediction_id: int):
         messages.success(
             request, f"Prediction #{prediction.id} marked {'right' if prediction.correct else 'wrong'}."
         )
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):

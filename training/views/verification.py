@@ -11,11 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
+from core.paging import capped_count
+from core.params import number_param
 from labeling.models import Category, Content, Dataset, QueueClaim
-from labeling.selectors import capped_count, dataset_or_404
-from labeling.views.params import number_param
+from labeling.selectors import dataset_or_404
 from training import figures
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
@@ -205,7 +206,7 @@ def _review_decide(request, dataset: Dataset, run: TrainingRun):
             category=category,
         )
         messages.success(request, f"{review.get_decision_display().capitalize()}: {content.title[:60]}")
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     return redirect(f"{reverse('training:review', args=[dataset.id])}?run={run.id}")
 
@@ -238,7 +239,7 @@ def _after_fix(request, dataset: Dataset, action) -> object:
             f"{changeset.reason} (changeset #{changeset.id}, {changeset.relabelled} relabelled, "
             f"{changeset.status_changed} status changes). Retrain to see the effect.",
         )
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     return redirect("training:fixes", dataset.id)
 
@@ -280,7 +281,7 @@ def retrain_view(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
     try:
         run = dataset_retrain(dataset=dataset, user=request.user)
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
         return redirect("training:health", dataset.id)
     return redirect("training:run", run.id)

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, localtime, make_aware
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
 from labeling.models import Dataset, DatasetVersion
 from labeling.selectors.versions import dataset_dirty, diff_by_category, rollback_preview, version_diff
 from labeling.services.versions import dataset_commit, version_rollback
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         self.user = self._user(user)
         try:
             getattr(self, f"do_{action}")(**options)
-        except LabelingError as error:
+        except ApplicationError as error:
             raise CommandError(str(error)) from error
 
     def _user(self, username):

@@ -4,9 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
 from labeling.models import Dataset
-from training.errors import TrainingError
 from training.services.bulk import (
     MAX_K,
     bulk_classify,
@@ -66,7 +65,7 @@ class Command(BaseCommand):
                 processes=opts["processes"] or None,
                 progress=lambda done, total: self.stderr.write(f"\r{done}/{total} chunks", ending=""),
             )
-        except (LabelingError, TrainingError) as error:
+        except ApplicationError as error:
             raise CommandError(str(error)) from None
         self.stderr.write("")
         if opts["output"]:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0005_prediction_log_id_blocks'),
+        ('training', '0006_task_names'),
     ]
 
     operations = [

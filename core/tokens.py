@@ -16,7 +16,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.authtoken.models import Token
 
-from labeling.roles import rank_of
+from core.roles import rank_of
 
 MAX_ENTRIES = 10_000  # tokens kept at most; past that the cache starts again empty
 
