@@ -2,15 +2,18 @@
 
 With no variables set, the site runs on its embedded default: SQLite (WAL), a Celery broker in local
 folders (no server), model files in ./var/models. Production and tests set DATABASE_URL (PostgreSQL),
-CELERY_BROKER_URL (Redis) and, once indexing exists, SEARCH_URL.
+CELERY_BROKER_URL (Redis) and SEARCH_URL (opensearch://host:port or elasticsearch://host:port).
 """
 
 import os
 import secrets
+from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
-import plotly
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from training.rates import parse_rate
@@ -51,6 +54,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "simple_history",
     "django_celery_beat",
     "core",
@@ -61,8 +66,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "admin_site.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Ordinary classification requests are answered here, the rest go on (training/middleware.py).
     "training.middleware.ClassifyShortcutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -73,6 +80,8 @@ MIDDLEWARE = [
     "admin_site.middleware.BrowserAuthenticationMiddleware",
     "admin_site.middleware.BrowserMessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login refused for too many failures into the "locked" page (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "admin_site.urls"
@@ -111,6 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+    # Content's id index carries text_hash as a non-key column (INCLUDE) on PostgreSQL; SQLite builds it
+    # without, which is all the embedded default needs: no warning printed by every command.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -119,6 +131,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is locked for LOGIN_LOCKOUT_MINUTES (other people and addresses are not); every failure is logged
+# (admin: Axes > Access attempts / failures; deleting the attempt unlocks, as does `axes_reset_username`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure a row (admin: Access failures), not only the count
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+AXES_VERBOSE = False  # no banner printed by every command
+# Proxies in front of the site that append to X-Forwarded-For (0: the address is REMOTE_ADDR itself).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "labeling:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -130,10 +159,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 # Plotly's browser bundle comes from the installed plotly package (the Python side's version; no CDN).
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", Path(plotly.__file__).parent / "package_data")]
+# Found, not imported: importing plotly costs every command's start-up.
+_PLOTLY = Path(find_spec("plotly").origin).parent
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _PLOTLY / "package_data")]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-WHITENOISE_USE_FINDERS = True  # serve from the app folders too, so `collectstatic` is optional locally
+# `collectstatic` (run by `make run`) writes every file under a name carrying its content's hash, with a
+# gzip copy beside it; WhiteNoise serves those compressed and cached for a year (immutable): a browser never
+# asks again until the file, hence its name, changes.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_MAX_AGE = 60  # the files whose names carry no hash (a year for the hashed ones)
 
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", VAR_DIR / "models"))
 
@@ -154,6 +192,30 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     _default_results = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", _default_results)
+
+
+def _redis_cache_url() -> str:
+    """REDIS_URL, else the broker's Redis server with a database of its own (2; the broker and the results
+    use 0 and 1), so that clearing the cache never empties a queue. Empty: no Redis configured."""
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        return ""
+    return urlsplit(CELERY_BROKER_URL)._replace(path="/2").geturl()
+
+
+# Counters and remembered lookups that must hold for the whole site (the classify throttle, the API token
+# cache's invalidation, the dirty check) live in Redis when there is one; the embedded default keeps them
+# in each process's memory.
+REDIS_CACHE_URL = _redis_cache_url()
+if REDIS_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "KEY_PREFIX": "bunryu",
+        }
+    }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -168,11 +230,27 @@ CELERY_TIMEZONE = TIME_ZONE
 # listens with `-Q celery,training` (scripts/run.sh), dedicated training machines with `-Q training`.
 CELERY_TASK_ROUTES = {"training.tasks.training_run_task": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Dead work is noticed within WORKER_LOST_AFTER_SECONDS + WORKER_CHECK_SECONDS (90 s by default): a training
+# run whose heartbeat (every 10 s) stopped that long ago, a job its worker no longer holds (core/reaping.py).
+WORKER_LOST_AFTER_SECONDS = float(os.environ.get("WORKER_LOST_AFTER_SECONDS", 60))
+WORKER_CHECK_SECONDS = float(os.environ.get("WORKER_CHECK_SECONDS", 30))
 CELERY_BEAT_SCHEDULE = {
-    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap_task", "schedule": 300.0},
+    "training-reap-stale-runs": {
+        "task": "training.tasks.training_runs_reap_task",
+        "schedule": WORKER_CHECK_SECONDS,
+    },
+    "core-reap-orphaned-jobs": {"task": "core.tasks.jobs_reap_task", "schedule": WORKER_CHECK_SECONDS},
+    # indexing (each does nothing while SEARCH_URL is unset): the drainer loops ~55 s, so one always runs
+    "indexing-drain": {
+        "task": "indexing.tasks.outbox_drain_task",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "indexing-batch": {"task": "indexing.tasks.batch_sync_task", "schedule": 300.0},
+    "indexing-repair": {"task": "indexing.tasks.drift_repair_task", "schedule": 600.0},
 }
-# Classification requests per user and window (training/throttles.py); counted in Django's cache, which is
-# per process unless CACHES points at a shared cache such as Redis.
+# Classification requests per user and window (training/throttles.py); counted in Django's cache: one count
+# for the site with Redis (CACHES above), per process on the embedded default.
 CLASSIFY_RATE = os.environ.get("CLASSIFY_RATE", "120000/min")
 try:
     parse_rate(CLASSIFY_RATE)
@@ -187,7 +265,17 @@ TRAINING_BLAS_THREADS = int(os.environ.get("TRAINING_BLAS_THREADS", 1))  # per t
 TRAINING_SOFT_TIME_LIMIT = int(os.environ.get("TRAINING_SOFT_TIME_LIMIT", 4 * 3600))
 
 # --- Search engine (indexing app) -------------------------------------------------------------
+# Unset: search reads the database (the embedded default). Set: the indexing app keeps the engine in step and
+# the site's search reads ids from it (docs/indexing.md).
 SEARCH_URL = os.environ.get("SEARCH_URL", "")
+SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "bunryu-")  # one engine can serve several sites
+SEARCH_INDEX_REPLICAS = int(os.environ.get("SEARCH_INDEX_REPLICAS", 0))
+INDEXING_BATCH_SIZE = int(os.environ.get("INDEXING_BATCH_SIZE", 500))  # documents per bulk request
+INDEXING_BATCH_WINDOW = float(os.environ.get("INDEXING_BATCH_WINDOW", 300))  # seconds a batch window spans
+INDEXING_BATCH_OVERLAP = float(os.environ.get("INDEXING_BATCH_OVERLAP", 60))  # seconds windows overlap
+INDEXING_CLOCK_SKEW = float(os.environ.get("INDEXING_CLOCK_SKEW", 5))  # windows end this long before now
+INDEXING_KEEP_PREVIOUS_HOURS = float(os.environ.get("INDEXING_KEEP_PREVIOUS_HOURS", 24))  # after a rebuild
+INDEXING_DEAD_LETTER_AFTER = int(os.environ.get("INDEXING_DEAD_LETTER_AFTER", 3))  # refusals of a document
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -197,21 +285,69 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
 }
-# Seconds a process keeps a token's user and role (core/tokens.py): changes made in another process
-# (a deactivated user, a deleted token, a role taken away) reach this one at most this much later.
+# Largest request body read into memory (API bodies, forms; uploaded files are not counted): a bigger API body
+# answers 413 with this limit. A classification batch of 1,000 texts must fit in it: 1,000 texts of 100,000
+# characters are ~100 MB of ASCII, ~300 MB of Korean.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(float(os.environ.get("MAX_BODY_MB", 32)) * 1024 * 1024)
+# Seconds a process keeps a token's user and role (core/tokens.py). A change (a deactivated user, a
+# deleted token, a role taken away) counts at once in every process sharing the Redis cache; without Redis,
+# other processes see it at most this much later.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", 5))
-SPECTACULAR_SETTINGS = {"TITLE": "bunryu API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "bunryu API",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",  # /api/docs/ loads Swagger UI from our static files
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"forbidden_without_traceback": {"()": "admin_site.log_filters.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"filters": ["forbidden_without_traceback"]}},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# --- HTTPS and browser protections (README: "Production") ------------------------------------------
+# Off by default so `make run` works over plain http on 127.0.0.1; a production site behind TLS sets them.
+SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_flag("SECURE_COOKIES")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD")
+if env_flag("BEHIND_TLS_PROXY"):  # only behind a proxy that sets (and strips from clients) X-Forwarded-Proto
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles, fonts, images from this site only (Plotly is served
+# from the installed package, no CDN). Inline scripts need `nonce="{{ request.csp_nonce }}"` (none today).
+# Styles allow 'unsafe-inline': plotly.js inserts its own <style> element when it draws.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# W003 looks for CsrfViewMiddleware by name: admin_site.middleware.BrowserCsrfViewMiddleware is that class for
+# every request but API calls with a token (which carry no cookie to forge).
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
+# The OpenAPI schema at /api/schema/: for signed-in users and token holders only, unless this is set.
+API_SCHEMA_PUBLIC = env_flag("API_SCHEMA_PUBLIC")

@@ -10,7 +10,7 @@ from core import roles
 from core.errors import ApplicationError
 from core.jobs import job_enqueue
 from labeling.models import Category, Dataset, DatasetVersion, Example
-from labeling.services import example_label
+from labeling.services import example_label, example_note_set
 
 
 class ExampleOutput(serializers.ModelSerializer):
@@ -36,10 +36,15 @@ class ExampleOutput(serializers.ModelSerializer):
 
 
 class ExampleRelabelInput(serializers.Serializer):
-    category = serializers.IntegerField()
+    category = serializers.IntegerField(required=False, help_text="absent: only the note changes")
     version = serializers.IntegerField(help_text="the version you read; a different current version -> 409")
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     reason = serializers.CharField(required=False, default="relabelled through the API", max_length=200)
+
+    def validate(self, data):
+        if "category" not in data and "note" not in data:
+            raise serializers.ValidationError("Give a category, a note or both.")
+        return data
 
 
 class ExampleDetailApi(APIView):
@@ -57,6 +62,14 @@ class ExampleDetailApi(APIView):
         example = get_object_or_404(Example.objects.select_related("dataset", "content"), pk=example_id)
         data = ExampleRelabelInput(data=request.data)
         data.is_valid(raise_exception=True)
+        if "category" not in data.validated_data:  # PATCH is partial: the note alone
+            example = example_note_set(
+                example=example,
+                note=data.validated_data["note"],
+                user=request.user,
+                expected_version=data.validated_data["version"],
+            )
+            return Response(ExampleOutput(example).data)
         category = Category.objects.filter(pk=data.validated_data["category"]).first()
         if category is None:
             raise ApplicationError("Unknown category.", code="unknown_category")

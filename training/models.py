@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.db import models
-from psycopg.types.json import Json
 from simple_history.models import HistoricalRecords
 
 from labeling.models import Category, Content, Dataset, DatasetVersion
@@ -298,13 +297,15 @@ class EnsembleConfig(models.Model):
 
 class LogJSONField(models.JSONField):
     """JSON stored as PostgreSQL's `json` (the text, checked) rather than `jsonb` (parsed into a tree): a
-    logged explanation is written once and read whole; `jsonb` cost ~12 ms of server CPU per 1,000 rows."""
+    logged explanation is written once and read whole, so parsing it on write is cost without use."""
 
     def db_type(self, connection):
         return "json" if connection.vendor == "postgresql" else super().db_type(connection)
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if connection.vendor == "postgresql" and value is not None:
+            from psycopg.types.json import Json  # not at start-up: the embedded default has no psycopg use
+
             return Json(value)
         return super().get_db_prep_value(value, connection, prepared)
 
@@ -317,7 +318,7 @@ class LogJSONField(models.JSONField):
 def _log_reference(to, on_delete, *, related_name: str = "+", **options) -> models.ForeignKey:
     """A reference from the log without a database constraint or index: Django still applies `on_delete`,
     and rows are written only by classification with ids it has just read. The constraints' checks were
-    the largest share of the cost of a logged answer (~49 ms of PostgreSQL CPU per 1,000 rows)."""
+    the largest share of the cost of a logged answer (bench/results/api.md)."""
     return models.ForeignKey(
         to, on_delete=on_delete, db_constraint=False, db_index=False, related_name=related_name, **options
     )

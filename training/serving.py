@@ -11,16 +11,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db.models import Count, Max
 
 from labeling.models import Category, Dataset
-from training.algorithms import TextClassifier, model_load
 from training.ensemble import CompiledRule, Rule, rule_compile
 from training.errors import TrainingConflict, TrainingError
 from training.models import Champion, EnsembleConfig, RuleMapping, TrainingRun
 from training.services.artifacts import artifact_verified
+
+if TYPE_CHECKING:
+    from training.algorithms import TextClassifier
 
 CHECK_SECONDS = 1.0
 log = logging.getLogger(__name__)
@@ -31,7 +34,7 @@ class Member:
     run: TrainingRun
     name: str
     weight: float
-    model: TextClassifier
+    model: "TextClassifier"
     categories: np.ndarray  # the category id of each column of the model's probabilities
 
 
@@ -87,6 +90,8 @@ def _load_member(run: TrainingRun, name: str, weight: float) -> Member:
         raise TrainingConflict(
             f"The model files of run #{run.id} are missing or damaged; retrain or promote another run."
         )
+    from training.algorithms import model_load  # scikit-learn, numba, fastText: imported when first needed
+
     model = model_load(Path(run.artifact_path))
     return Member(run, name, weight, model, np.array([int(name) for name in model.classes], dtype=np.int64))
 
@@ -151,9 +156,9 @@ def ensemble_for(dataset: Dataset) -> LoadedEnsemble:
 def _settle(*, replaced: bool) -> None:
     """Keep the loaded models out of the garbage collector's full collections, as admin_site/wsgi.py does with
     what the site imported: they live until the next swap, and a model is ~100k objects (vocabulary,
-    estimators) that every full collection walked, one every few busy requests (~55 ms each; ~18 ms of CPU per
-    1,000-text request on average). A replaced model is freed by reference counting once no request holds
-    it; after a swap one full collection (~0.2 s) also frees any cycles among the objects of earlier ones."""
+    estimators) that every full collection walked, one every few busy requests. A replaced model is freed by
+    reference counting once no request holds it; after a swap one full collection also frees any cycles
+    among the objects of earlier ones."""
     if replaced:
         gc.unfreeze()
         gc.collect()

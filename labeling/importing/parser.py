@@ -84,6 +84,27 @@ class ParsedFile:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
+# Spreadsheet-safe CSV cells (OWASP's rule against CSV injection), reversible: a round trip changes nothing.
+#
+# A spreadsheet runs a cell that begins with =, +, -, @, a tab or a carriage return as a formula
+# (`=HYPERLINK(...)`). The export puts an apostrophe before such a cell, which spreadsheets show as text and
+# hide; it also doubles an apostrophe that begins a cell, so the import can take exactly one away again.
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+
+def cell_escape(value: str) -> str:
+    """The cell as written to a CSV export."""
+    return QUOTE + value if value.startswith((*TRIGGERS, QUOTE)) else value
+
+
+def cell_unescape(value: str) -> str:
+    """The cell as the export had it before `cell_escape`."""
+    if value.startswith(QUOTE) and value[1:].startswith((*TRIGGERS, QUOTE)):
+        return value[1:]
+    return value
+
+
 def shown(text: str) -> str:
     """A cell as quoted in a message, cut short so a huge cell does not flood the page."""
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
@@ -97,8 +118,14 @@ def derived_id(title: str, body: str) -> str:
     return "sha1:" + hashlib.sha1(f"{title}\n{body}".encode()).hexdigest()[:16]
 
 
+NAMES_LISTED = 20  # a header of a million unknown columns must not make a million-name message
+
+
 def quoted_list(names) -> str:
-    return ", ".join(f"'{name}'" for name in names) or "(none)"
+    names = list(names)
+    listed = ", ".join(f"'{shown(name)}'" for name in names[:NAMES_LISTED]) or "(none)"
+    more = len(names) - NAMES_LISTED
+    return f"{listed} and {more:,} more" if more > 0 else listed
 
 
 # --------------------------------------------------------------------------------------------- decoding
@@ -310,7 +337,8 @@ class RowBuilder:
     first_line: dict[str, int] = field(default_factory=dict)
 
     def build(self, line: int, cells: list[str]) -> ParsedRow:
-        values = {name: cells[i] if i < len(cells) else "" for name, i in self.columns.items()}
+        # cells as they were before the export made them safe for spreadsheets (cell_escape)
+        values = {name: cell_unescape(cells[i]) if i < len(cells) else "" for name, i in self.columns.items()}
         title, body = clean(values.get("title", "")), clean(values.get("body", ""))
         row = ParsedRow(line, clean(values.get("external_id", "")), title, body, None, "")
         row.category_text = values.get("category", "").strip()

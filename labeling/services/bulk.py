@@ -46,10 +46,11 @@ def _plan(dataset, targets: Target, counts: ApplyCounts):
         updates[target].append(example_id)
         if status == Example.Status.REMOVED:
             counts.restored += 1
-        elif target[0] != category_id:
-            counts.relabelled += 1
-        else:
-            counts.status_changed += 1
+            continue
+        # Counted as the diff counts them (a preview's figures): an example relabelled and given another
+        # status is one relabel and one status change.
+        counts.relabelled += target[0] != category_id
+        counts.status_changed += target[1] != status
     missing = {c: t for c, t in targets.items() if c not in seen and t is not None}
     return updates, missing
 

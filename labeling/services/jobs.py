@@ -4,7 +4,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
-from core.jobs import job_progress
 from core.models import Job
 from labeling.models import Changeset, DatasetVersion, ExampleImport
 from labeling.services.imports import import_apply, import_preview
@@ -44,7 +43,6 @@ def job_import_preview(job: Job) -> dict:
 
 
 def job_import_apply(job: Job) -> dict:
-    job_progress(job, 0.2, "writing contents and examples")
     with transaction.atomic():
         upload = ExampleImport.objects.select_for_update().get(pk=job.params["import"])
         if upload.status != ExampleImport.Status.APPLIED:  # else a redelivered task: already done

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.history import save_with_history
+from core.pauses import pause_point
 from labeling.models import IN_TRAINING_SET, Category, Changeset, Dataset, DatasetVersion, Example
 from labeling.selectors.versions import (
     diff_of_states,
@@ -18,12 +19,16 @@ from labeling.selectors.versions import (
     training_counts,
 )
 from labeling.services.bulk import Target, examples_apply
+from labeling.services.locks import dataset_lock_exclusive
 from labeling.statediff import StateDiff
 
 
 def _lock(dataset: Dataset) -> Dataset:
-    """Serialise bulk work on one dataset (commits number versions; rollbacks must not interleave)."""
-    return Dataset.objects.select_for_update().get(pk=dataset.pk)
+    """Serialise bulk work on one dataset and hold single saves off until it commits (commits number
+    versions, rollbacks must not interleave, a version's statements must read one state). The row lock
+    is FOR NO KEY UPDATE: new examples' foreign-key checks do not wait on it."""
+    dataset_lock_exclusive(dataset.pk)
+    return Dataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)
 
 
 # INSERT first: Python's sqlite3 reports no rowcount for a statement that starts with WITH.
@@ -65,6 +70,7 @@ def dataset_commit(
         if parent and not allow_empty and not version.entries_written:
             transaction.set_rollback(True)
             return parent
+    pause_point("version-entries-written")  # the counts below read the same state: no save commits between
     version.example_count = (
         Example.objects.filter(dataset=dataset).exclude(status=Example.Status.REMOVED).count()
     )
@@ -135,6 +141,7 @@ def version_rollback(
         raise ApplicationError("Cannot roll back to a time in the future.")
     dataset = _lock(dataset)
     diff = rollback_preview(dataset, version=to_version, moment=to_time)
+    pause_point("rollback-planned")
     where = f"v{to_version.number}" if to_version else to_time.isoformat()
     details = {"to_version": to_version.number} if to_version else {"to_time": to_time.isoformat()}
     changeset = changeset_open(
@@ -174,9 +181,9 @@ def changeset_revert(*, changeset: Changeset, user, reason: str) -> Changeset:
 
     Examples changed again since then are left as they are and counted as conflicts.
     """
+    dataset = _lock(changeset.dataset)  # first: two reverts of one changeset run one after the other
     if changeset.reverted_by.exists():
         raise ApplicationError(f"Changeset #{changeset.id} was already reverted.")
-    dataset = _lock(changeset.dataset)
     with connection.cursor() as cursor:
         cursor.execute(REVERT_STATE_SQL, [changeset.id])
         rows = cursor.fetchall()
@@ -228,9 +235,10 @@ def examples_relabel_bulk(
     """Move the chosen examples to one small category, as one changeset (after an automatic version)."""
     if category.taxonomy_id != dataset.taxonomy_id or category.is_large or category.status != "active":
         raise ApplicationError(f"{category.path!r} is not an active small category of {dataset.name!r}.")
+    dataset = _lock(dataset)
     rows = _chosen(dataset, example_ids)
     changeset = changeset_open(
-        dataset=_lock(dataset),
+        dataset=dataset,
         kind=Changeset.Kind.RELABEL,
         user=user,
         reason=reason,
@@ -246,9 +254,10 @@ def examples_mark_for_review_bulk(
     *, dataset: Dataset, example_ids: list[int], user, reason: str
 ) -> Changeset:
     """Flag the chosen examples as needing review, as one changeset."""
+    dataset = _lock(dataset)
     rows = _chosen(dataset, example_ids)
     changeset = changeset_open(
-        dataset=_lock(dataset),
+        dataset=dataset,
         kind=Changeset.Kind.REVIEW,
         user=user,
         reason=reason,

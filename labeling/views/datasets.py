@@ -1,18 +1,17 @@
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from core import roles
 from core.errors import ApplicationError
 from core.jobs import job_enqueue
-from core.params import number_param
+from core.params import datetime_param, number_param
 from labeling import selectors
-from labeling.models import Changeset, Content, Dataset, DatasetVersion, Example
+from labeling.models import Category, Changeset, Content, Dataset, DatasetVersion, Example
 from labeling.selectors import dataset_or_404
 from labeling.selectors import versions as version_reads
 from labeling.selectors.export import FORMATS, export_lines
@@ -36,7 +35,7 @@ ROWS_SHOWN = 200
 
 @roles.role_required(roles.ANNOTATOR)
 def dataset_list(request):
-    datasets = selectors.dataset_list_with_counts()
+    datasets = roles.datasets_visible(selectors.dataset_list_with_counts(), request.user)
     return render(request, "labeling/dataset_list.html", {"datasets": datasets})
 
 
@@ -56,7 +55,7 @@ def dataset_history(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
     user_id = request.GET.get("user") or None
     kind = request.GET.get("kind", "")
-    events = version_reads.dataset_timeline(dataset, user_id=number_param(user_id), kind=kind)
+    events = version_reads.dataset_timeline(dataset, user_id=number_param(request.GET, "user"), kind=kind)
     context = {
         "dataset": dataset,
         "events": events[:500],
@@ -82,13 +81,13 @@ def dataset_commit_view(request, dataset_id: int):
     return redirect("labeling:history", dataset.id)
 
 
-def _side(dataset: Dataset, value: str) -> DatasetVersion | None:
+def _side(dataset: Dataset, params, name: str, default: str) -> DatasetVersion | None:
     """A diff side from the query string: a version number, or 'working' (None, the current state)."""
-    if value in ("", "working"):
+    value = params.get(name, "").strip() or default
+    if value == "working":
         return None
-    if not value.isdigit():
-        raise Http404("A version is a number or 'working'.")
-    return get_object_or_404(DatasetVersion, dataset=dataset, number=int(value))
+    number = number_param({name: value}, name)
+    return get_object_or_404(DatasetVersion, dataset=dataset, number=number)
 
 
 def _diff_context(dataset: Dataset, diff) -> dict:
@@ -119,8 +118,8 @@ def _diff_context(dataset: Dataset, diff) -> dict:
 def dataset_diff(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
     latest = version_reads.latest_version(dataset)
-    older = _side(dataset, request.GET.get("from") or (str(latest.number) if latest else "working"))
-    newer = _side(dataset, request.GET.get("to", "working"))
+    older = _side(dataset, request.GET, "from", str(latest.number) if latest else "working")
+    newer = _side(dataset, request.GET, "to", "working")
     context = {
         "dataset": dataset,
         "older": older or "working",
@@ -132,15 +131,11 @@ def dataset_diff(request, dataset_id: int):
 
 def _rollback_target(request, dataset: Dataset):
     source = request.POST if request.method == "POST" else request.GET
-    if source.get("to_time"):
-        moment = parse_datetime(source["to_time"])
-        if moment is None:
-            raise ValidationError("Give the time as YYYY-MM-DDTHH:MM.")
-        moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    moment = datetime_param(source, "to_time")
+    if moment is not None:
         return {"to_time": moment.isoformat()}, {"moment": moment}
-    number = source.get("to", "")
     version = get_object_or_404(
-        DatasetVersion, dataset=dataset, number=int(number) if number.isdigit() else 0
+        DatasetVersion, dataset=dataset, number=number_param(source, "to", required=True)
     )
     return {"to_version": version.number}, {"version": version}
 
@@ -149,11 +144,7 @@ def _rollback_target(request, dataset: Dataset):
 def dataset_rollback(request, dataset_id: int):
     """GET shows what a rollback would change; POST (with a reason) runs it as a job."""
     dataset = dataset_or_404(dataset_id)
-    try:
-        target, preview_of = _rollback_target(request, dataset)
-    except ValidationError as error:
-        messages.error(request, error.message)
-        return redirect("labeling:history", dataset.id)
+    target, preview_of = _rollback_target(request, dataset)
     if request.method == "POST":
         reason = request.POST.get("reason", "").strip()
         if reason:
@@ -217,11 +208,41 @@ def example_history(request, example_id: int):
     for record, older in zip(records, records[1:] + [None], strict=True):
         changes = record.diff_against(older).changes if older else []
         entries.append((record, [c for c in changes if c.field != "version"]))
+    entries = _changes_named(entries)
     return render(
         request,
         "labeling/example_history.html",
         {"example": example, "dataset": example.dataset, "entries": entries},
     )
+
+
+class Change(NamedTuple):
+    field: str
+    old: object
+    new: object
+
+
+def _changes_named(entries: list) -> list:
+    """History changes with categories shown by path and labellers by name, not by id."""
+    ids = {"category": set(), "labeled_by": set()}
+    for _, changes in entries:
+        for c in changes:
+            if c.field in ids:
+                ids[c.field] |= {c.old, c.new} - {None}
+    categories = Category.objects.filter(pk__in=ids["category"]).select_related("parent")
+    users = get_user_model().objects.filter(pk__in=ids["labeled_by"])
+    names = {
+        "category": {category.id: category.path for category in categories},
+        "labeled_by": dict(users.values_list("pk", "username")),
+    }
+
+    def named(field: str, value):
+        return names.get(field, {}).get(value, value)
+
+    return [
+        (record, [Change(c.field, named(c.field, c.old), named(c.field, c.new)) for c in changes])
+        for record, changes in entries
+    ]
 
 
 @roles.role_required(roles.MANAGER)
@@ -230,10 +251,8 @@ def dataset_export(request, dataset_id: int):
     fmt = request.GET.get("format", "csv")
     if fmt not in FORMATS:
         raise Http404("Unknown export format.")
-    number = request.GET.get("version", "")
-    version = (
-        get_object_or_404(DatasetVersion, dataset=dataset, number=int(number)) if number.isdigit() else None
-    )
+    number = number_param(request.GET, "version")
+    version = None if number is None else get_object_or_404(DatasetVersion, dataset=dataset, number=number)
     extension = {"csv": "csv", "jsonl": "jsonl", "fasttext": "txt"}[fmt]
     name = f"{dataset.name}-{'v' + str(version.number) if version else 'working'}.{extension}"
     response = StreamingHttpResponse(

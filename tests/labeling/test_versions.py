@@ -7,9 +7,20 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from labeling import services
 from labeling.models import Changeset, DatasetVersion, Example
-from labeling.selectors.versions import dataset_dirty, version_diff, version_state, working_state
+from labeling.selectors.versions import (
+    dataset_dirty,
+    rollback_preview,
+    version_diff,
+    version_state,
+    working_state,
+)
 from labeling.services import bulk
-from labeling.services.versions import changeset_revert, dataset_commit, version_rollback
+from labeling.services.versions import (
+    changeset_revert,
+    dataset_commit,
+    examples_mark_for_review_bulk,
+    version_rollback,
+)
 from tests.factories import ContentFactory, DatasetFactory, ExampleFactory, SmallCategoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +125,19 @@ def test_rollback_to_version_restores_labels_and_records_history(world, admin):
     assert all("bad batch" in r.history_change_reason for r in rows)
     moved.refresh_from_db()
     assert (moved.category, moved.version) == (a, 3)
+
+
+def test_a_rollback_counts_what_its_preview_counted(world, admin):
+    dataset, (a, b, c), v1 = world
+    moved = Example.objects.filter(category=a).first()
+    relabel(dataset, moved, b, admin)
+    examples_mark_for_review_bulk(dataset=dataset, example_ids=[moved.id], user=admin, reason="odd")
+    preview = rollback_preview(dataset, version=v1).totals
+
+    changeset = version_rollback(dataset=dataset, user=admin, to_version=v1, reason="undo")
+
+    assert (preview["relabelled"], preview["status"]) == (1, 1)
+    assert (changeset.relabelled, changeset.status_changed) == (preview["relabelled"], preview["status"])
 
 
 def test_rollback_of_a_rollback_and_deleted_examples_come_back(world, admin):

@@ -52,11 +52,17 @@ def test_a_manager_trains_from_the_page_and_reads_the_run(client, news):
     assert response.url == reverse("training:run", args=[run.id])
     assert run.params["C"] == 1.0 and run.params["word_ngrams"] == 2 and run.created_by.username == "manager"
     assert client.get(response.url + "?format=json").json()["status"] == "queued"
+    waiting = client.get(response.url).content.decode()
+    assert "0 held out" not in waiting and "0.20 of the examples is held out" in waiting
     run_execute(run.id)
     page = client.get(response.url).content.decode()
     assert "★ champion" in page and "rec.autos" in page and "word_ngrams=2" in page
     runs_page = client.get(reverse("training:runs", args=[news.id])).content.decode()
     assert f"#{run.id}" in runs_page and "promoted automatically" in runs_page
+    # The parameter box's example belongs to the chosen algorithm (tf-idf by default), fastText's to fastText.
+    placeholder = re.search(r'<textarea name="params"[^>]*placeholder="([^"]*)"', runs_page).group(1)
+    assert "word_ngrams=1" in placeholder and "epoch" not in placeholder
+    assert "epoch=25" in re.search(r'data-placeholders="([^"]*)"', runs_page).group(1)
 
 
 def test_requirements_through_the_page_show_as_verdict_cells(client, run):

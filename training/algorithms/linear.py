@@ -6,8 +6,8 @@ temperature instead); the older shape, three SVMs each fitted on two thirds of t
 sigmoids averaged (`calibration=sigmoid-3-svms`), stays selectable and loadable.
 
 Predictions go through `FastPredict`: the fitted pipeline's own vocabularies, idf weights, SVM weights and
-calibration, applied without scikit-learn's per-call input checks (which cost a single text about
-40 ms); the probabilities are the pipeline's (tests/training/test_fast_predict.py).
+calibration, applied without scikit-learn's per-call input checks (most of a single text's time through
+the pipeline); the probabilities are the pipeline's (tests/training/test_fast_predict.py).
 """
 
 import pickle
@@ -427,7 +427,7 @@ class LinearScores:
 
     def of_terms(self, terms: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """Probabilities of texts given as (columns, tf-idf values): rows of the weight gathered, no sparse
-        matrix (scipy's construction and product cost ~0.1 ms a call, most of a single text's time)."""
+        matrix (scipy's construction and product are most of a single text's time otherwise)."""
         margins = np.empty((len(terms), len(self.intercept)))
         for row, (columns, values) in enumerate(terms):
             margins[row] = values.astype(np.float64) @ self.weight[columns] + self.intercept

@@ -16,6 +16,7 @@ from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
 from core import dispatch
+from core.pauses import pause_point
 from labeling.models import DatasetVersion
 from labeling.selectors.versions import latest_version
 from labeling.services.versions import dataset_commit
@@ -31,7 +32,6 @@ from training.services.champion import champion_consider, run_verdicts
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10
-STALE_AFTER = timedelta(minutes=10)
 MAX_FOLDS = 10
 OUT_OF_FOLD_FILE = "out_of_fold.npz"
 
@@ -302,7 +302,9 @@ def _save(run: TrainingRun, outcome: Outcome) -> None:
 
 @transaction.atomic
 def _commit_results(run: TrainingRun, outcome: Outcome, *, folder: str, checksum: str, size: int) -> None:
-    current = TrainingRun.objects.select_for_update().select_related("dataset").get(pk=run.pk)
+    # The run's row only: locking the dataset row too would hold every annotator's save until this commits.
+    current = TrainingRun.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=run.pk)
+    pause_point("run-results-locked")
     if current.status != TrainingRun.Status.RUNNING or current.cancel_requested:
         raise RunCancelled  # reaped or cancelled meanwhile: keep nothing
     metrics = outcome.metrics
@@ -364,8 +366,9 @@ def _store_out_of_fold(run: TrainingRun, outcome: Outcome) -> None:
 # --- reaping --------------------------------------------------------------------------------------
 
 
-def runs_reap_stale(*, stale_after: timedelta = STALE_AFTER) -> list[TrainingRun]:
+def runs_reap_stale(*, stale_after: timedelta | None = None) -> list[TrainingRun]:
     """Fail the runs whose worker stopped beating (killed, machine lost); nothing of theirs was kept."""
+    stale_after = stale_after or timedelta(seconds=settings.WORKER_LOST_AFTER_SECONDS)
     cutoff = timezone.now() - stale_after
     reaped = []
     for run_id in TrainingRun.objects.filter(

@@ -8,7 +8,6 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from core.history import save_with_history
 from labeling.selectors.versions import dataset_dirty
-from training.algorithms import ParameterError, algorithm_class
 from training.errors import TrainingError
 from training.models import RetrainSchedule, TrainingRun
 from training.selectors import dataset_champion_run
@@ -44,6 +43,8 @@ def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
         values = values | {"params": {}}  # the old algorithm's parameters mean nothing to the new one
     for name, value in values.items():
         setattr(schedule, name, value)
+    from training.algorithms import ParameterError, algorithm_class  # scikit-learn & co.: not at start-up
+
     try:
         algorithm_class(schedule.algorithm).parse_params(schedule.params or {})
     except ParameterError as error:

@@ -7,8 +7,10 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.history import save_with_history
-from labeling.models import IN_TRAINING_SET, Category, Changeset, Content, Dataset, Example, QueueClaim
+from labeling.models import IN_TRAINING_SET, Category, Changeset, Content, Dataset, Example
 from labeling.services.bulk import examples_apply
+from labeling.services.claims import claim_check, claim_release
+from labeling.services.locks import dataset_lock_exclusive, dataset_lock_shared
 from labeling.services.versions import changeset_apply, changeset_open
 from training.models import LabelReview, TrainingRun
 from training.selectors import dataset_champion_run
@@ -48,6 +50,9 @@ def review_decide(
 ) -> LabelReview:
     """Keep, relabel or exclude a doubted example; the change joins the user's review changeset."""
     dataset = run.dataset
+    claim_check(dataset=dataset, content_id=content.id, user=user)
+    changeset = _review_session(dataset, run, user)  # first: it may commit a version (the exclusive lock)
+    dataset_lock_shared(dataset.id)
     example = Example.objects.select_for_update().filter(dataset=dataset, content=content).first()
     if example is None or example.status not in IN_TRAINING_SET:
         raise ApplicationError("This example left the training set meanwhile; take the next one.")
@@ -63,14 +68,13 @@ def review_decide(
         LabelReview.Decision.RELABEL: (category.id if category else None, Example.Status.ACTIVE),
         LabelReview.Decision.EXCLUDE: (given.id, Example.Status.EXCLUDED),
     }[decision]
-    changeset = _review_session(dataset, run, user)
     counts = examples_apply(
         dataset=dataset, targets={content.id: target}, changeset=changeset, user=user, reason=changeset.reason
     )
     changeset.relabelled += counts.relabelled
     changeset.status_changed += counts.status_changed
     changeset.save(update_fields=["relabelled", "status_changed"])
-    QueueClaim.objects.filter(dataset=dataset, content=content).delete()
+    claim_release(dataset=dataset, content_id=content.id)
     return LabelReview.objects.create(
         dataset=dataset,
         run=run,
@@ -108,6 +112,7 @@ def category_merge(*, dataset: Dataset, source: Category, target: Category, user
     source, target = _small_category(dataset, source), _small_category(dataset, target)
     if source.id == target.id:
         raise ApplicationError("Merge a category into another one.")
+    dataset_lock_exclusive(dataset.id)  # the examples read below are the ones merged: no save in between
     rows = Example.objects.filter(dataset=dataset, category=source).exclude(status=Example.Status.REMOVED)
     changeset = changeset_open(
         dataset=dataset,
@@ -127,6 +132,7 @@ def category_merge(*, dataset: Dataset, source: Category, target: Category, user
 def category_exclude(*, dataset: Dataset, category: Category, user, reason: str) -> Changeset:
     """Take every example of `category` out of the training set (status excluded), as one changeset."""
     category = _small_category(dataset, category)
+    dataset_lock_exclusive(dataset.id)
     rows = Example.objects.filter(dataset=dataset, category=category, status__in=IN_TRAINING_SET)
     changeset = changeset_open(
         dataset=dataset,

@@ -1,5 +1,7 @@
 """Pages of the training app: runs compared, a run, requirements, champion changes, schedules."""
 
+import json
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -25,7 +27,7 @@ class RunForm(forms.Form):
     )
     params = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "epoch=50\nwordNgrams=2"}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="one name=value a line; the rest keep their defaults",
     )
     folds = forms.IntegerField(
@@ -34,6 +36,19 @@ class RunForm(forms.Form):
     refit_all = forms.BooleanField(
         required=False, initial=True, label="Refit on every row", help_text="after the held-out evaluation"
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each algorithm's own first settings as the example (static/js/run_form.js swaps them on a change).
+        examples = {
+            name: "\n".join(f"{key}={param.default}" for key, param in list(cls.own_params.items())[:3])
+            for name, cls in ALGORITHMS.items()
+        }
+        chosen = self["algorithm"].value() or DEFAULT_ALGORITHM
+        self.fields["params"].widget.attrs |= {
+            "placeholder": examples.get(chosen, ""),
+            "data-placeholders": json.dumps(examples),
+        }
 
 
 class RequirementForm(forms.ModelForm):

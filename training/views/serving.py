@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,10 +16,9 @@ from core.params import number_param
 from labeling.models import Category, Dataset
 from labeling.selectors import dataset_or_404
 from labeling.selectors.search import category_choices
-from training.models import EnsembleConfig, PredictionLog, RuleMapping, TrainingRun
+from training.models import Champion, EnsembleConfig, PredictionLog, RuleMapping, TrainingRun
 from training.services.classify import prediction_feedback
 from training.services.serving import ensemble_save, rule_save, rule_try, small_categories
-from training.serving import ensemble_config
 
 
 class RuleForm(forms.ModelForm):
@@ -50,7 +50,8 @@ class EnsembleForm(forms.ModelForm):
         runs = TrainingRun.objects.filter(dataset=dataset, status=TrainingRun.Status.SUCCEEDED).exclude(
             artifact_path=""
         )
-        self.fields["runs"].queryset = runs.select_related("version")
+        champion = Champion.objects.filter(dataset=dataset).values("run_id")  # it has a box of its own
+        self.fields["runs"].queryset = runs.exclude(pk__in=champion).select_related("version")
         self.fields["runs"].required = False
 
 
@@ -77,7 +78,7 @@ def rules_page(request, dataset_id: int):
         form = RuleForm(request.POST, dataset=dataset)
         form.is_valid()
         try:
-            texts = request.POST.get("texts", "").split("\n---\n")
+            texts = request.POST.get("texts", "").replace("\r\n", "\n").split("\n---\n")  # browsers send CRLF
             trial = rule_try(dataset=dataset, values=form.cleaned_data, texts=texts)
         except ApplicationError as error:
             form.add_error(None, str(error))
@@ -110,7 +111,8 @@ def rule_edit(request, dataset_id: int, rule_id: int):
 def ensemble_page(request, dataset_id: int):
     """Which models vote, their weights, the rules' weight and the unanimity rule (versioned)."""
     dataset = dataset_or_404(dataset_id)
-    config = ensemble_config(dataset)
+    # Looking creates nothing: without a configuration the page shows the defaults, saved on the first POST.
+    config = EnsembleConfig.objects.filter(dataset=dataset).first() or EnsembleConfig(dataset=dataset)
     form = EnsembleForm(request.POST or None, instance=config, dataset=dataset)
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "runs"}
@@ -124,7 +126,7 @@ def ensemble_page(request, dataset_id: int):
             return redirect("training:ensemble", dataset.id)
         except ApplicationError as error:
             form.add_error(None, str(error))
-    history = config.history.select_related("history_user")[:20]
+    history = config.history.select_related("history_user")[:20] if config.pk else []
     return render(
         request,
         "training/ensemble.html",
@@ -140,7 +142,7 @@ def predictions_page(request, dataset_id: int):
         "category__parent", "right_category", "reviewed_by"
     )
     category = request.GET.get("category", "")
-    if (category_id := number_param(category)) is not None:
+    if (category_id := number_param(request.GET, "category")) is not None:
         rows = rows.filter(category_id=category_id)
     reviewed = request.GET.get("reviewed", "")
     if reviewed in ("yes", "no"):
@@ -163,7 +165,8 @@ def predictions_page(request, dataset_id: int):
 @roles.role_required(roles.ANNOTATOR)
 def prediction_feedback_view(request, prediction_id: int):
     prediction = get_object_or_404(PredictionLog.objects.select_related("dataset"), pk=prediction_id)
-    right = Category.objects.filter(pk=request.POST.get("right_category") or 0).first()
+    right_id = number_param(request.POST, "right_category")
+    right = None if right_id is None else Category.objects.filter(pk=right_id).first()
     try:
         prediction_feedback(
             prediction=prediction,
@@ -177,6 +180,9 @@ def prediction_feedback_view(request, prediction_id: int):
     except ApplicationError as error:
         messages.error(request, str(error))
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    # a path on this site only (redirect() would take any other word for a view name)
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = reverse("training:predictions", args=[prediction.dataset_id])
-    return redirect(back)
+    return HttpResponseRedirect(back)

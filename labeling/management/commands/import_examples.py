@@ -1,17 +1,18 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from core.errors import ApplicationError
+from labeling.management.base import DataCommand
 from labeling.models import Dataset
 from labeling.services.imports import dataset_create_from_file, import_apply, import_preview
 
 ROW_ERRORS_SHOWN = 50
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Preview (and with --apply, apply) a CSV/TSV of labelled examples. Exits 1 when rows are rejected."
 
     def add_arguments(self, parser):
