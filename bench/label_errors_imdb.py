@@ -122,7 +122,13 @@ def run_imdb(*, script: str, params: dict | None = None) -> dict:
 
     labels = [row["label"] for row in rows]
     given = np.array([int(label == "pos") for label in labels])
-    folds = fold_numbers(list(range(len(rows))), labels, folds=FOLDS, seed=run.seed)
+    # The pipeline's folds: keyed by content id, rows in the version's order (by content id)
+    content_of = {int(name.split("/")[1]): cid for cid, name in external.items()}
+    by_content = sorted(range(len(rows)), key=lambda i: content_of[i])
+    folds = np.empty(len(rows), dtype=np.int32)
+    folds[by_content] = fold_numbers(
+        [content_of[i] for i in by_content], [labels[i] for i in by_content], folds=FOLDS, seed=run.seed
+    )
     started = time.perf_counter()
     probabilities = reference_out_of_fold([row["text"] for row in rows], given, folds)
     margin = probabilities[np.arange(len(given)), given] - probabilities[np.arange(len(given)), 1 - given]
