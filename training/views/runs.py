@@ -33,6 +33,9 @@ class RunForm(forms.Form):
     folds = forms.IntegerField(
         initial=5, min_value=0, max_value=10, help_text="k-fold for out-of-fold predictions"
     )
+    refit_all = forms.BooleanField(
+        required=False, initial=True, label="Refit on every row", help_text="after the held-out evaluation"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,6 +110,7 @@ def run_start_view(request, dataset_id: int):
             algorithm=form.cleaned_data["algorithm"],
             params=params,
             folds=form.cleaned_data["folds"],
+            refit_all=form.cleaned_data["refit_all"],
         )
     except (ApplicationError, ParameterError) as error:
         messages.error(request, str(error))
