@@ -209,7 +209,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap_task", "schedule": 300.0},
     # indexing (each does nothing while SEARCH_URL is unset): the drainer loops ~55 s, so one always runs
-    "indexing-drain": {"task": "indexing.tasks.outbox_drain_task", "schedule": 60.0, "options": {"expires": 50}},
+    "indexing-drain": {
+        "task": "indexing.tasks.outbox_drain_task",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "indexing-batch": {"task": "indexing.tasks.batch_sync_task", "schedule": 300.0},
     "indexing-repair": {"task": "indexing.tasks.drift_repair_task", "schedule": 600.0},
 }
@@ -239,7 +243,6 @@ INDEXING_BATCH_WINDOW = float(os.environ.get("INDEXING_BATCH_WINDOW", 300))  # s
 INDEXING_BATCH_OVERLAP = float(os.environ.get("INDEXING_BATCH_OVERLAP", 60))  # seconds windows overlap
 INDEXING_CLOCK_SKEW = float(os.environ.get("INDEXING_CLOCK_SKEW", 5))  # windows end this long before now
 INDEXING_KEEP_PREVIOUS_HOURS = float(os.environ.get("INDEXING_KEEP_PREVIOUS_HOURS", 24))  # after a rebuild
-INDEXING_DEAD_LETTER_AFTER = int(os.environ.get("INDEXING_DEAD_LETTER_AFTER", 3))  # refusals of a document
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -78,8 +78,14 @@ LOWEST = {
     "api-classify": ANNOTATOR,
     "api-feedback": ANNOTATOR,
     "api-rollback": ADMIN,
+    "api-search": ANNOTATOR,
+    "api-indexing-status": ADMIN,
+    "api-indexing-retry": ADMIN,
+    "indexing:status": ADMIN,
+    "indexing:action": ADMIN,
 }
 QUERIES = {"labeling:rollback": {"to": "1"}}  # what a page needs to show itself
+QUERIES_OF_OBJECTS = {"api-search": lambda objects: {"dataset": objects["dataset_id"]}}
 
 
 def _urls(patterns=None, prefix="", namespace=None):
@@ -184,7 +190,10 @@ def test_role_matrix(objects):
         is_api = hasattr(view, "view_class")
         for who in WHO:
             for method in _methods(view):
-                status = _answer(clients[who], who, lowest, name, url, view, method)
+                query = (
+                    QUERIES_OF_OBJECTS[name](objects) if name in QUERIES_OF_OBJECTS else QUERIES.get(name, {})
+                )
+                status = _answer(clients[who], who, lowest, url, view, method, query)
                 if status is not None and not _expected(
                     status, who, lowest, method, is_api, missing=0 in kwargs.values()
                 ):
@@ -197,7 +206,7 @@ def _allowed(who: str, lowest: str) -> bool:
     return who not in (ANONYMOUS, NO_ROLE) and roles.RANKS[who] >= roles.RANKS[lowest]
 
 
-def _answer(clients, who, lowest, name, url, view, method) -> int | str | None:
+def _answer(clients, who, lowest, url, view, method, query) -> int | str | None:
     """The status `who` gets (with "login" for a redirect to the login page); None: not tried (a write by
     a role allowed to make it is the apps' own tests' business)."""
     page, api = clients
@@ -205,7 +214,7 @@ def _answer(clients, who, lowest, name, url, view, method) -> int | str | None:
     if method != "get" and _allowed(who, lowest):
         return None
     if method == "get":
-        response = (api if is_api else page).get(url, QUERIES.get(name, {}))
+        response = (api if is_api else page).get(url, query)
     elif is_api:
         response = getattr(api, method)(url, {}, format="json")
     else:
