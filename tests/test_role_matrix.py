@@ -82,6 +82,11 @@ LOWEST = {
     "api-classify": ANNOTATOR,
     "api-feedback": ANNOTATOR,
     "api-rollback": ADMIN,
+    "api-search": ANNOTATOR,
+    "api-indexing-status": ADMIN,
+    "api-indexing-retry": ADMIN,
+    "indexing:status": ADMIN,
+    "indexing:action": ADMIN,
 }
 # what a page needs to show itself ({dataset_id} and the like: the ids of `objects`)
 QUERIES = {"labeling:rollback": {"to": "1"}, "api-search": {"dataset": "{dataset_id}"}}
