@@ -29,6 +29,16 @@ def has_role(user, role: str) -> bool:
     return rank_of(user) >= RANKS[role]
 
 
+def request_rank(request) -> int:
+    """Inside a request: the rank on the page's dataset (set by role_required), else the user's own."""
+    rank = getattr(request, "dataset_rank", None)
+    return rank_of(request.user) if rank is None else rank
+
+
+def request_has_role(request, role: str) -> bool:
+    return request_rank(request) >= RANKS[role]
+
+
 # --- datasets limited to their members (core.models.DatasetMember) ------------------------------------------
 # URL argument -> the id of the dataset the named object belongs to (None: no such object); each app registers
 # the arguments of its URLs in its AppConfig.ready, so every page and API call is checked by its dataset.
@@ -69,6 +79,12 @@ def datasets_visible(datasets, user):
         return datasets
     limited = DatasetMember.objects.filter(dataset=OuterRef("pk"))
     return datasets.filter(~Exists(limited) | Exists(limited.filter(user_id=user.id)))
+
+
+def dataset_role_required(user, dataset_id: int, role: str) -> None:
+    """For a dataset named in a query or body rather than the URL: PermissionDenied below the role there."""
+    if rank_on(user, dataset_id) < RANKS[role]:
+        raise _refused(role)
 
 
 def _refused(role: str) -> PermissionDenied:
@@ -123,8 +139,7 @@ class SchemaReader(BasePermission):
 
 def role_context(request) -> dict:
     """Template context processor: what the signed-in user may do, so pages hide what would 403."""
-    rank = rank_of(request.user) if hasattr(request, "user") else 0
-    rank = getattr(request, "dataset_rank", rank)  # a dataset's page: the role there
+    rank = request_rank(request) if hasattr(request, "user") else 0  # on a dataset's page: the role there
     return {
         "is_annotator": rank >= RANKS[ANNOTATOR],
         "is_manager": rank >= RANKS[MANAGER],

@@ -110,3 +110,26 @@ def test_classification_by_token_refuses_a_non_member():
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=outsider).key}")
     response = api.post(reverse("api-classify", args=[dataset.id]), {"text": "hello"}, format="json")
     assert response.status_code == 403
+
+
+def test_search_api_refuses_a_non_member():
+    dataset = DatasetFactory()
+    DatasetMember.objects.create(dataset=dataset, user=UserFactory(username="insider"))
+    outsider = _client(user_with_role(roles.ANNOTATOR, username="outsider"))
+    assert outsider.get(reverse("api-search"), {"dataset": dataset.id, "q": "x"}).status_code == 403
+
+
+def test_pages_offer_what_the_role_on_the_dataset_allows():
+    dataset = DatasetFactory()
+    manager_elsewhere = user_with_role(roles.MANAGER, username="annotates-here")
+    DatasetMember.objects.create(dataset=dataset, user=manager_elsewhere, role=DatasetMember.Role.ANNOTATOR)
+    client = _client(manager_elsewhere)
+    page = client.get(reverse("labeling:history", args=[dataset.id])).content.decode()
+    assert "Commit version" not in page  # a manager elsewhere, an annotator here
+    assert client.post(reverse("labeling:commit", args=[dataset.id]), {"message": "m"}).status_code == 403
+    assert (
+        "Commit version"
+        in _client(user_with_role(roles.MANAGER, username="m2"))
+        .get(reverse("labeling:history", args=[DatasetFactory().id]))
+        .content.decode()
+    )

@@ -16,6 +16,7 @@ from tests.factories import UserFactory, user_with_role
 from tests.training.conftest import make_dataset
 from tests.training.test_runs import train
 from training.models import PredictionLog, RuleMapping, TrainingRun
+from training.services.bulk import bulk_job_files
 from training.services.prediction_log import prediction_log_write
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,9 @@ LOWEST = {
     "training:rule": MANAGER,
     "training:ensemble": MANAGER,
     "training:schedule": ADMIN,
+    "training:bulk": ANNOTATOR,  # managers start a bulk classification (its own tests)
+    "training:bulk-result": ANNOTATOR,
+    "training:bulk-download": ANNOTATOR,
     "api-example": ANNOTATOR,
     "api-versions": ANNOTATOR,
     "api-datasets": ANNOTATOR,
@@ -78,6 +82,11 @@ LOWEST = {
     "api-classify": ANNOTATOR,
     "api-feedback": ANNOTATOR,
     "api-rollback": ADMIN,
+    "api-search": ANNOTATOR,
+    "api-indexing-status": ADMIN,
+    "api-indexing-retry": ADMIN,
+    "indexing:status": ADMIN,
+    "indexing:action": ADMIN,
 }
 # what a page needs to show itself ({dataset_id} and the like: the ids of `objects`)
 QUERIES = {"labeling:rollback": {"to": "1"}, "api-search": {"dataset": "{dataset_id}"}}
@@ -123,12 +132,23 @@ def objects() -> dict[str, int]:
         "import_id": ExampleImport.objects.create(
             dataset=dataset, file_name="a.csv", data=b"x", status="previewed"
         ).id,
-        "job_id": Job.objects.create(kind="rollback", dataset=dataset, created_by=admin).id,
+        "job_id": _classified(dataset, admin).id,
         "rule_id": RuleMapping.objects.create(
             dataset=dataset, category=category, kind="keyword", pattern="car", weight=1.0
         ).id,
         "prediction_id": PredictionLog.objects.get().id,
     }
+
+
+def _classified(dataset, user) -> Job:
+    """A finished bulk classification with its answers file (any job opens the job page)."""
+    job = Job.objects.create(
+        kind="classify", dataset=dataset, created_by=user, status=Job.Status.SUCCEEDED, result={"rows": 0}
+    )
+    _, output = bulk_job_files(job.id)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("external_id,predicted_category,score,second_category,second_score\n")
+    return job
 
 
 def _state() -> tuple:

@@ -71,7 +71,7 @@ def health_page(request, dataset: Dataset, run: TrainingRun):
         "figure": figures.health_figure(rows, urls),
         "previous": previous,
         "changes": checks.runs_category_changes(checks.category_health(previous), rows) if previous else [],
-        "can_manage": roles.has_role(request.user, roles.MANAGER),
+        "can_manage": roles.request_has_role(request, roles.MANAGER),
     }
     return render(request, "training/health.html", context)
 
@@ -238,7 +238,7 @@ def fixes_page(request, dataset: Dataset, run: TrainingRun):
         "merges": checks.merge_suggestions(checks.run_confusion_oof(run)),
         "excludes": checks.exclude_suggestions(health, dataset.min_examples_per_category),
         "categories": [row.category for row in sorted(health, key=lambda r: r.category.path)],
-        "can_manage": roles.has_role(request.user, roles.MANAGER),
+        "can_manage": roles.request_has_role(request, roles.MANAGER),
     }
     return render(request, "training/fixes.html", context)
 
