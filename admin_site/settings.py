@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 import plotly
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from training.rates import parse_rate
@@ -169,6 +170,11 @@ CELERY_TASK_ROUTES = {"training.tasks.training_run": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap", "schedule": 300.0},
+    # new and changed offers join their catalogs every night (a full rebuild is a button and a command)
+    "catalog-daily-attach": {
+        "task": "catalog.tasks.catalog_daily_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 # Classification requests per user and window (training/throttles.py); counted in Django's cache, which is
 # per process unless CACHES points at a shared cache such as Redis.

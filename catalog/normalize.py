@@ -2,9 +2,9 @@
 
 Shops decorate titles with delivery and promotion words ("[무료배송]", "【특가】", "당일발송") and write
 the same quantity many ways ("2L", "2,000ml", "12개입", "x 12병", "2+1"). `title_normalize` strips the noise,
-parses the quantities into attributes (volume in ml, weight in g, storage in GB, count of units), keeps model numbers
-whole ("SK-M1600B"), segments Korean with kiwipiepy (brands from a user dictionary stay one word) and keeps
-Latin tokens lower-cased. The grouping pipeline and the business rules read the result.
+parses the quantities into attributes (volume in ml, weight in g, storage in GB, count of units), keeps
+model numbers whole ("SK-M1600B"), segments Korean with kiwipiepy (brands from a user dictionary stay
+one word) and keeps Latin tokens lower-cased. The grouping pipeline and the business rules read the result.
 """
 
 from __future__ import annotations

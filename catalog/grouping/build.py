@@ -90,9 +90,18 @@ def offers_group(
     )
     if params.graph.rules.one_offer_per_shop:
         labels = split_shop_duplicates(labels, shops, strength)
-    labels = _apart(labels, keep_split)
+    labels = _apart(_together(labels, keep_joined), keep_split)
     groups = _groups(frame, features, labels, alive, shops)
     return Grouping(labels=labels, groups=groups, edges=edges)
+
+
+def _together(labels: np.ndarray, joined: set[tuple[int, int]]) -> np.ndarray:
+    """A reviewer's join wins over the graph and the one-offer-per-shop rule."""
+    labels = labels.copy()
+    for a, b in sorted(joined):
+        if labels[a] != labels[b]:
+            labels[labels == labels[b]] = labels[a]
+    return labels
 
 
 def _apart(labels: np.ndarray, split: set[tuple[int, int]]) -> np.ndarray:

@@ -8,6 +8,7 @@ of the n-grams with the word vectors (and an image vector when the feed has one)
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from catalog.normalize import NormalizedTitle, title_normalize
+
+logging.getLogger("gensim").setLevel(logging.WARNING)  # one INFO line per epoch otherwise
 
 WORD2VEC_SAMPLE = 200_000  # titles the word vectors train on at most (the rest share their vocabulary)
 RARE_MODEL_OFFERS = 25  # a model number shared by more offers is a series name, not one product
@@ -46,7 +49,7 @@ def char_ngrams(texts: list[str]) -> sparse.csr_matrix:
         return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
-def word_vectors(token_lists: list[list[str]], *, dimensions: int = 64, seed: int = 7) -> np.ndarray:
+def title_vectors(token_lists: list[list[str]], *, dimensions: int = 64, seed: int = 7) -> np.ndarray:
     """Word2Vec trained on the titles; a title = TF-IDF-weighted mean of its words' vectors."""
     from gensim.models import Word2Vec
 
@@ -95,14 +98,15 @@ def image_matrix(frame: pd.DataFrame) -> np.ndarray | None:
     return normalize(np.asarray(rows, dtype=np.float32))
 
 
-def features_build(frame: pd.DataFrame, titles: list[NormalizedTitle] | None = None) -> Features:
+def features_build(frame: pd.DataFrame, *, word_vectors: bool = True) -> Features:
     """Every signal of the offers in `frame` (columns: title, optional image_vector)."""
-    titles = titles if titles is not None else normalize_titles(frame["title"])
+    titles = normalize_titles(frame["title"])
     texts = [" ".join(title.tokens) or title.text for title in titles]
+    tokens = [title.tokens for title in titles]
     return Features(
         titles=titles,
         char=char_ngrams(texts),
-        words=word_vectors([title.tokens for title in titles]),
+        words=title_vectors(tokens) if word_vectors else np.zeros((len(titles), 1), np.float32),
         image=image_matrix(frame),
         models=rare_models(titles),
     )
