@@ -29,3 +29,5 @@ bench:
 	test -d var/bench-cleanlab/cleanlab || .venv/bin/pip install --quiet --no-deps --target var/bench-cleanlab cleanlab==2.9.0 termcolor==3.3.0
 	.venv/bin/python bench/label_errors.py $(LABEL_ERRORS_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/api.py $(API_ARGS)
+	test -d var/bench-pyjedai/pyjedai || .venv/bin/pip install --quiet --no-deps --target var/bench-pyjedai -r bench/requirements-catalog.txt
+	.venv/bin/python bench/catalog.py $(CATALOG_ARGS)

@@ -42,14 +42,29 @@ def abt_buy(data: Path = DATA) -> pd.DataFrame:
     mapping = pd.read_csv(folder / "abt_buy_perfectMapping.csv")
     frame = pd.concat(
         [
-            pd.DataFrame({"shop": "abt", "external_id": abt["id"].astype(str), "title": abt["name"],
-                          "description": abt["description"], "price": abt["price"], "brand": ""}),
-            pd.DataFrame({"shop": "buy", "external_id": buy["id"].astype(str), "title": buy["name"],
-                          "description": buy["description"], "price": buy["price"],
-                          "brand": buy["manufacturer"].fillna("")}),
+            pd.DataFrame(
+                {
+                    "shop": "abt",
+                    "external_id": abt["id"].astype(str),
+                    "title": abt["name"],
+                    "description": abt["description"],
+                    "price": abt["price"],
+                    "brand": "",
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "shop": "buy",
+                    "external_id": buy["id"].astype(str),
+                    "title": buy["name"],
+                    "description": buy["description"],
+                    "price": buy["price"],
+                    "brand": buy["manufacturer"].fillna(""),
+                }
+            ),
         ],
         ignore_index=True,
-    )  # fmt: skip
+    )
     frame["price"] = pd.to_numeric(
         frame["price"].astype(str).str.replace(r"[$,]", "", regex=True), errors="coerce"
     )
@@ -61,6 +76,7 @@ def abt_buy(data: Path = DATA) -> pd.DataFrame:
     frame["gold"] = union.labels()
     frame["offer_id"] = np.arange(len(frame))
     frame["category"] = "electronics"
+    frame["table"] = frame["shop"]
     return frame
 
 
@@ -69,9 +85,14 @@ def wdc_block_small(data: Path = DATA) -> pd.DataFrame:
     sides = []
     for shop, name in (("A", "tableA.csv"), ("B", "tableB.csv")):
         table = pd.read_csv(folder / name)
-        columns = {"external_id": table["id"].astype(str), "title": table["title"], "price": table["price"],
-                   "description": table["description"], "brand": table["brand"].fillna(""),
-                   "cluster": table["cluster_id"]}  # fmt: skip
+        columns = {
+            "external_id": table["id"].astype(str),
+            "title": table["title"],
+            "price": table["price"],
+            "description": table["description"],
+            "brand": table["brand"].fillna(""),
+            "cluster": table["cluster_id"],
+        }
         sides.append(pd.DataFrame({"shop": shop, **columns}))
     frame = pd.concat(sides, ignore_index=True)
     frame["price"] = pd.to_numeric(frame["price"], errors="coerce")
@@ -89,6 +110,7 @@ def wdc_block_small(data: Path = DATA) -> pd.DataFrame:
     frame["gold"] = union.labels()
     frame["offer_id"] = np.arange(len(frame))
     frame["category"] = "products"
+    frame["table"] = frame["shop"]
     return frame
 
 
