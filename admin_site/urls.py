@@ -13,8 +13,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("labeling/", include("labeling.urls")),
     path("training/", include("training.urls")),
+    path("catalog/", include("catalog.urls")),
     path("api/v1/", include("labeling.api_urls")),
     path("api/v1/", include("training.api_urls")),
+    path("api/v1/", include("catalog.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
 ]

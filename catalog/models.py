@@ -200,3 +200,29 @@ class CatalogRun(models.Model):
 
     def __str__(self) -> str:
         return f"catalog run #{self.id} ({self.status})"
+
+
+class OfferImport(models.Model):
+    """An uploaded offer file: kept so its preview and its apply read the same bytes."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "previewed"
+        APPLIED = "applied", "applied"
+        REFUSED = "refused", "refused"
+
+    file_name = models.CharField(max_length=255)
+    data = models.BinaryField()
+    encoding = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    preview = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"

@@ -8,6 +8,7 @@ export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost,${BIND%:*}}
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py ensure_admin --url "http://$BIND/" >/dev/null
 .venv/bin/python manage.py load_demo  # authored by nobody: "done today" counts only real work
+.venv/bin/python manage.py load_catalog_demo
 
 (exec .venv/bin/celery -A admin_site worker -Q celery,training --beat --concurrency=2 --loglevel=INFO) &
 worker=$!

@@ -51,7 +51,7 @@ def _review(catalog: Catalog, status: str, user, reason: str) -> None:
 
 @transaction.atomic
 def catalog_split(*, catalog: Catalog, offer_ids: list[int], user) -> Catalog | None:
-    """The chosen offers leave the catalog (as a new catalog when two or more); they stay apart from the rest."""
+    """The chosen offers leave the catalog (as a new catalog when two or more), apart from the rest."""
     members = _member_ids(catalog)
     leaving = sorted(set(offer_ids))
     if not leaving or not set(leaving) <= set(members):
