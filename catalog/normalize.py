@@ -113,7 +113,7 @@ class NormalizedTitle:
     tokens: list[str]  # words in order: Korean morphemes, Latin words, model numbers
     model_numbers: list[str] = field(default_factory=list)  # upper-case, hyphens and dots dropped
     attributes: dict[str, float] = field(default_factory=dict)  # volume_ml, weight_g, storage_gb, count
-    options: dict[str, str] = field(default_factory=dict)  # colour / edition / platform -> value
+    options: dict[str, str] = field(default_factory=dict)  # colour / edition / platform -> "a|b" values
     noise: list[str] = field(default_factory=list)  # what was dropped
 
 
@@ -239,7 +239,8 @@ def title_normalize(title: str, *, segment_korean: bool = True) -> NormalizedTit
     for token in tokens:
         if token in OPTION_OF:
             kind, value = OPTION_OF[token]
-            options.setdefault(kind, value)
+            if value not in options.get(kind, "").split("|"):
+                options[kind] = f"{options[kind]}|{value}" if kind in options else value
     return NormalizedTitle(
         text=shown,
         tokens=tokens,

@@ -9,7 +9,14 @@ import pandas as pd
 
 from catalog.grouping.communities import communities_find, group_quality, split_shop_duplicates
 from catalog.grouping.features import features_build
-from catalog.grouping.graph import GraphParams, Rules, candidate_pairs, cross_shop_best, rule_cuts
+from catalog.grouping.graph import (
+    GraphParams,
+    Rules,
+    best_per_shop,
+    candidate_pairs,
+    cross_shop_best,
+    rule_cuts,
+)
 from catalog.grouping.titles import catalog_title
 
 
@@ -69,6 +76,8 @@ def offers_group(
     edges = (
         candidate_pairs(features, params.graph) if n > 1 else pd.DataFrame(columns=["a", "b", "similarity"])
     )
+    if params.graph.rules.one_offer_per_shop:  # only an offer's best few in a shop can become its match
+        edges = best_per_shop(edges, shops)
     edges["cut"] = rule_cuts(edges, features, shops, prices, params.graph.rules) if len(edges) else []
     keep_joined, keep_split = _pinned(frame, joined), _pinned(frame, split)
     pairs = list(zip(edges["a"].to_numpy(), edges["b"].to_numpy(), strict=True))

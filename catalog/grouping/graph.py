@@ -71,8 +71,17 @@ def knn(vectors: np.ndarray, k: int, *, batch: int = 4096) -> tuple[np.ndarray, 
     return scores, neighbours
 
 
+PAIR_CHUNK = 200_000  # pairs rescored at once: the row products of sparse n-grams are large
+
+
 def pair_similarity(features: Features, left: np.ndarray, right: np.ndarray, weights: dict) -> pd.DataFrame:
     """Exact blended similarity of candidate pairs, with its parts (for the catalog page)."""
+    if len(left) > PAIR_CHUNK:
+        parts = [
+            pair_similarity(features, left[i : i + PAIR_CHUNK], right[i : i + PAIR_CHUNK], weights)
+            for i in range(0, len(left), PAIR_CHUNK)
+        ]
+        return pd.concat(parts, ignore_index=True)
     char = np.asarray(features.char[left].multiply(features.char[right]).sum(axis=1)).ravel()
     words = np.einsum("ij,ij->i", features.words[left], features.words[right])
     models = features.models
@@ -94,6 +103,22 @@ def pair_similarity(features: Features, left: np.ndarray, right: np.ndarray, wei
             "model": model,
         }
     )
+
+
+def best_per_shop(edges: pd.DataFrame, shops: np.ndarray, keep: int = 3) -> pd.DataFrame:
+    """Each offer's `keep` most similar candidates in each other shop (the rest cannot be its match)."""
+    if edges.empty:
+        return edges
+    both = pd.DataFrame(
+        {
+            "edge": np.concatenate([edges.index, edges.index]),
+            "me": np.concatenate([edges["a"], edges["b"]]),
+            "other_shop": shops[np.concatenate([edges["b"], edges["a"]])],
+            "s": np.concatenate([edges["similarity"], edges["similarity"]]),
+        }
+    ).sort_values("s", ascending=False, kind="stable")
+    chosen = both[both.groupby(["me", "other_shop"], sort=False).cumcount() < keep]["edge"].unique()
+    return edges.loc[np.sort(chosen)].reset_index(drop=True)
 
 
 def candidate_pairs(features: Features, params: GraphParams) -> pd.DataFrame:
@@ -129,7 +154,7 @@ def rule_cuts(edges: pd.DataFrame, features: Features, shops: np.ndarray, prices
             reasons.append("capacity")
         elif rules.model_numbers and models[a] and models[b] and not _models_agree(models[a], models[b]):
             reasons.append("model number")
-        elif rules.options and _conflict(ta.options, tb.options, ("colour", "edition", "platform")):
+        elif rules.options and _options_differ(ta.options, tb.options):
             reasons.append("option")
         elif rules.price_ratio and _price_far(prices[a], prices[b], rules.price_ratio):
             reasons.append("price ratio")
@@ -138,11 +163,23 @@ def rule_cuts(edges: pd.DataFrame, features: Features, shops: np.ndarray, prices
     return np.asarray(reasons, dtype=object)
 
 
+def _options_differ(a: dict, b: dict) -> bool:
+    """Both name a colour (edition, platform) and none in common ("Cobalt/Black" and "Black" agree)."""
+    return any(key in a and key in b and not set(a[key].split("|")) & set(b[key].split("|")) for key in a)
+
+
 def _models_agree(left: frozenset, right: frozenset) -> bool:
-    if left & right:
-        return True
-    # "PSLX350H" and "PSLX350HK" (a colour suffix) name the same product
-    return any(x.startswith(y) or y.startswith(x) for x in left for y in right if min(len(x), len(y)) >= 5)
+    """No model number of one title that the other contradicts: each side's own numbers must find a match
+    ("PSLX350H" and "PSLX350HK", a colour suffix, match) unless the other side has nothing left to match."""
+
+    def same(x: str, y: str) -> bool:
+        # a letter suffix is a colour or finish code: "FDB130WH" and "FDB130RGS" are one dishwasher
+        stem_x, stem_y = x.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), y.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        return x == y or (stem_x == stem_y and len(stem_x) >= 4)
+
+    only_left = {x for x in left if not any(same(x, y) for y in right)}
+    only_right = {y for y in right if not any(same(x, y) for x in left)}
+    return not (only_left and only_right)
 
 
 def _price_far(a: float, b: float, bound: float) -> bool:
@@ -152,24 +189,19 @@ def _price_far(a: float, b: float, bound: float) -> bool:
 
 
 def cross_shop_best(edges: pd.DataFrame, shops: np.ndarray) -> np.ndarray:
-    """Mask of edges that are mutual best matches: each offer keeps at most one partner per other shop."""
-    if edges.empty:
-        return np.zeros(0, bool)
-    both = pd.concat(
-        [
-            pd.DataFrame(
-                {"edge": edges.index, "me": edges["a"], "other": edges["b"], "s": edges["similarity"]}
-            ),
-            pd.DataFrame(
-                {"edge": edges.index, "me": edges["b"], "other": edges["a"], "s": edges["similarity"]}
-            ),
-        ],
-        ignore_index=True,
-    )
-    both["other_shop"] = shops[both["other"].to_numpy()]
-    both = both.sort_values(["s", "edge"], ascending=[False, True], kind="stable")
-    best = both.drop_duplicates(["me", "other_shop"], keep="first")
-    votes = best["edge"].value_counts()
+    """Mask of the edges a greedy matching keeps: strongest first, each offer at most one partner per other
+    shop (an offer whose best partner went to a closer rival can still take its next best)."""
     mask = np.zeros(len(edges), bool)
-    mask[edges.index.get_indexer(votes[votes == 2].index)] = True
+    if edges.empty:
+        return mask
+    order = np.argsort(-edges["similarity"].to_numpy(), kind="stable")
+    a, b = edges["a"].to_numpy()[order], edges["b"].to_numpy()[order]
+    taken: set[tuple[int, str]] = set()
+    for position, left, right in zip(order, a, b, strict=True):
+        key_left, key_right = (left, shops[right]), (right, shops[left])
+        if key_left in taken or key_right in taken:
+            continue
+        taken.add(key_left)
+        taken.add(key_right)
+        mask[position] = True
     return mask
