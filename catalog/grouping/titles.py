@@ -36,11 +36,11 @@ def catalog_title(titles: list[NormalizedTitle], brands: list[str] | None = None
         words = [w.strip("-,;:") for w in WORD.findall(title.text)]
         words = [w for w in words if w]
         for place, word in enumerate(words):
-            key = word.lower()
+            key = re.sub(r"[-.]", "", word.lower())
             positions.setdefault(key, []).append(place / max(len(words), 1))
             shown.setdefault(key, Counter())[word] += 1
-        counts.update({word.lower() for word in words})
-    needed = max(1, (len(titles) + 1) // 2)
+        counts.update({re.sub(r"[-.]", "", word.lower()) for word in words})
+    needed = max(2, (len(titles) + 1) // 2) if len(titles) > 1 else 1  # a pair: words both use
     chosen = [word for word, count in counts.items() if count >= needed]
     if not chosen:  # nothing shared: the shortest member's title
         return min((t.text for t in titles if t.text), key=len, default="")[:limit]
