@@ -8,11 +8,11 @@ run:
 	scripts/run.sh
 
 test:
-	scripts/bootstrap.sh $(TEST_DEBIAN_PACKAGES)
+	scripts/bootstrap.sh --dev $(TEST_DEBIAN_PACKAGES)
 	scripts/with-services.sh .venv/bin/pytest $(PYTEST_ARGS)
 
 lint:
-	scripts/bootstrap.sh
+	scripts/bootstrap.sh --dev
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
@@ -21,7 +21,7 @@ format:
 	.venv/bin/ruff check --fix .
 
 bench:
-	scripts/bootstrap.sh postgresql redis-server
+	scripts/bootstrap.sh --dev postgresql redis-server chromium
 	scripts/with-services.sh .venv/bin/python bench/versions.py $(BENCH_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/import_export.py $(IMPORT_EXPORT_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/pages.py $(PAGES_ARGS)
@@ -29,5 +29,8 @@ bench:
 	test -d var/bench-cleanlab/cleanlab || .venv/bin/pip install --quiet --no-deps --target var/bench-cleanlab cleanlab==2.9.0 termcolor==3.3.0
 	.venv/bin/python bench/label_errors.py $(LABEL_ERRORS_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/api.py $(API_ARGS)
+	scripts/with-services.sh .venv/bin/python bench/queue_load.py $(QUEUE_LOAD_ARGS)
+	scripts/with-services.sh .venv/bin/python bench/browser.py $(BROWSER_ARGS)
+	.venv/bin/python bench/startup.py $(STARTUP_ARGS)
 	test -d var/bench-pyjedai/pyjedai || .venv/bin/pip install --quiet --no-deps --target var/bench-pyjedai -r bench/requirements-catalog.txt
 	.venv/bin/python bench/catalog.py $(CATALOG_ARGS)

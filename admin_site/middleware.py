@@ -13,7 +13,7 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 
-from labeling.tokens import is_token_api_request
+from core.tokens import is_token_api_request
 
 
 class PassedByTokenRequests:

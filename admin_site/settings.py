@@ -7,10 +7,11 @@ CELERY_BROKER_URL (Redis) and, once indexing exists, SEARCH_URL.
 
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
-import plotly
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -47,13 +48,15 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "admin_site.apps.StaticFilesConfig",
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "simple_history",
     "django_celery_beat",
+    "core",
     "labeling",
     "training",
     "catalog",
@@ -89,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "labeling.roles.role_context",
+                "core.roles.role_context",
             ],
         },
     },
@@ -111,6 +114,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+    # Content's id index carries text_hash as a non-key column (INCLUDE) on PostgreSQL; SQLite builds it
+    # without, which is all the embedded default needs: no warning printed by every command.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -130,10 +136,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 # Plotly's browser bundle comes from the installed plotly package (the Python side's version; no CDN).
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", Path(plotly.__file__).parent / "package_data")]
+# Found, not imported: importing plotly costs every command's start-up.
+_PLOTLY = Path(find_spec("plotly").origin).parent
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _PLOTLY / "package_data")]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-WHITENOISE_USE_FINDERS = True  # serve from the app folders too, so `collectstatic` is optional locally
+# `collectstatic` (run by `make run`) writes every file under a name carrying its content's hash, with a
+# gzip copy beside it; WhiteNoise serves those compressed and cached for a year (immutable): a browser never
+# asks again until the file, hence its name, changes.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_MAX_AGE = 60  # the files whose names carry no hash (a year for the hashed ones)
 
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", VAR_DIR / "models"))
 
@@ -154,6 +169,30 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     _default_results = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", _default_results)
+
+
+def _redis_cache_url() -> str:
+    """REDIS_URL, else the broker's Redis server with a database of its own (2; the broker and the results
+    use 0 and 1), so that clearing the cache never empties a queue. Empty: no Redis configured."""
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        return ""
+    return urlsplit(CELERY_BROKER_URL)._replace(path="/2").geturl()
+
+
+# Counters and remembered lookups that must hold for the whole site (the classify throttle, the API token
+# cache's invalidation, the dirty check) live in Redis when there is one; the embedded default keeps them
+# in each process's memory.
+REDIS_CACHE_URL = _redis_cache_url()
+if REDIS_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "KEY_PREFIX": "bunryu",
+        }
+    }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -166,18 +205,18 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 # Training gets its own queue so a long run never holds up imports and rollbacks; a worker for both
 # listens with `-Q celery,training` (scripts/run.sh), dedicated training machines with `-Q training`.
-CELERY_TASK_ROUTES = {"training.tasks.training_run": {"queue": "training"}}
+CELERY_TASK_ROUTES = {"training.tasks.training_run_task": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap", "schedule": 300.0},
+    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap_task", "schedule": 300.0},
     # new and changed offers join their catalogs every night (a full rebuild is a button and a command)
     "catalog-daily-attach": {
         "task": "catalog.tasks.catalog_daily_task",
         "schedule": crontab(hour=3, minute=30),
     },
 }
-# Classification requests per user and window (training/throttles.py); counted in Django's cache, which is
-# per process unless CACHES points at a shared cache such as Redis.
+# Classification requests per user and window (training/throttles.py); counted in Django's cache: one count
+# for the site with Redis (CACHES above), per process on the embedded default.
 CLASSIFY_RATE = os.environ.get("CLASSIFY_RATE", "120000/min")
 try:
     parse_rate(CLASSIFY_RATE)
@@ -197,22 +236,31 @@ SEARCH_URL = os.environ.get("SEARCH_URL", "")
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "labeling.tokens.CachedTokenAuthentication",
+        "core.tokens.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
 }
-# Seconds a process keeps a token's user and role (labeling/tokens.py): changes made in another process
-# (a deactivated user, a deleted token, a role taken away) reach this one at most this much later.
+# Seconds a process keeps a token's user and role (core/tokens.py). A change (a deactivated user, a
+# deleted token, a role taken away) counts at once in every process sharing the Redis cache; without Redis,
+# other processes see it at most this much later.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", 5))
-SPECTACULAR_SETTINGS = {"TITLE": "bunryu API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "bunryu API",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",  # /api/docs/ loads Swagger UI from our static files
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"forbidden_without_traceback": {"()": "admin_site.log_filters.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"filters": ["forbidden_without_traceback"]}},
 }
 
 if not DEBUG:

@@ -1,16 +1,27 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "bunryu admin"
 admin.site.site_title = "bunryu"
 
+
+class FaviconView(RedirectView):
+    """/favicon.ico, which browsers ask for on pages that name no icon (the Django admin's)."""
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("favicon.svg")
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="labeling:dashboard", permanent=False)),
+    path("favicon.ico", FaviconView.as_view()),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("core.urls")),
     path("labeling/", include("labeling.urls")),
     path("training/", include("training.urls")),
     path("catalog/", include("catalog.urls")),
@@ -18,5 +29,6 @@ urlpatterns = [
     path("api/v1/", include("training.api_urls")),
     path("api/v1/", include("catalog.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

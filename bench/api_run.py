@@ -40,7 +40,7 @@ from bench.common import (
 from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, _newsgroup_post, newsgroups_taxonomy
 from bench.import_export_run import Post, build_csv
 from bench.measure import Profiler
-from labeling import roles
+from core import roles
 from labeling.services.datasets import dataset_create
 from labeling.services.imports import import_apply
 from training.models import Champion, PredictionLog, TrainingRun

@@ -86,7 +86,7 @@ INSTRUMENTED = [
     ),
     ("labeling.services.versions", "examples: ", ("examples_apply",)),
     ("labeling.services.bulk", "examples: ", ("_plan", "insert_with_history", "history_insert_select")),
-    ("labeling.services.inserts", "", ("reserve_ids", "copy_rows")),
+    ("core.inserts", "", ("reserve_ids", "copy_rows")),
     ("labeling.selectors.export", "", ("working_state", "version_state")),
 ]
 

@@ -243,16 +243,20 @@ def machine_facts() -> dict:
         for name in ("shared_buffers", "work_mem", "fsync", "synchronous_commit", "max_parallel_workers"):
             cursor.execute(f"SHOW {name}")
             settings[name] = cursor.fetchone()[0]
+    return host_facts() | {"postgresql": server_version, "postgresql_settings": settings}
+
+
+def host_facts() -> dict:
+    """The machine and the Python it runs (no database needed)."""
     return {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "host": platform.node(),
         "cpu_model": _cpu_model(),
         "cpu_cores": os.cpu_count(),
         "cpu_cores_usable": len(os.sched_getaffinity(0)),
+        "load_average": " ".join(f"{load:.1f}" for load in os.getloadavg()),
         "ram_bytes": _ram_bytes(),
         "kernel": platform.release(),
         "python": platform.python_version(),
         "django": django.get_version(),
-        "postgresql": server_version,
-        "postgresql_settings": settings,
     }

@@ -26,11 +26,11 @@ from bench.common import (
 )
 from bench.corpus import NEWSGROUPS, Text, real_texts
 from bench.measure import table_size
-from labeling import roles
+from core import roles
+from core.inserts import insert_with_history
 from labeling.models import Category, Content, Dataset, Example
 from labeling.services.contents import content_build
 from labeling.services.datasets import dataset_create
-from labeling.services.inserts import insert_with_history
 from labeling.services.queue import dataset_pool
 from labeling.services.taxonomy import category_create, taxonomy_create
 from labeling.services.versions import examples_mark_for_review_bulk

@@ -8,8 +8,8 @@ from rest_framework.views import APIView
 
 from catalog import selectors
 from catalog.models import Catalog, Offer
-from labeling import roles
-from labeling.views.params import number_param
+from core import roles
+from core.params import number_param
 
 MAX_RESULTS = 100
 

@@ -1,7 +1,7 @@
 """The catalog's refused writes: the same error type the labeling pages and API show as is."""
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
 
 
-class CatalogError(LabelingError):
+class CatalogError(ApplicationError):
     """A refused catalog write: the message says why, and nothing was changed."""

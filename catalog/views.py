@@ -16,10 +16,10 @@ from catalog.models import Catalog, CatalogRun, CategoryRules, Offer, OfferImpor
 from catalog.services import review
 from catalog.services.offers import offers_apply, offers_preview
 from catalog.services.runs import catalog_run_cancel, catalog_run_enqueue, run_totals
-from labeling import roles
+from core import roles
+from core.history import save_with_history
+from core.params import number_param
 from labeling.models import Category
-from labeling.services.history import save_with_history
-from labeling.views.params import number_param
 
 manager_only = roles.role_required(roles.MANAGER)
 MAX_UPLOAD = 50 * 2**20

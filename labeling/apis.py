@@ -6,11 +6,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import roles
-from labeling.errors import LabelingError, StaleExampleError
+from core import roles
+from core.errors import ApplicationError
+from core.jobs import job_enqueue
 from labeling.models import Category, Dataset, DatasetVersion, Example
-from labeling.services import example_label
-from labeling.services.jobs import job_enqueue
+from labeling.services import example_label, example_note_set
 
 
 class ExampleOutput(serializers.ModelSerializer):
@@ -36,10 +36,15 @@ class ExampleOutput(serializers.ModelSerializer):
 
 
 class ExampleRelabelInput(serializers.Serializer):
-    category = serializers.IntegerField()
+    category = serializers.IntegerField(required=False, help_text="absent: only the note changes")
     version = serializers.IntegerField(help_text="the version you read; a different current version -> 409")
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     reason = serializers.CharField(required=False, default="relabelled through the API", max_length=200)
+
+    def validate(self, data):
+        if "category" not in data and "note" not in data:
+            raise serializers.ValidationError("Give a category, a note or both.")
+        return data
 
 
 class ExampleDetailApi(APIView):
@@ -57,26 +62,26 @@ class ExampleDetailApi(APIView):
         example = get_object_or_404(Example.objects.select_related("dataset", "content"), pk=example_id)
         data = ExampleRelabelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        category = Category.objects.filter(pk=data.validated_data["category"]).first()
-        if category is None:
-            return Response({"detail": "Unknown category."}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            example = example_label(
-                dataset=example.dataset,
-                content=example.content,
-                category=category,
+        if "category" not in data.validated_data:  # PATCH is partial: the note alone
+            example = example_note_set(
+                example=example,
+                note=data.validated_data["note"],
                 user=request.user,
-                reason=data.validated_data["reason"],
-                note=data.validated_data.get("note"),
                 expected_version=data.validated_data["version"],
             )
-        except StaleExampleError as error:
-            return Response(
-                {"detail": str(error), "changed_by": error.changed_by, "changed_at": error.changed_at},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except LabelingError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(ExampleOutput(example).data)
+        category = Category.objects.filter(pk=data.validated_data["category"]).first()
+        if category is None:
+            raise ApplicationError("Unknown category.", code="unknown_category")
+        example = example_label(
+            dataset=example.dataset,
+            content=example.content,
+            category=category,
+            user=request.user,
+            reason=data.validated_data["reason"],
+            note=data.validated_data.get("note"),
+            expected_version=data.validated_data["version"],
+        )
         return Response(ExampleOutput(example).data)
 
 
@@ -124,7 +129,7 @@ class JobOutput(serializers.Serializer):
 
 
 class DatasetRollbackApi(APIView):
-    """Start a rollback job (admins only); poll /labeling/jobs/<id>/?format=json for its outcome."""
+    """Start a rollback job (admins only); poll /jobs/<id>/?format=json for its outcome."""
 
     permission_classes = [roles.IsAdmin]
 

@@ -4,13 +4,15 @@ from django.db.models.signals import post_migrate
 
 class LabelingConfig(AppConfig):
     name = "labeling"
+    # kinds of core.models.Job this app runs (core.jobs imports the handler when a job runs)
+    job_handlers = {
+        "rollback": "labeling.services.jobs.job_rollback",
+        "revert": "labeling.services.jobs.job_revert",
+        "import_preview": "labeling.services.jobs.job_import_preview",
+        "import_apply": "labeling.services.jobs.job_import_apply",
+    }
 
     def ready(self) -> None:
-        from simple_history.signals import pre_create_historical_record
-
-        from labeling import integrity, tokens
-        from labeling.services.history import link_history_to_changeset
+        from labeling import integrity
 
         post_migrate.connect(integrity.ensure_after_migrate, sender=self)
-        pre_create_historical_record.connect(link_history_to_changeset)
-        tokens.connect_signals()

@@ -351,38 +351,8 @@ class Changeset(models.Model):
 
     @property
     def total(self) -> int:
+        """Changes, as a diff counts them (an example both relabelled and given another status: two)."""
         return self.added + self.relabelled + self.status_changed + self.removed + self.restored
-
-
-class Job(models.Model):
-    """Long work run by a Celery worker, with a progress row that pages poll."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        SUCCEEDED = "succeeded", "succeeded"
-        FAILED = "failed", "failed"
-
-    kind = models.CharField(max_length=30)
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
-    params = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress = models.FloatField(default=0.0)
-    stage = models.CharField(max_length=200, blank=True)
-    message = models.TextField(blank=True)
-    result = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} #{self.id} ({self.status})"
 
 
 class ExampleImport(models.Model):

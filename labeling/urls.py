@@ -20,6 +20,5 @@ urlpatterns = [
     path("imports/<int:import_id>/apply/", views.import_apply_view, name="import_apply"),
     path("changesets/<int:changeset_id>/", views.changeset_detail, name="changeset"),
     path("changesets/<int:changeset_id>/revert/", views.changeset_revert_view, name="revert"),
-    path("jobs/<int:job_id>/", views.job_detail, name="job"),
     path("examples/<int:example_id>/history/", views.example_history, name="example_history"),
 ]

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Usage: scripts/bootstrap.sh [DEBIAN_PACKAGE...]
-# Installs the Debian packages named (when missing and running as root), then creates .venv and
-# installs requirements.txt into it (again only when requirements.txt changed).
+# Usage: scripts/bootstrap.sh [--dev] [DEBIAN_PACKAGE...]
+# Installs the Debian packages named (when missing and running as root), then creates .venv and installs
+# requirements.txt into it, with --dev also requirements-dev.txt (tests and tooling); each again only when
+# that file changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+files=(requirements.txt)
+if [ "${1:-}" = --dev ]; then files+=(requirements-dev.txt); shift; fi
 
 missing=()
 for package in "$@"; do
@@ -22,11 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
-stamp=.venv/.requirements-$(sha1sum requirements.txt | cut -c1-16)
-if [ ! -f "$stamp" ]; then
+for file in "${files[@]}"; do
+  stamp=.venv/.installed-$file-$(sha1sum "$file" | cut -c1-16)
+  [ -f "$stamp" ] && continue
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
   # fasttext-numpy2 (installed by earlier versions) ships the same `fasttext` module: never keep both.
   .venv/bin/pip uninstall --quiet -y fasttext-numpy2 >/dev/null 2>&1 || true
-  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-  rm -f .venv/.requirements-* && touch "$stamp"
-fi
+  .venv/bin/pip install --quiet --disable-pip-version-check -r "$file"
+  rm -f .venv/.installed-"$file"-* && touch "$stamp"
+done

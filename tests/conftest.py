@@ -41,6 +41,11 @@ def _test_settings(settings, tmp_path):
     # Requests write their prediction log rows themselves: a writer thread's own connection would not see
     # the rows of a test's transaction (tests/training/test_prediction_log.py tests the buffered writer).
     settings.PREDICTION_LOG_BUFFER_SECONDS = 0
+    # Pages name static files without their hash: the test server finds them in the app folders, no
+    # `collectstatic` needed (tests/test_static_files.py tests the hashed, compressed files of `make run`).
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }
 
 
 def _worker_env() -> dict[str, str]:
@@ -63,7 +68,9 @@ def _wait_for_worker(name: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"Celery worker did not answer within 90 s:\n{log.read_text()[-4000:]}")
 
 
-def start_worker(env: dict, folder: Path, *, queues: str = "celery,training") -> tuple[subprocess.Popen, str]:
+def start_worker(
+    env: dict, folder: Path, *, queues: str = "celery,training", concurrency: int = 2
+) -> tuple[subprocess.Popen, str]:
     """Start a Celery worker in its own process group (a test may kill it whole); wait until it answers."""
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
     log = folder / f"{name}.log"
@@ -75,7 +82,7 @@ def start_worker(env: dict, folder: Path, *, queues: str = "celery,training") ->
         "admin_site",
         "worker",
         "--pool=prefork",
-        "--concurrency=2",
+        f"--concurrency={concurrency}",
     ]
     command += [f"--queues={queues}", "--without-gossip", "--without-mingle", "-n", name, "-l", "INFO"]
     with log.open("w") as out:

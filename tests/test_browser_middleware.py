@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from admin_site.middleware import is_token_api_request
-from labeling import roles
+from core import roles
 from tests.factories import user_with_role
 
 pytestmark = pytest.mark.django_db

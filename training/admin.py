@@ -12,7 +12,6 @@ from training.models import (
 )
 from training.services.requirements import requirement_update
 from training.services.schedules import schedule_save
-from training.services.serving import rule_save
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -65,6 +64,8 @@ class RuleMappingAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         """Through the service: the pattern is checked (RE2) before anything is saved."""
+        from training.services.serving import rule_save  # RE2 and numpy: not in every command's start-up
+
         values = {k: v for k, v in form.cleaned_data.items() if k != "dataset"}
         rule_save(
             dataset=form.cleaned_data["dataset"],

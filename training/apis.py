@@ -5,16 +5,16 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError, error_body
 from labeling.models import Category, Dataset
 from labeling.selectors import dataset_or_404
 from training.classify_input import classify_input
-from training.errors import TrainingError
 from training.models import PredictionLog, TrainingRun
 from training.selectors import dataset_champion_run, run_summary
 from training.services.classify import MAX_BATCH, MAX_CHARS, classify, prediction_feedback
@@ -88,7 +88,7 @@ class ClassifyApi(APIView):
         """Classify one text (`text`) or a batch (`items`): top-k small and large categories, explained."""
         dataset = served_dataset(dataset_id)
         if dataset is None:
-            return Response({"detail": f"Unknown dataset {dataset_id}."}, status=status.HTTP_400_BAD_REQUEST)
+            raise ApplicationError(f"Unknown dataset {dataset_id}.", code="unknown_dataset")
         items, k = classify_input(request.data)  # as ClassifyInput, checked by hand: far cheaper
         return classify_response(dataset, items, k, request.user, media_type=request.accepted_media_type)
 
@@ -100,10 +100,8 @@ def classify_response(
     the shortcut (training/middleware.py)."""
     try:
         answers = classify(dataset=dataset, items=items, k=k, user=user)
-    except TrainingError as error:
-        payload, code = {"detail": str(error)}, status.HTTP_409_CONFLICT
-    except LabelingError as error:
-        payload, code = {"detail": str(error)}, status.HTTP_400_BAD_REQUEST
+    except ApplicationError as error:  # rendered as api_exception_handler renders it
+        payload, code = error_body(error), error.status
     else:
         payload, code = {"results": answers}, status.HTTP_200_OK
     if media_type == RENDERER.media_type:  # orjson: the same JSON values 7x faster (5 ms for 1,000 answers)
@@ -206,7 +204,7 @@ class ChampionApi(APIView):
     def get(self, request, dataset_id: int):
         champion = dataset_champion_run(dataset_or_404(dataset_id))
         if champion is None:
-            return Response({"detail": "This dataset has no champion yet."}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound("This dataset has no champion yet.")
         return Response(run_summary(champion))
 
 
@@ -243,14 +241,11 @@ class FeedbackApi(APIView):
         if "right_category" in data.validated_data:
             right = Category.objects.filter(pk=data.validated_data["right_category"]).first()
             if right is None:
-                return Response({"detail": "Unknown category."}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            prediction_feedback(
-                prediction=prediction,
-                user=request.user,
-                correct=data.validated_data["correct"],
-                right_category=right,
-            )
-        except LabelingError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+                raise ApplicationError("Unknown category.", code="unknown_category")
+        prediction_feedback(
+            prediction=prediction,
+            user=request.user,
+            correct=data.validated_data["correct"],
+            right_category=right,
+        )
         return Response(PredictionOutput(prediction).data)

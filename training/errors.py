@@ -1,10 +1,18 @@
-"""Errors of the training app, for people to read (views and commands show the message as is)."""
+"""Errors of the training app (on top of core.errors.ApplicationError)."""
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
 
 
-class TrainingError(LabelingError):
+class TrainingError(ApplicationError):
     """A refused training action, or a run that cannot train; nothing was changed."""
+
+
+class TrainingConflict(TrainingError):
+    """The dataset's models cannot answer as they are (none yet, damaged files, categories gone): train or
+    promote first."""
+
+    status = 409
+    code = "training_conflict"
 
 
 class RunCancelled(Exception):

@@ -16,8 +16,8 @@ import orjson
 from django.http import HttpResponse
 from rest_framework.exceptions import APIException, ValidationError
 
-from labeling.roles import IsAnnotator
-from labeling.tokens import CachedTokenAuthentication, is_token_api_request
+from core.roles import IsAnnotator
+from core.tokens import CachedTokenAuthentication, is_token_api_request
 from training.apis import ClassifyApi, classify_response
 from training.classify_input import classify_input
 from training.serving import served_dataset

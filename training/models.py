@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.db import models
-from psycopg.types.json import Json
 from simple_history.models import HistoricalRecords
 
 from labeling.models import Category, Content, Dataset, DatasetVersion
@@ -300,6 +299,8 @@ class LogJSONField(models.JSONField):
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if connection.vendor == "postgresql" and value is not None:
+            from psycopg.types.json import Json  # not at start-up: the embedded default has no psycopg use
+
             return Json(value)
         return super().get_db_prep_value(value, connection, prepared)
 

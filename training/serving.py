@@ -11,16 +11,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db.models import Count, Max
 
 from labeling.models import Category, Dataset
-from training.algorithms import TextClassifier, model_load
 from training.ensemble import CompiledRule, Rule, rule_compile
-from training.errors import TrainingError
+from training.errors import TrainingConflict, TrainingError
 from training.models import Champion, EnsembleConfig, RuleMapping, TrainingRun
 from training.services.artifacts import artifact_verified
+
+if TYPE_CHECKING:
+    from training.algorithms import TextClassifier
 
 CHECK_SECONDS = 1.0
 log = logging.getLogger(__name__)
@@ -31,7 +34,7 @@ class Member:
     run: TrainingRun
     name: str
     weight: float
-    model: TextClassifier
+    model: "TextClassifier"
     categories: np.ndarray  # the category id of each column of the model's probabilities
 
 
@@ -84,9 +87,11 @@ def current_key(dataset: Dataset) -> tuple:
 
 def _load_member(run: TrainingRun, name: str, weight: float) -> Member:
     if not artifact_verified(run):
-        raise TrainingError(
+        raise TrainingConflict(
             f"The model files of run #{run.id} are missing or damaged; retrain or promote another run."
         )
+    from training.algorithms import model_load  # scikit-learn, numba, fastText: imported when first needed
+
     model = model_load(Path(run.artifact_path))
     return Member(run, name, weight, model, np.array([int(name) for name in model.classes], dtype=np.int64))
 

@@ -12,13 +12,13 @@ from training.services import runs, schedules
     soft_time_limit=settings.TRAINING_SOFT_TIME_LIMIT,
     time_limit=settings.TRAINING_SOFT_TIME_LIMIT + 120,
 )
-def training_run(run_id: int) -> None:
+def training_run_task(run_id: int) -> None:
     """Execute a queued run (a second delivery does nothing, or fails a run whose worker died)."""
     runs.run_execute(run_id)
 
 
 @shared_task(soft_time_limit=120, time_limit=180)
-def scheduled_training(dataset_id: int, reason: str) -> int | None:
+def scheduled_training_task(dataset_id: int, reason: str) -> int | None:
     dataset = Dataset.objects.filter(pk=dataset_id).first()
     if dataset is None:
         return None
@@ -27,6 +27,6 @@ def scheduled_training(dataset_id: int, reason: str) -> int | None:
 
 
 @shared_task(soft_time_limit=60, time_limit=90)
-def training_runs_reap() -> list[int]:
+def training_runs_reap_task() -> list[int]:
     """Fail runs whose worker stopped sending heartbeats."""
     return [run.id for run in runs.runs_reap_stale()]

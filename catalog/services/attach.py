@@ -16,7 +16,7 @@ from catalog.grouping.features import features_build
 from catalog.grouping.graph import candidate_pairs, rule_cuts
 from catalog.models import CatalogMembership, Offer
 from catalog.services.build import category_params, decisions_for, offers_frame
-from labeling.services.inserts import insert_with_history
+from core.inserts import insert_with_history
 
 
 @dataclass

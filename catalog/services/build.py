@@ -16,8 +16,8 @@ from django.db import transaction
 
 from catalog.grouping.build import Grouping, GroupingParams, offers_group
 from catalog.models import Catalog, CatalogEdge, CatalogMembership, CategoryRules, Offer, PairDecision
-from labeling.services.history import history_insert_select
-from labeling.services.inserts import insert_with_history
+from core.history import history_insert_select
+from core.inserts import insert_with_history
 
 MAX_EDGES_PER_CATALOG = 60
 

@@ -10,8 +10,8 @@ from django.db import transaction
 from catalog.models import CategoryRules, Offer
 from catalog.services.offers import offers_apply
 from catalog.services.runs import catalog_run_inline
+from core.history import save_with_history
 from labeling.models import Category, Taxonomy
-from labeling.services.history import save_with_history
 from labeling.services.taxonomy import category_create
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo_data" / "offers.csv.gz"

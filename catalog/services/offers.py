@@ -9,10 +9,10 @@ from django.db import transaction
 from catalog.errors import CatalogError
 from catalog.importing import OfferFile, parse_offers_file
 from catalog.models import Offer, Shop
+from core.history import save_with_history
+from core.inserts import insert_with_history
 from labeling.importing.parser import CategoryRef
 from labeling.models import Category
-from labeling.services.history import save_with_history
-from labeling.services.inserts import insert_with_history
 
 PREVIEW_ROWS = 200
 

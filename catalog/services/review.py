@@ -10,7 +10,7 @@ from django.db import transaction
 
 from catalog.errors import CatalogError
 from catalog.models import Catalog, CatalogMembership, Offer, PairDecision
-from labeling.services.history import save_with_history
+from core.history import save_with_history
 
 
 def _decide(a: int, b: int, kind: str, user) -> None:

@@ -1,4 +1,4 @@
-"""Catalog runs: one task per category (a Celery group, so several workers share a rebuild), progress, cancel.
+"""Catalog runs: one task per category (a task each, so several workers share a rebuild), progress, cancel.
 
 Each category task writes its category in one transaction and then records itself as done on the run row
 (locked), so the last one to finish closes the run; a redelivered task finds its category done and returns.
@@ -15,6 +15,7 @@ from catalog.errors import CatalogError
 from catalog.models import CatalogRun, Offer
 from catalog.services.attach import category_attach
 from catalog.services.build import category_build
+from core import dispatch
 
 FINISHED = (CatalogRun.Status.SUCCEEDED, CatalogRun.Status.FAILED, CatalogRun.Status.CANCELLED)
 
@@ -42,14 +43,11 @@ def catalog_run_create(
 
 
 def catalog_run_enqueue(*, user, mode: str = CatalogRun.Mode.FULL, category_ids=None) -> CatalogRun:
-    """Create a run and hand its categories to the workers once the transaction commits."""
-    from celery import group
-
-    from catalog.tasks import catalog_category_task
-
+    """Create a run and hand its categories to the workers once the transaction commits: one task per
+    category, so idle workers (on any machine) take the next category."""
     run = catalog_run_create(user=user, mode=mode, category_ids=category_ids)
-    tasks = group(catalog_category_task.s(run.id, category) for category in run.categories)
-    transaction.on_commit(tasks.apply_async)
+    for category in run.categories:
+        dispatch.enqueue("catalog.tasks.catalog_category_task", run.id, category)
     return run
 
 

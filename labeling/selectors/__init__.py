@@ -91,11 +91,3 @@ def dataset_list_with_counts():
     return Dataset.objects.select_related("taxonomy").annotate(
         n_examples=Count("examples", filter=Q(examples__status__in=IN_TRAINING_SET))
     )
-
-
-COUNT_CAP = 10_000
-
-
-def capped_count(queryset, cap: int = COUNT_CAP) -> int:
-    """Count up to cap + 1 rows: exact counts of 100k+ rows cost more than the page they describe."""
-    return queryset[: cap + 1].count()

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from core.pauses import pause_point
 from labeling.models import Category, Content, Dataset, DatasetVersion
 from labeling.selectors.versions import version_state, working_state
 
@@ -21,11 +22,13 @@ def fasttext_label(category: Category) -> str:
 
 
 def _rows(dataset: Dataset, version: DatasetVersion | None) -> Iterator[tuple]:
-    """(external id, title, body, category, status) per example, contents read 2,000 at a time."""
+    """(external id, title, body, category, status) per example, contents read 2,000 at a time; the labels
+    are the state read at the start (one statement), whatever is saved while the export streams."""
     state = version_state(version) if version else working_state(dataset)
     categories = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent").in_bulk()
     content_ids = sorted(state)
     for start in range(0, len(content_ids), CHUNK):
+        pause_point("export-chunk")
         chunk = content_ids[start : start + CHUNK]
         texts = Content.objects.filter(id__in=chunk).values_list("id", "external_id", "title", "body")
         for content_id, external_id, title, body in sorted(texts):

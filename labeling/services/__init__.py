@@ -2,7 +2,7 @@
 
 from labeling.services.contents import content_upsert
 from labeling.services.datasets import dataset_create
-from labeling.services.examples import example_label
+from labeling.services.examples import example_label, example_note_set
 from labeling.services.taxonomy import category_create, category_update, taxonomy_create
 from labeling.services.versions import (
     changeset_open,
@@ -21,6 +21,7 @@ __all__ = [
     "content_upsert",
     "dataset_create",
     "example_label",
+    "example_note_set",
     "examples_relabel_bulk",
     "taxonomy_create",
     "version_rollback",

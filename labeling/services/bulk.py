@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from django.db.models import F
 from django.utils import timezone
 
+from core.history import CHUNK, chunked, history_insert_select
+from core.inserts import insert_with_history
 from labeling.models import Changeset, Example
-from labeling.services.history import CHUNK, chunked, history_insert_select
-from labeling.services.inserts import insert_with_history
 
 # content id -> (category id, status); None removes the example (soft)
 Target = dict[int, tuple[int, str] | None]
@@ -46,10 +46,11 @@ def _plan(dataset, targets: Target, counts: ApplyCounts):
         updates[target].append(example_id)
         if status == Example.Status.REMOVED:
             counts.restored += 1
-        elif target[0] != category_id:
-            counts.relabelled += 1
-        else:
-            counts.status_changed += 1
+            continue
+        # Counted as the diff counts them (a preview's figures): an example relabelled and given another
+        # status is one relabel and one status change.
+        counts.relabelled += target[0] != category_id
+        counts.status_changed += target[1] != status
     missing = {c: t for c, t in targets.items() if c not in seen and t is not None}
     return updates, missing
 

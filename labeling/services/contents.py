@@ -3,9 +3,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.history import save_with_history
 from labeling.models import Content, text_hash
-from labeling.services.history import save_with_history
 from labeling.services.words import content_words_refresh_later
 
 TITLE_MAX = Content._meta.get_field("title").max_length
@@ -17,9 +17,9 @@ def content_fields(
     """A new content's validated field values (bulk loads insert these without building instances)."""
     external_id, title, body = external_id.strip(), title.strip(), body.strip()
     if not external_id:
-        raise LabelingError("A content needs an external id.")
+        raise ApplicationError("A content needs an external id.")
     if not title and not body:
-        raise LabelingError(f"Content {external_id!r} has no text.")
+        raise ApplicationError(f"Content {external_id!r} has no text.")
     return {
         "external_id": external_id,
         "title": title[:TITLE_MAX],

@@ -1,4 +1,4 @@
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
 from labeling.models import Dataset, Taxonomy
 
 
@@ -13,11 +13,11 @@ def dataset_create(
 ) -> Dataset:
     name = name.strip()
     if not name:
-        raise LabelingError("A dataset needs a name.")
+        raise ApplicationError("A dataset needs a name.")
     if Dataset.objects.filter(name=name).exists():
-        raise LabelingError(f"A dataset named {name!r} already exists.")
+        raise ApplicationError(f"A dataset named {name!r} already exists.")
     if min_examples_per_category < 1:
-        raise LabelingError("The minimum number of examples per category must be at least 1.")
+        raise ApplicationError("The minimum number of examples per category must be at least 1.")
     return Dataset.objects.create(
         name=name,
         taxonomy=taxonomy,

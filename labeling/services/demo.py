@@ -5,6 +5,7 @@ second run writes nothing, and work done on the demo since the first run is neve
 """
 
 import gzip
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,6 +123,17 @@ def _create_examples(dataset: Dataset, rows: list[dict], small_by_name: dict, *,
     return len(fresh)
 
 
+def unlabelled_row(row: dict) -> dict:
+    """A pool row without its answer: the newsgroup named in its source (`20news-bydate-test/sci.space`)
+    and external id (`20ng-test-sci.space-61234`) would tell an annotator the label."""
+    source, _, group = row["source"].rpartition("/")
+    if not source:
+        return row
+    # The same message id may sit in several groups (cross-posts): a digest of the whole id keeps it unique.
+    digest = hashlib.sha1(row["external_id"].encode()).hexdigest()[:12]
+    return row | {"source": source, "external_id": f"20ng-test-{digest}"}
+
+
 @transaction.atomic
 def demo_dataset_load(spec: dict, *, user) -> DemoLoadResult:
     """Create one demo taxonomy, its dataset, contents and examples (only what is missing)."""
@@ -142,7 +154,7 @@ def demo_dataset_load(spec: dict, *, user) -> DemoLoadResult:
     rows = list(demo_rows(spec["file"]))
     result.contents_created = _create_contents(rows, user=user, reason=reason)
     if spec.get("unlabelled_file"):  # contents only: the pool the "unlabelled" queue serves
-        pool = list(demo_rows(spec["unlabelled_file"]))
+        pool = [unlabelled_row(row) for row in demo_rows(spec["unlabelled_file"])]
         result.contents_created += _create_contents(
             pool, user=user, reason=f"demo data ({spec['unlabelled_file']})"
         )

@@ -9,12 +9,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.history import chunked
+from core.inserts import insert_with_history
+from core.pauses import pause_point
 from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
 from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
 from labeling.services.contents import TITLE_MAX, content_fields
-from labeling.services.history import chunked
-from labeling.services.inserts import insert_with_history
 from labeling.services.versions import changeset_apply, changeset_open
 from labeling.services.words import content_words_refresh_later
 
@@ -198,15 +199,15 @@ def import_apply(
     """Apply a file as one changeset (after an automatic version): all accepted rows or nothing."""
     parsed = _parse(dataset, data, encoding, delimiter)
     if parsed.file_errors:
-        raise LabelingError("The file cannot be imported: " + "; ".join(parsed.file_errors))
+        raise ApplicationError("The file cannot be imported: " + "; ".join(parsed.file_errors))
     if parsed.error_rows and not skip_invalid:
-        raise LabelingError(
+        raise ApplicationError(
             f"{len(parsed.error_rows)} rows were rejected (first on line {parsed.error_rows[0].line}: "
             f"{parsed.error_rows[0].error}). Fix the file, or apply only the valid rows."
         )
     rows = parsed.valid_rows
     if not rows:
-        raise LabelingError("The file has no valid rows.")
+        raise ApplicationError("The file has no valid rows.")
     changeset = changeset_open(
         dataset=dataset,
         kind=Changeset.Kind.IMPORT,
@@ -215,6 +216,7 @@ def import_apply(
         details={"file": file_name, "rows": len(rows), "rejected": len(parsed.error_rows)},
     )
     content_ids = _write_contents(rows, user=user, changeset=changeset)
+    pause_point("import-contents-written")
     targets = {content_ids[row.external_id]: (row.category_id, Example.Status.ACTIVE) for row in rows}
     content_words_refresh_later()
     return changeset_apply(changeset, targets, user=user)
@@ -252,10 +254,10 @@ def dataset_create_from_file(
 
     parsed = parse_examples_file(data, categories=[], encoding=encoding or None, delimiter=delimiter or None)
     if parsed.file_errors:
-        raise LabelingError("The file cannot be imported: " + "; ".join(parsed.file_errors))
+        raise ApplicationError("The file cannot be imported: " + "; ".join(parsed.file_errors))
     paths = sorted({_split_path(row.category_text) for row in parsed.rows if row.category_text.strip()})
     if not paths:
-        raise LabelingError("The file names no categories.")
+        raise ApplicationError("The file names no categories.")
     taxonomy = taxonomy_create(name=name, description=f"created from an import into {name}")
     larges = {}
     for large_name, small_name in paths:

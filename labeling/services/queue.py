@@ -4,16 +4,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
-from labeling.errors import LabelingError
-from labeling.models import Category, Content, Dataset, Example, QueueClaim
+from core.errors import ApplicationError
+from core.history import save_with_history
+from labeling.models import Category, Content, Dataset, Example
+from labeling.services.claims import (
+    claim_check,
+    claim_held,
+    claim_release,
+    claim_take,
+    claimed_by_others,
+    claims_expire,
+)
 from labeling.services.examples import example_label
-from labeling.services.history import save_with_history
+from labeling.services.locks import dataset_lock_shared
 
-CLAIM_FOR = timedelta(minutes=10)
 REMEMBER_START = timedelta(minutes=10)
 QUEUES = {
     "unlabelled": "unlabelled contents",
@@ -89,46 +96,47 @@ def queue_contents(dataset: Dataset, choice: QueueChoice, user) -> QuerySet:
     if choice.name == "mine":
         mine = Example.objects.filter(dataset=dataset, labeled_by=user).order_by("-labeled_at")
         return Content.objects.filter(id__in=mine.values("content_id")[:200]).order_by("-id")
-    raise LabelingError(f"Unknown queue {choice.name!r}.")
+    raise ApplicationError(f"Unknown queue {choice.name!r}.")
 
 
 def queue_next(*, dataset: Dataset, choice: QueueChoice, user, skipped: list[int]) -> Content | None:
     """The content this user holds in this queue, or claim the next free one (None: the queue is empty)."""
-    now = timezone.now()
-    QueueClaim.objects.filter(expires_at__lt=now).delete()
-    held = (
-        QueueClaim.objects.filter(dataset=dataset, user=user, queue=choice.key)
-        .exclude(content_id__in=skipped)
-        .select_related("content")
-        .first()
-    )
-    if held:
+    claims_expire()
+    held = claim_held(dataset=dataset, user=user, queue=choice.key).exclude(content_id__in=skipped)
+    held = held.select_related("content").first()
+    if held and claim_take(dataset=dataset, content_id=held.content_id, user=user, queue=choice.key):
         return held.content
-    others = QueueClaim.objects.filter(dataset=dataset, content=OuterRef("pk")).exclude(user=user)
-    candidates = queue_contents(dataset, choice, user).filter(~Exists(others)).exclude(id__in=skipped)
-    for content in candidates[:20]:
-        try:
-            with transaction.atomic():
-                QueueClaim.objects.update_or_create(
-                    dataset=dataset,
-                    content=content,
-                    defaults={"user": user, "queue": choice.key, "expires_at": now + CLAIM_FOR},
-                )
-            return content
-        except IntegrityError:  # someone claimed it a moment ago: try the next one
+    candidates = queue_contents(dataset, choice, user).exclude(claimed_by_others(dataset.id, user))
+    for content in candidates.exclude(id__in=skipped)[:20]:
+        if not claim_take(dataset=dataset, content_id=content.id, user=user, queue=choice.key):
             continue
+        # The candidates were read before the claim: someone may have claimed and saved it in between
+        # (their save frees their claim as it commits). Read again now that the claim holds it.
+        if queue_contents(dataset, choice, user).filter(pk=content.id).exists():
+            return content
+        claim_release(dataset=dataset, content_id=content.id, user=user)
     return None
 
 
-def queue_release(*, dataset: Dataset, content: Content, user) -> None:
-    QueueClaim.objects.filter(dataset=dataset, content=content, user=user).delete()
+def _check_in_dataset(dataset: Dataset, content: Content) -> None:
+    """The content must be one the dataset labels: from its pool, or already one of its examples."""
+    if dataset_pool(dataset).filter(pk=content.pk).exists():
+        return
+    if Example.objects.filter(dataset=dataset, content=content).exists():
+        return
+    raise ApplicationError(f"Content #{content.id} is not in the pool of dataset {dataset.name!r}.")
 
 
 @transaction.atomic
 def queue_label(
-    *, dataset: Dataset, content: Content, category: Category, user, note: str, expected_version: int | None
+    *, dataset: Dataset, content: Content, category: Category, user, note: str, expected_version: int
 ) -> Example:
-    """Save the annotator's label (refused when someone else saved since) and free the claim."""
+    """Save the annotator's label and free the claim; refused when someone else holds the item or saved it
+    since the annotator read it (`expected_version`: 0 for an item nobody labelled yet)."""
+    if expected_version is None:
+        raise ApplicationError("The form did not say which version of the item you saw; reload the page.")
+    _check_in_dataset(dataset, content)
+    claim_check(dataset=dataset, content_id=content.id, user=user)
     example = example_label(
         dataset=dataset,
         content=content,
@@ -138,7 +146,7 @@ def queue_label(
         note=note,
         expected_version=expected_version,
     )
-    queue_release(dataset=dataset, content=content, user=user)
+    claim_release(dataset=dataset, content_id=content.id, user=user)
     return example
 
 
@@ -147,10 +155,11 @@ def queue_undo(*, dataset: Dataset, user) -> Example:
     """Undo this user's last save in the dataset: the example goes back to its state before it."""
     last = Example.history.filter(dataset_id=dataset.id, history_user=user).order_by("-history_id").first()
     if last is None:
-        raise LabelingError("Nothing to undo.")
+        raise ApplicationError("Nothing to undo.")
+    dataset_lock_shared(dataset.id)
     example = Example.objects.select_for_update().get(pk=last.id)
     if example.version != last.version:
-        raise LabelingError("That example was changed again since your save; open its history instead.")
+        raise ApplicationError("That example was changed again since your save; open its history instead.")
     before = (
         Example.history.filter(id=last.id, history_id__lt=last.history_id).order_by("-history_id").first()
     )

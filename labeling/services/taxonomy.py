@@ -1,16 +1,16 @@
 from django.db import transaction
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.history import save_with_history
 from labeling.models import Category, Taxonomy
-from labeling.services.history import save_with_history
 
 
 def taxonomy_create(*, name: str, description: str = "") -> Taxonomy:
     name = name.strip()
     if not name:
-        raise LabelingError("A taxonomy needs a name.")
+        raise ApplicationError("A taxonomy needs a name.")
     if Taxonomy.objects.filter(name=name).exists():
-        raise LabelingError(f"A taxonomy named {name!r} already exists.")
+        raise ApplicationError(f"A taxonomy named {name!r} already exists.")
     return Taxonomy.objects.create(name=name, description=description)
 
 
@@ -28,12 +28,12 @@ def category_create(
     """Create a large category (no parent) or a small one under a large category."""
     name = name.strip()
     if not name:
-        raise LabelingError("A category needs a name.")
+        raise ApplicationError("A category needs a name.")
     if parent is not None and (parent.taxonomy_id != taxonomy.id or not parent.is_large):
-        raise LabelingError(f"{parent.path!r} cannot hold small categories: pick a large category.")
+        raise ApplicationError(f"{parent.path!r} cannot hold small categories: pick a large category.")
     siblings = Category.objects.filter(taxonomy=taxonomy, parent=parent)
     if siblings.filter(name=name).exists():
-        raise LabelingError(f"{name!r} already exists there.")
+        raise ApplicationError(f"{name!r} already exists there.")
     category = Category(
         taxonomy=taxonomy,
         parent=parent,
@@ -54,11 +54,11 @@ def category_update(*, category: Category, user, reason: str, **changes) -> Cate
     """Change a category's name, guideline or importance."""
     unknown = set(changes) - CATEGORY_EDITABLE_FIELDS
     if unknown:
-        raise LabelingError(f"Cannot change {', '.join(sorted(unknown))} here.")
+        raise ApplicationError(f"Cannot change {', '.join(sorted(unknown))} here.")
     if "name" in changes:
         changes["name"] = changes["name"].strip()
         if not changes["name"]:
-            raise LabelingError("A category needs a name.")
+            raise ApplicationError("A category needs a name.")
     for field, value in changes.items():
         setattr(category, field, value)
     save_with_history(category, user=user, reason=reason)
@@ -69,11 +69,11 @@ def category_update(*, category: Category, user, reason: str, **changes) -> Cate
 def category_move(*, category: Category, parent: Category, user, reason: str = "moved") -> Category:
     """Move a small category under another large category of the same taxonomy."""
     if category.is_large:
-        raise LabelingError("Only small categories move; rename a large category instead.")
+        raise ApplicationError("Only small categories move; rename a large category instead.")
     if parent.taxonomy_id != category.taxonomy_id or not parent.is_large:
-        raise LabelingError(f"{parent.path!r} is not a large category of this taxonomy.")
+        raise ApplicationError(f"{parent.path!r} is not a large category of this taxonomy.")
     if Category.objects.filter(parent=parent, name=category.name).exclude(pk=category.pk).exists():
-        raise LabelingError(f"{parent.name!r} already has a category named {category.name!r}.")
+        raise ApplicationError(f"{parent.name!r} already has a category named {category.name!r}.")
     category.parent = parent
     save_with_history(category, user=user, reason=reason)
     return category
@@ -86,9 +86,9 @@ def category_retire(*, category: Category, user, reason: str = "retired") -> Cat
 
     in_use = Example.objects.filter(category=category).exclude(status=Example.Status.REMOVED).count()
     if in_use:
-        raise LabelingError(f"{in_use} examples still use {category.path!r}: merge or exclude them first.")
+        raise ApplicationError(f"{in_use} examples still use {category.path!r}: merge or exclude them first.")
     if category.is_large and category.children.filter(status=Category.Status.ACTIVE).exists():
-        raise LabelingError(f"{category.name!r} still has active small categories.")
+        raise ApplicationError(f"{category.name!r} still has active small categories.")
     category.status = Category.Status.EXCLUDED
     save_with_history(category, user=user, reason=reason)
     return category

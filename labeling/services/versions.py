@@ -6,7 +6,9 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.history import save_with_history
+from core.pauses import pause_point
 from labeling.models import IN_TRAINING_SET, Category, Changeset, Dataset, DatasetVersion, Example
 from labeling.selectors.versions import (
     diff_of_states,
@@ -17,13 +19,16 @@ from labeling.selectors.versions import (
     training_counts,
 )
 from labeling.services.bulk import Target, examples_apply
-from labeling.services.history import save_with_history
+from labeling.services.locks import dataset_lock_exclusive
 from labeling.statediff import StateDiff
 
 
 def _lock(dataset: Dataset) -> Dataset:
-    """Serialise bulk work on one dataset (commits number versions; rollbacks must not interleave)."""
-    return Dataset.objects.select_for_update().get(pk=dataset.pk)
+    """Serialise bulk work on one dataset and hold single saves off until it commits (commits number
+    versions, rollbacks must not interleave, a version's statements must read one state). The row lock
+    is FOR NO KEY UPDATE: new examples' foreign-key checks do not wait on it."""
+    dataset_lock_exclusive(dataset.pk)
+    return Dataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)
 
 
 # INSERT first: Python's sqlite3 reports no rowcount for a statement that starts with WITH.
@@ -53,7 +58,7 @@ def dataset_commit(
     """
     message = message.strip()
     if not message:
-        raise LabelingError("A version needs a message saying what it holds.")
+        raise ApplicationError("A version needs a message saying what it holds.")
     dataset = _lock(dataset)
     parent = latest_version(dataset)
     number = parent.number + 1 if parent else 1
@@ -65,6 +70,7 @@ def dataset_commit(
         if parent and not allow_empty and not version.entries_written:
             transaction.set_rollback(True)
             return parent
+    pause_point("version-entries-written")  # the counts below read the same state: no save commits between
     version.example_count = (
         Example.objects.filter(dataset=dataset).exclude(status=Example.Status.REMOVED).count()
     )
@@ -79,7 +85,7 @@ def changeset_open(
     """Start a bulk operation: an automatic version of the state before it, then the changeset row."""
     reason = reason.strip()
     if not reason:
-        raise LabelingError("Say why: a bulk change needs a reason.")
+        raise ApplicationError("Say why: a bulk change needs a reason.")
     before = dataset_commit(
         dataset=dataset,
         user=user,
@@ -128,13 +134,14 @@ def version_rollback(
 ) -> Changeset:
     """Make the working state equal to a version or to a point in time, as one changeset."""
     if (to_version is None) == (to_time is None):
-        raise LabelingError("Roll back either to a version or to a point in time.")
+        raise ApplicationError("Roll back either to a version or to a point in time.")
     if to_version is not None and to_version.dataset_id != dataset.id:
-        raise LabelingError(f"Version {to_version.number} belongs to another dataset.")
+        raise ApplicationError(f"Version {to_version.number} belongs to another dataset.")
     if to_time is not None and to_time > timezone.now():
-        raise LabelingError("Cannot roll back to a time in the future.")
+        raise ApplicationError("Cannot roll back to a time in the future.")
     dataset = _lock(dataset)
     diff = rollback_preview(dataset, version=to_version, moment=to_time)
+    pause_point("rollback-planned")
     where = f"v{to_version.number}" if to_version else to_time.isoformat()
     details = {"to_version": to_version.number} if to_version else {"to_time": to_time.isoformat()}
     changeset = changeset_open(
@@ -174,9 +181,9 @@ def changeset_revert(*, changeset: Changeset, user, reason: str) -> Changeset:
 
     Examples changed again since then are left as they are and counted as conflicts.
     """
+    dataset = _lock(changeset.dataset)  # first: two reverts of one changeset run one after the other
     if changeset.reverted_by.exists():
-        raise LabelingError(f"Changeset #{changeset.id} was already reverted.")
-    dataset = _lock(changeset.dataset)
+        raise ApplicationError(f"Changeset #{changeset.id} was already reverted.")
     with connection.cursor() as cursor:
         cursor.execute(REVERT_STATE_SQL, [changeset.id])
         rows = cursor.fetchall()
@@ -215,7 +222,9 @@ def _chosen(dataset: Dataset, example_ids: list[int]) -> list[tuple[int, int, st
         .values_list("content_id", "category_id", "status")
     )
     if not example_ids or len(rows) != len(set(example_ids)):
-        raise LabelingError("Choose examples of this dataset (some were removed or are elsewhere); reload.")
+        raise ApplicationError(
+            "Choose examples of this dataset (some were removed or are elsewhere); reload."
+        )
     return rows
 
 
@@ -225,10 +234,11 @@ def examples_relabel_bulk(
 ) -> Changeset:
     """Move the chosen examples to one small category, as one changeset (after an automatic version)."""
     if category.taxonomy_id != dataset.taxonomy_id or category.is_large or category.status != "active":
-        raise LabelingError(f"{category.path!r} is not an active small category of {dataset.name!r}.")
+        raise ApplicationError(f"{category.path!r} is not an active small category of {dataset.name!r}.")
+    dataset = _lock(dataset)
     rows = _chosen(dataset, example_ids)
     changeset = changeset_open(
-        dataset=_lock(dataset),
+        dataset=dataset,
         kind=Changeset.Kind.RELABEL,
         user=user,
         reason=reason,
@@ -244,9 +254,10 @@ def examples_mark_for_review_bulk(
     *, dataset: Dataset, example_ids: list[int], user, reason: str
 ) -> Changeset:
     """Flag the chosen examples as needing review, as one changeset."""
+    dataset = _lock(dataset)
     rows = _chosen(dataset, example_ids)
     changeset = changeset_open(
-        dataset=_lock(dataset),
+        dataset=dataset,
         kind=Changeset.Kind.REVIEW,
         user=user,
         reason=reason,

@@ -7,6 +7,8 @@ pending rows it locks and skips those another holds.
 
 from django.db import connection, transaction
 
+from core import dispatch
+
 BATCH = 2000
 
 
@@ -50,6 +52,6 @@ def content_words_refresh_later() -> None:
     """Have a worker index the pending contents once this transaction commits."""
     if connection.vendor != "postgresql":
         return
-    from labeling.tasks import content_words_index_task
-
-    transaction.on_commit(content_words_index_task.delay, robust=True)  # a lost run: the next one catches up
+    dispatch.enqueue(
+        "labeling.tasks.content_words_index_task", robust=True
+    )  # a lost run: the next catches up

@@ -1,21 +1,24 @@
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from labeling import roles, selectors
-from labeling.errors import LabelingError
-from labeling.models import Changeset, Content, Dataset, DatasetVersion, Example, Job
+from core import roles
+from core.errors import ApplicationError
+from core.jobs import job_enqueue
+from core.params import number_param
+from labeling import selectors
+from labeling.models import Category, Changeset, Content, Dataset, DatasetVersion, Example
 from labeling.selectors import dataset_or_404
 from labeling.selectors import versions as version_reads
 from labeling.selectors.export import FORMATS, export_lines
-from labeling.services.jobs import job_enqueue
 from labeling.services.versions import dataset_commit
-from labeling.views.params import number_param
 
 __all__ = [
     "changeset_detail",
@@ -28,7 +31,6 @@ __all__ = [
     "dataset_list",
     "dataset_rollback",
     "example_history",
-    "job_detail",
 ]
 
 ROWS_SHOWN = 200
@@ -77,7 +79,7 @@ def dataset_commit_view(request, dataset_id: int):
     try:
         version = dataset_commit(dataset=dataset, user=request.user, message=request.POST.get("message", ""))
         messages.success(request, f"Committed v{version.number} ({version.entries_written} changes).")
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     return redirect("labeling:history", dataset.id)
 
@@ -160,7 +162,7 @@ def dataset_rollback(request, dataset_id: int):
             job = job_enqueue(
                 kind="rollback", dataset=dataset, params={**target, "reason": reason}, user=request.user
             )
-            return redirect("labeling:job", job.id)
+            return redirect("core:job", job.id)
         messages.error(request, "Say why you roll back: the reason goes into every history row.")
     diff = version_reads.rollback_preview(dataset, **preview_of)
     return render(
@@ -203,25 +205,7 @@ def changeset_revert_view(request, changeset_id: int):
         params={"changeset": changeset.id, "reason": reason},
         user=request.user,
     )
-    return redirect("labeling:job", job.id)
-
-
-@roles.role_required(roles.ANNOTATOR)
-def job_detail(request, job_id: int):
-    job = get_object_or_404(Job.objects.select_related("dataset", "created_by"), pk=job_id)
-    if request.headers.get("Accept") == "application/json" or request.GET.get("format") == "json":
-        return JsonResponse(
-            {
-                "status": job.status,
-                "progress": job.progress,
-                "stage": job.stage,
-                "message": job.message,
-                "result": job.result,
-            }
-        )
-    if job.status == Job.Status.SUCCEEDED and (job.result or {}).get("next"):
-        return redirect(job.result["next"])  # a job that ended before its page opened: on at once
-    return render(request, "labeling/job.html", {"job": job, "dataset": job.dataset})
+    return redirect("core:job", job.id)
 
 
 @roles.role_required(roles.ANNOTATOR)
@@ -235,11 +219,41 @@ def example_history(request, example_id: int):
     for record, older in zip(records, records[1:] + [None], strict=True):
         changes = record.diff_against(older).changes if older else []
         entries.append((record, [c for c in changes if c.field != "version"]))
+    entries = _changes_named(entries)
     return render(
         request,
         "labeling/example_history.html",
         {"example": example, "dataset": example.dataset, "entries": entries},
     )
+
+
+class Change(NamedTuple):
+    field: str
+    old: object
+    new: object
+
+
+def _changes_named(entries: list) -> list:
+    """History changes with categories shown by path and labellers by name, not by id."""
+    ids = {"category": set(), "labeled_by": set()}
+    for _, changes in entries:
+        for c in changes:
+            if c.field in ids:
+                ids[c.field] |= {c.old, c.new} - {None}
+    categories = Category.objects.filter(pk__in=ids["category"]).select_related("parent")
+    users = get_user_model().objects.filter(pk__in=ids["labeled_by"])
+    names = {
+        "category": {category.id: category.path for category in categories},
+        "labeled_by": dict(users.values_list("pk", "username")),
+    }
+
+    def named(field: str, value):
+        return names.get(field, {}).get(value, value)
+
+    return [
+        (record, [Change(c.field, named(c.field, c.old), named(c.field, c.new)) for c in changes])
+        for record, changes in entries
+    ]
 
 
 @roles.role_required(roles.MANAGER)

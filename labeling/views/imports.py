@@ -4,9 +4,9 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from labeling import roles
+from core import roles
+from core.jobs import job_enqueue
 from labeling.models import Dataset, ExampleImport
-from labeling.services.jobs import job_enqueue
 
 __all__ = ["import_apply_view", "import_detail", "import_upload"]
 
@@ -51,7 +51,7 @@ def import_upload(request, dataset_id: int):
                 params={"import": example_import.id},
                 user=request.user,
             )
-            return redirect("labeling:job", job.id)
+            return redirect("core:job", job.id)
         messages.error(request, error)
     recent = (
         ExampleImport.objects.filter(dataset=dataset).select_related("uploaded_by", "changeset").defer("data")
@@ -100,4 +100,4 @@ def import_apply_view(request, import_id: int):
         user=request.user,
         params={"import": example_import.id, "skip_invalid": request.POST.get("skip_invalid") == "1"},
     )
-    return redirect("labeling:job", job.id)
+    return redirect("core:job", job.id)

@@ -5,12 +5,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
+from core.paging import COUNT_CAP, capped_count
+from core.params import number_param
 from labeling.models import Category, Content, Dataset, Example
-from labeling.selectors import COUNT_CAP, capped_count, dataset_or_404
+from labeling.selectors import dataset_or_404
+from labeling.services.claims import claim_release
 from labeling.services.queue import QUEUES, QueueChoice, queue_contents, queue_label, queue_next, queue_undo
-from labeling.views.params import number_param
 
 __all__ = ["labeling_queue"]
 SKIPPED_KEPT = 200
@@ -26,10 +28,12 @@ def _skipped(request, choice: QueueChoice) -> list[int]:
     return request.session.get("queue_skipped", {}).get(choice.key, [])
 
 
-def _skip(request, choice: QueueChoice, content_id: int) -> None:
+def _skip(request, dataset: Dataset, choice: QueueChoice, content_id: int) -> None:
+    """Skipped items stay out of this person's queue for the session, and their claim goes to others."""
     skipped = request.session.setdefault("queue_skipped", {})
     skipped[choice.key] = (skipped.get(choice.key, []) + [content_id])[-SKIPPED_KEPT:]
     request.session.modified = True
+    claim_release(dataset=dataset, content_id=content_id, user=request.user)
 
 
 def _handle_post(request, dataset: Dataset, choice: QueueChoice) -> None:
@@ -38,19 +42,18 @@ def _handle_post(request, dataset: Dataset, choice: QueueChoice) -> None:
         example = queue_undo(dataset=dataset, user=request.user)
         messages.info(request, f"Undone: {example.content.title[:60]}")
         return
-    content = get_object_or_404(Content, pk=request.POST.get("content"))
+    content = get_object_or_404(Content, pk=number_param(request.POST.get("content", "")) or 0)
     if action == "skip":
-        _skip(request, choice, content.id)
+        _skip(request, dataset, choice, content.id)
         return
-    category = get_object_or_404(Category, pk=request.POST.get("category") or 0)
-    version = request.POST.get("version", "")
+    category = get_object_or_404(Category, pk=number_param(request.POST.get("category", "")) or 0)
     queue_label(
         dataset=dataset,
         content=content,
         category=category,
         user=request.user,
         note=request.POST.get("note", ""),
-        expected_version=number_param(version),
+        expected_version=number_param(request.POST.get("version", "")),
     )
 
 
@@ -61,7 +64,7 @@ def labeling_queue(request, dataset_id: int):
     if request.method == "POST":
         try:
             _handle_post(request, dataset, choice)
-        except LabelingError as error:
+        except ApplicationError as error:
             messages.error(request, str(error))
         return redirect(request.get_full_path())
     content = queue_next(dataset=dataset, choice=choice, user=request.user, skipped=_skipped(request, choice))

@@ -5,14 +5,14 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
+from core.paging import COUNT_CAP, CappedPaginator
+from core.params import number_param
 from labeling.models import Category, Dataset, Example
-from labeling.selectors import COUNT_CAP, dataset_or_404
+from labeling.selectors import dataset_or_404
 from labeling.selectors.search import ExampleFilter, category_choices, examples_search
 from labeling.services.versions import examples_mark_for_review_bulk, examples_relabel_bulk
-from labeling.views.paging import CappedPaginator
-from labeling.views.params import number_param
 
 __all__ = ["examples_browse"]
 
@@ -54,7 +54,7 @@ def _bulk(request, dataset: Dataset) -> str:
         changeset = examples_mark_for_review_bulk(
             dataset=dataset, example_ids=ids, user=request.user, reason=reason
         )
-    return f"Changeset #{changeset.id}: {changeset.total} examples changed."
+    return f"Changeset #{changeset.id}: {changeset.total} changes."
 
 
 @roles.role_required(roles.ANNOTATOR)
@@ -63,7 +63,7 @@ def examples_browse(request, dataset_id: int):
     if request.method == "POST":
         try:
             messages.success(request, _bulk(request, dataset))
-        except LabelingError as error:
+        except ApplicationError as error:
             messages.error(request, str(error))
         return redirect(request.get_full_path())
     try:

@@ -3,8 +3,9 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
-from labeling import roles, selectors
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
+from labeling import selectors
 from labeling.models import Category, Dataset
 from labeling.selectors import dataset_or_404
 from labeling.services.taxonomy import category_create, category_move, category_retire, category_update
@@ -47,7 +48,7 @@ def _apply(request, dataset: Dataset) -> str:
     if action == "retire":
         category_retire(category=category, user=user)
         return f"Retired {category.path}."
-    raise LabelingError("Unknown action.")
+    raise ApplicationError("Unknown action.")
 
 
 @roles.role_required(roles.MANAGER)
@@ -56,7 +57,7 @@ def taxonomy_page(request, dataset_id: int):
     if request.method == "POST":
         try:
             messages.success(request, _apply(request, dataset))
-        except LabelingError as error:
+        except ApplicationError as error:
             messages.error(request, str(error))
         return redirect("labeling:taxonomy", dataset.id)
     summary = selectors.dataset_summary(dataset=dataset)

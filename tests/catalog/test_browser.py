@@ -3,7 +3,7 @@
 import pytest
 
 from catalog.models import Catalog, CatalogMembership, CatalogRun, CategoryRules, Offer, PairDecision, Shop
-from labeling import roles
+from core import roles
 from tests.factories import SmallCategoryFactory, user_with_role
 from tests.training.test_browser import shoot
 
@@ -23,8 +23,13 @@ def test_rebuild_through_the_worker_then_split_and_approve_by_keyboard(page, liv
     for shop_name, titles in TITLES.items():
         shop = Shop.objects.create(name=shop_name)
         for number, title in enumerate(titles):
-            Offer.objects.create(shop=shop, external_id=f"{shop_name}-{number}", title=title, category=category,
-                                 price=100 + number)  # fmt: skip
+            Offer.objects.create(
+                shop=shop,
+                external_id=f"{shop_name}-{number}",
+                title=title,
+                category=category,
+                price=100 + number,
+            )
     page.goto("/login/")
     page.fill("input[name=username]", "manager")
     page.fill("input[name=password]", "correct horse battery staple")

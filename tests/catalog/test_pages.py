@@ -13,7 +13,7 @@ from catalog.errors import CatalogError
 from catalog.models import Catalog, CatalogMembership, CatalogRun, Offer, OfferImport, PairDecision, Shop
 from catalog.services.build import category_build
 from catalog.services.offers import offers_apply, offers_preview
-from labeling import roles
+from core import roles
 from tests.factories import SmallCategoryFactory, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -25,9 +25,11 @@ def built():
     category = SmallCategoryFactory(name="audio", parent__name="electronics")
     rows = ["shop,external_id,title,price,brand,category"]
     for shop, price in (("abt", "99.00"), ("buy", "89.50")):
-        rows += [f"{shop},{shop}-1,Sony Turntable PSLX350H belt drive,{price},Sony,electronics/audio",
-                 f"{shop},{shop}-2,Bose Acoustimass 5 speaker AM53BK,{price},Bose,electronics/audio",
-                 f"{shop},{shop}-3,<script>alert(1)</script> Garmin Nuvi 260W GPS,{price},,electronics/audio"]  # fmt: skip
+        rows += [
+            f"{shop},{shop}-1,Sony Turntable PSLX350H belt drive,{price},Sony,electronics/audio",
+            f"{shop},{shop}-2,Bose Acoustimass 5 speaker AM53BK,{price},Bose,electronics/audio",
+            f"{shop},{shop}-3,<script>alert(1)</script> Garmin Nuvi 260W GPS,{price},,electronics/audio",
+        ]
     offers_apply(data="\n".join(rows).encode(), user=None, file_name="offers.csv")
     category_build(category_id=category.id, user=None)
     catalog = Catalog.objects.get(memberships__offer__external_id="abt-1")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from labeling import roles
+from core import roles
 from labeling.models import Example
 from tests.factories import (
     DatasetFactory,

@@ -3,7 +3,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from labeling.models import Category, Content, Dataset, Example
-from labeling.services.demo import demo_rows, demo_specs
+from labeling.services.demo import demo_rows, demo_specs, unlabelled_row
 from labeling.services.queue import QueueChoice, queue_contents
 from tests.factories import UserFactory
 
@@ -37,9 +37,15 @@ def test_load_demo_builds_both_datasets_from_the_committed_files():
         assert (version.number, version.example_count) == (1, len(rows))
 
     newsgroups = Dataset.objects.get(name="newsgroups")
-    pool = list(demo_rows("newsgroups-unlabelled.jsonl.gz"))
+    pool = [unlabelled_row(row) for row in demo_rows("newsgroups-unlabelled.jsonl.gz")]
     waiting = queue_contents(newsgroups, QueueChoice("unlabelled"), admin)
     assert sorted(waiting.values_list("external_id", flat=True)) == sorted(r["external_id"] for r in pool)
+    # Nothing an annotator sees of a waiting post names its group: the queue would give the label away.
+    groups = {
+        child["name"] for spec in demo_specs() for large in spec["categories"] for child in large["children"]
+    }
+    shown = [f"{c.external_id} {c.source}" for c in waiting]
+    assert len(shown) == len(pool) and not [text for text in shown if any(g in text for g in groups)]
 
     petitions = Dataset.objects.get(name="petitions")
     assert not queue_contents(petitions, QueueChoice("unlabelled"), admin).exists()

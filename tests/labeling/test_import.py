@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
 from labeling.models import Changeset, Content, DatasetVersion, Example
 from labeling.selectors.versions import version_state, working_state
 from labeling.services.imports import import_apply, import_preview
@@ -57,7 +57,7 @@ def test_preview_reports_each_kind_and_changes_nothing(petitions):
 
 def test_file_with_rejected_rows_is_not_applied_unless_asked(petitions):
     user = UserFactory()
-    with pytest.raises(LabelingError, match="1 rows were rejected .first on line 4"):
+    with pytest.raises(ApplicationError, match="1 rows were rejected .first on line 4"):
         import_apply(dataset=petitions, data=korean_csv(*GOOD, BAD), user=user, file_name="x.csv")
     assert not Example.objects.exists() and not Content.objects.exists()
     assert not Changeset.objects.exists() and not DatasetVersion.objects.exists()
@@ -98,7 +98,7 @@ def test_import_changes_labels_and_text_and_reverts_cleanly(petitions):
 
 def test_empty_and_undecodable_files_change_nothing(petitions):
     assert import_preview(dataset=petitions, data=b"").file_errors == ["the file is empty"]
-    with pytest.raises(LabelingError, match="cannot be imported"):
+    with pytest.raises(ApplicationError, match="cannot be imported"):
         import_apply(dataset=petitions, data=b"\xff\xfe\x00garbage", user=None, file_name="x.csv")
     assert not Changeset.objects.exists()
 

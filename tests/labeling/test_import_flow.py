@@ -8,10 +8,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from labeling import roles
-from labeling.models import Changeset, Example, ExampleImport, Job
+from core import roles
+from core.jobs import job_enqueue
+from core.models import Job
+from labeling.models import Changeset, Example, ExampleImport
 from labeling.services.demo import DEMO_DIR
-from labeling.services.jobs import job_enqueue
 from tests.factories import DatasetFactory, LargeCategoryFactory, SmallCategoryFactory, user_with_role
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -71,7 +72,7 @@ def test_a_job_that_ended_before_its_page_opened_goes_on_at_once(page):
     page.fill("input[name=username]", "manager-kim")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.goto(reverse("labeling:job", args=[job.id]))
+    page.goto(reverse("core:job", args=[job.id]))
     page.wait_for_url(f"**{next_page}", timeout=15000)  # the poll would have; a finished page must too
 
 

@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
-from labeling import roles
-from labeling.errors import LabelingError, StaleExampleError
+from core import roles
+from core.errors import ApplicationError
+from labeling.errors import StaleExampleError
 from labeling.models import Example, QueueClaim
 from labeling.services import example_label
 from labeling.services.queue import QueueChoice, queue_label, queue_next, queue_undo
@@ -55,7 +57,7 @@ def test_undo_puts_the_example_back_and_refuses_after_someone_else(setup):
 
     queue_label(dataset=dataset, content=contents[2], category=c, user=ana, note="", expected_version=0)
     example_label(dataset=dataset, content=contents[2], category=a, user=bo)
-    with pytest.raises(LabelingError, match="changed again"):
+    with pytest.raises(ApplicationError, match="changed again"):
         queue_undo(dataset=dataset, user=ana)
 
 
@@ -127,3 +129,22 @@ def test_a_removed_label_puts_an_old_content_back_at_the_front(setup):
     assert queue_next(dataset=dataset, choice=UNLABELLED, user=ana, skipped=[]) == contents[2]
     queue_undo(dataset=dataset, user=bo)  # bo's last label (contents[1]) is removed
     assert queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[]) == contents[1]
+
+
+def test_the_queue_refuses_content_outside_the_pool_and_a_missing_version(setup, client):
+    dataset, (a, b, c), contents, ana, bo = setup
+    dataset.content_sources = ["news/"]
+    dataset.save()
+    contents[0].source = "news/world"
+    contents[0].save()
+    client.force_login(ana)
+    url = reverse("labeling:queue", args=[dataset.id])
+    outside = {"action": "label", "content": contents[1].id, "category": a.id, "version": 0}
+    response = client.post(url, outside, follow=True)
+    assert "is not in the pool of dataset" in response.content.decode()
+    no_version = {"action": "label", "content": contents[0].id, "category": a.id}
+    response = client.post(url, no_version, follow=True)
+    assert "did not say which version" in response.content.decode()
+    assert not Example.objects.exists()
+    client.post(url, {**no_version, "version": 0})
+    assert Example.objects.get().content == contents[0]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from labeling import roles
+from core import roles
 from labeling.models import Changeset, DatasetVersion, Example
 from labeling.selectors.versions import version_state, working_state
 from labeling.services import example_label

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from labeling import roles
+from core import roles
 from labeling.models import Changeset, Example
 from tests.factories import (
     DatasetFactory,
@@ -82,7 +82,7 @@ def test_bulk_relabel_and_review_are_changesets(client, world):
 
 
 def test_counts_stop_at_the_cap(world):
-    from labeling.selectors import capped_count
+    from core.paging import capped_count
 
     dataset = world[0]
     assert capped_count(Example.objects.filter(dataset=dataset), cap=1) == 2  # "1+": more than the cap

@@ -2,8 +2,9 @@
 
 import pytest
 
+from core.errors import ApplicationError
 from labeling import services
-from labeling.errors import LabelingError, StaleExampleError
+from labeling.errors import StaleExampleError
 from labeling.models import Category, Content, Example
 from tests.factories import (
     ContentFactory,
@@ -49,7 +50,7 @@ def test_category_create_and_update_record_who_and_why(alice):
 
 def test_category_create_refuses_a_small_parent(alice):
     small = SmallCategoryFactory()
-    with pytest.raises(LabelingError, match="cannot hold small categories"):
+    with pytest.raises(ApplicationError, match="cannot hold small categories"):
         services.category_create(taxonomy=small.taxonomy, name="deep", parent=small, user=alice)
     assert not Category.objects.filter(name="deep").exists()
 
@@ -73,7 +74,7 @@ def test_content_upsert_records_only_real_changes(alice):
 
 
 def test_content_without_text_is_refused(alice):
-    with pytest.raises(LabelingError, match="has no text"):
+    with pytest.raises(ApplicationError, match="has no text"):
         services.content_upsert(external_id="empty", title=" ", body="", user=alice, reason="x")
     assert not Content.objects.exists()
 
@@ -123,12 +124,12 @@ def test_stale_save_is_refused_and_names_who_changed_it(alice):
 def test_label_with_foreign_or_inactive_category_is_refused(alice):
     dataset = DatasetFactory()
     content = ContentFactory()
-    with pytest.raises(LabelingError, match="is not a category of dataset"):
+    with pytest.raises(ApplicationError, match="is not a category of dataset"):
         services.example_label(dataset=dataset, content=content, category=SmallCategoryFactory(), user=alice)
     large = LargeCategoryFactory(taxonomy=dataset.taxonomy)
-    with pytest.raises(LabelingError, match="large category"):
+    with pytest.raises(ApplicationError, match="large category"):
         services.example_label(dataset=dataset, content=content, category=large, user=alice)
     excluded = SmallCategoryFactory(parent=large, status=Category.Status.EXCLUDED)
-    with pytest.raises(LabelingError, match="is excluded"):
+    with pytest.raises(ApplicationError, match="is excluded"):
         services.example_label(dataset=dataset, content=content, category=excluded, user=alice)
     assert not Example.objects.exists()

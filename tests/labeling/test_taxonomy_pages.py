@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from labeling import roles
+from core import roles
 from labeling.models import Category
 from tests.factories import (
     DatasetFactory,

@@ -11,8 +11,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from labeling import roles
-from labeling.tokens import tokens_forget
+from core import roles
+from core.tokens import tokens_forget
 from tests.factories import user_with_role
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from labeling import roles
-from labeling.models import DatasetVersion, Example, Job
+from core import roles
+from core.models import Job
+from labeling.models import DatasetVersion, Example
 from labeling.selectors.versions import version_state, working_state
 from labeling.services import example_label
 from labeling.services.versions import dataset_commit
@@ -101,9 +102,34 @@ def test_concurrent_edit_gets_409_and_changes_nothing(people, dataset):
     response = first.patch(url, {"category": example.category_id, "version": seen}, format="json")
 
     assert response.status_code == 409
-    assert "changed by category-manager" in response.json()["detail"]
+    body = response.json()
+    assert "changed by category-manager" in body["detail"]
+    assert (body["code"], body["changed_by"], body["example"]) == (
+        "stale_example",
+        "category-manager",
+        example.id,
+    )
+    assert body["changed_at"]
     example.refresh_from_db()
     assert (example.category, example.version) == (other, seen + 1)
+
+
+def test_patch_is_partial_a_note_alone_changes_only_the_note(people, dataset):
+    example = Example.objects.filter(dataset=dataset).first()
+    example.status = Example.Status.NEEDS_REVIEW
+    example.save()
+    client = APIClient()
+    client.force_authenticate(people[roles.ANNOTATOR])
+    url = reverse("api-example", args=[example.id])
+    seen = client.get(url).json()["version"]
+    response = client.patch(url, {"note": "checked twice", "version": seen}, format="json")
+    assert response.status_code == 200, response.json()
+    changed = Example.objects.get(pk=example.pk)
+    assert (changed.note, changed.version) == ("checked twice", seen + 1)
+    assert changed.category_id == example.category_id
+    assert changed.status == Example.Status.NEEDS_REVIEW and changed.labeled_by_id == example.labeled_by_id
+    assert changed.history.first().history_user == people[roles.ANNOTATOR]
+    assert client.patch(url, {"version": seen + 1}, format="json").status_code == 400
 
 
 def test_example_history_page_names_who_and_what(client, people, dataset):
@@ -114,6 +140,24 @@ def test_example_history_page_names_who_and_what(client, people, dataset):
     assert latest.history_user == people[roles.ANNOTATOR] and created.history_type == "+"
     assert "category" in {c.field for c in changes}
     assert "<script>" not in response.content.decode()
+
+
+def test_example_history_shows_categories_by_path_and_labellers_by_name(client, people, dataset):
+    example = Example.objects.filter(dataset=dataset, labeled_by=people[roles.ANNOTATOR]).get()
+    before = example.history.last().category
+    client.force_login(people[roles.ANNOTATOR])
+    page = client.get(reverse("labeling:example_history", args=[example.id])).content.decode()
+    assert f"{before.path} &rarr; {example.category.path}" in page.replace("→", "&rarr;")
+    assert f"{before.id} &rarr; {example.category_id}" not in page
+
+
+def test_only_managers_see_the_export_links_they_can_use(client, people, dataset):
+    url = reverse("labeling:history", args=[dataset.id])
+    export = reverse("labeling:export", args=[dataset.id])
+    client.force_login(people[roles.ANNOTATOR])
+    assert export not in client.get(url).content.decode()
+    client.force_login(people[roles.MANAGER])
+    assert export in client.get(url).content.decode()
 
 
 def test_exports_of_a_version(client, people, dataset):

@@ -4,12 +4,23 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from labeling import services
-from labeling.errors import LabelingError
 from labeling.models import Changeset, DatasetVersion, Example
-from labeling.selectors.versions import dataset_dirty, version_diff, version_state, working_state
+from labeling.selectors.versions import (
+    dataset_dirty,
+    rollback_preview,
+    version_diff,
+    version_state,
+    working_state,
+)
 from labeling.services import bulk
-from labeling.services.versions import changeset_revert, dataset_commit, version_rollback
+from labeling.services.versions import (
+    changeset_revert,
+    dataset_commit,
+    examples_mark_for_review_bulk,
+    version_rollback,
+)
 from tests.factories import ContentFactory, DatasetFactory, ExampleFactory, SmallCategoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +68,7 @@ def test_commit_stores_only_deltas_and_reconstructs_every_version(world, admin):
 
 
 def test_commit_needs_a_message(world, admin):
-    with pytest.raises(LabelingError, match="needs a message"):
+    with pytest.raises(ApplicationError, match="needs a message"):
         dataset_commit(dataset=world[0], user=admin, message="  ")
     assert DatasetVersion.objects.count() == 1
 
@@ -116,6 +127,19 @@ def test_rollback_to_version_restores_labels_and_records_history(world, admin):
     assert (moved.category, moved.version) == (a, 3)
 
 
+def test_a_rollback_counts_what_its_preview_counted(world, admin):
+    dataset, (a, b, c), v1 = world
+    moved = Example.objects.filter(category=a).first()
+    relabel(dataset, moved, b, admin)
+    examples_mark_for_review_bulk(dataset=dataset, example_ids=[moved.id], user=admin, reason="odd")
+    preview = rollback_preview(dataset, version=v1).totals
+
+    changeset = version_rollback(dataset=dataset, user=admin, to_version=v1, reason="undo")
+
+    assert (preview["relabelled"], preview["status"]) == (1, 1)
+    assert (changeset.relabelled, changeset.status_changed) == (preview["relabelled"], preview["status"])
+
+
 def test_rollback_of_a_rollback_and_deleted_examples_come_back(world, admin):
     dataset, (a, b, c), v1 = world
     gone = Example.objects.filter(category=b).first()
@@ -143,7 +167,7 @@ def test_rollback_to_a_point_in_time(world, admin):
     changeset = version_rollback(dataset=dataset, user=admin, to_time=moment, reason="morning state")
     assert working_state(dataset) == version_state(v1)
     assert changeset.details == {"to_time": moment.isoformat()}
-    with pytest.raises(LabelingError, match="future"):
+    with pytest.raises(ApplicationError, match="future"):
         version_rollback(
             dataset=dataset, user=admin, to_time=timezone.now() + timezone.timedelta(hours=1), reason="x"
         )
@@ -192,7 +216,7 @@ def test_revert_of_a_changeset_and_of_the_revert(world, admin):
     revert = changeset_revert(changeset=changeset, user=admin, reason="wrong file")
     assert working_state(dataset) == version_state(v1)
     assert (revert.reverts, revert.relabelled, revert.removed) == (changeset, 1, 1)
-    with pytest.raises(LabelingError, match="already reverted"):
+    with pytest.raises(ApplicationError, match="already reverted"):
         changeset_revert(changeset=changeset, user=admin, reason="again")
 
     changeset_revert(changeset=revert, user=admin, reason="it was right after all")
@@ -228,7 +252,7 @@ def test_bulk_relabel_is_one_changeset_with_history(world, admin):
     assert (changeset.kind, changeset.relabelled, changeset.version_before) == ("relabel", 3, v1)
     assert set(Example.objects.filter(id__in=chosen).values_list("category", flat=True)) == {c.id}
     assert Example.history.filter(changeset=changeset, history_user=admin).count() == 3
-    with pytest.raises(LabelingError, match="Choose examples of this dataset"):
+    with pytest.raises(ApplicationError, match="Choose examples of this dataset"):
         services.examples_relabel_bulk(
             dataset=dataset, example_ids=[*chosen, 10**9], category=b, user=admin, reason="x"
         )

@@ -4,7 +4,7 @@ import pytest
 from django.db.models import Count
 
 from labeling.models import Example
-from labeling.tasks import dataset_category_counts
+from labeling.tasks import dataset_category_counts_task
 from tests.factories import DatasetFactory, ExampleFactory, SmallCategoryFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -16,7 +16,7 @@ def test_worker_computes_counts_from_the_committed_database(live_worker):
     ExampleFactory.create_batch(3, dataset=dataset, category=first)
     ExampleFactory(dataset=dataset, category=second)
 
-    result = dataset_category_counts.delay(dataset.id)
+    result = dataset_category_counts_task.delay(dataset.id)
     counts = result.get(timeout=60)
 
     expected = {
@@ -31,7 +31,7 @@ def test_worker_computes_counts_from_the_committed_database(live_worker):
 
 def test_dirty_check_task_through_the_worker(live_worker):
     from labeling.services import dataset_commit, example_label
-    from labeling.tasks import dataset_changes_since
+    from labeling.tasks import dataset_changes_since_task
 
     dataset = DatasetFactory(min_examples_per_category=2)
     first, second = SmallCategoryFactory.create_batch(2, parent__taxonomy=dataset.taxonomy)
@@ -39,5 +39,5 @@ def test_dirty_check_task_through_the_worker(live_worker):
     dataset_commit(dataset=dataset, user=None, message="v1")
     example_label(dataset=dataset, content=examples[0].content, category=second, user=None)
 
-    answer = dataset_changes_since.delay(dataset.id).get(timeout=60)
+    answer = dataset_changes_since_task.delay(dataset.id).get(timeout=60)
     assert (answer["since"], answer["changes"], answer["relabelled"], answer["below_minimum"]) == (1, 1, 1, 1)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from labeling import roles
+from core import roles
 from labeling.models import Category
 from tests.factories import UserFactory, user_with_role
 from tests.training.conftest import newsgroups_posts
@@ -121,14 +121,17 @@ def test_bad_input_is_a_clear_400(api, champion, body, message):
     response = classify(api, champion.dataset, **body)
     assert response.status_code == 400
     assert message in str(response.json())
+    assert response.json()["code"] in ("invalid", "refused")  # the serializer's check, or the service's
     assert not PredictionLog.objects.exists()
 
 
 def test_unknown_dataset_and_no_model(api, news):
     response = api.post(reverse("api-classify", args=[999999]), {"text": "a"}, format="json")
     assert response.status_code == 400 and "Unknown dataset" in response.json()["detail"]
+    assert response.json()["code"] == "unknown_dataset"
     response = classify(api, news, text="a")
     assert response.status_code == 409 and "no champion and no rules" in response.json()["detail"]
+    assert response.json()["code"] == "training_conflict"
 
 
 def test_auth_roles_and_throttling(champion, settings):

@@ -8,7 +8,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
-from labeling import roles
+from core import roles
 from tests.factories import user_with_role
 from tests.training.test_runs import train
 from training.serving import forget_all

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from labeling import roles
+from core import roles
 from tests.factories import user_with_role
 from tests.training.conftest import make_dataset
 from training.models import TrainingRun

@@ -10,7 +10,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from labeling import roles
+from core import roles
 from tests.factories import UserFactory, user_with_role
 from tests.training.test_api import SPACE_TEXT
 from tests.training.test_runs import train

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
-from labeling import roles
+from core import roles
 from tests.factories import user_with_role
 from tests.training.conftest import newsgroups_posts
 from tests.training.test_runs import train

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from labeling import roles
+from core import roles
+from core.inserts import reserve_ids
 from labeling.models import Category, Content
-from labeling.services.inserts import reserve_ids
 from tests.factories import user_with_role
 from tests.training.conftest import make_dataset
 from training.models import PredictionLog, RuleMapping

@@ -130,6 +130,8 @@ def test_promote_by_hand_demote_and_restore(news):
         ("promote", second.id, first.id),
         ("auto", first.id, None),
     ]
+    champion_demote(dataset=news, user=manager, reason="no model for now")  # the one just demoted stays out
+    assert dataset_champion_run(news) is None
     # A model file changed on disk can never be promoted.
     Path(second.artifact_path, "meta.json").write_text("{}")
     with pytest.raises(TrainingError, match="missing or changed"):

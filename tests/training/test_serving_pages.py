@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from labeling import roles
+from core import roles
 from labeling.models import Category, Content
 from tests.factories import user_with_role
 from tests.training.test_api import SPACE_TEXT, champion  # noqa: F401 - fixture
@@ -125,3 +125,30 @@ def test_a_long_prediction_log_is_paged_without_counting_it_all(client, news, se
     assert f'<option value="{space.id}" selected>sci/sci.space</option>' in page
     last = client.get(url, {"page": 201}).content.decode()
     assert last.count("data-prediction=") == 1  # 10,001 ids read: 200 full pages and one
+
+
+def test_the_rule_test_box_splits_texts_on_a_dashes_line_as_browsers_send_it(client, news):
+    client.force_login(user_with_role(roles.ANNOTATOR, username="annotator"))
+    texts = "Into ORBIT we go\r\n---\r\nbrakes and tyres"  # a textarea's line breaks arrive as CRLF
+    page = client.post(
+        reverse("training:rules", args=[news.id]), rule_data(news) | {"action": "try", "texts": texts}
+    )
+    assert "fires · Into ORBIT we go" in page.content.decode()
+    assert "does not fire · brakes and tyres" in page.content.decode()
+
+
+def test_an_invalid_regex_is_reported_once(client, news):
+    client.force_login(user_with_role(roles.MANAGER, username="manager"))
+    url = reverse("training:rules", args=[news.id])
+    for action in ("try", "save"):
+        page = client.post(
+            url, rule_data(news, pattern="(a") | {"action": action, "texts": "a"}
+        ).content.decode()
+        assert page.count("Invalid regular expression") == 1, action
+
+
+def test_viewing_the_ensemble_creates_no_version_and_offers_no_champion_as_another_run(client, champion):  # noqa: F811
+    client.force_login(user_with_role(roles.MANAGER, username="manager"))
+    page = client.get(reverse("training:ensemble", args=[champion.dataset_id])).content.decode()
+    assert not EnsembleConfig.objects.exists() and not EnsembleConfig.history.exists()
+    assert f'value="{champion.id}"' not in page

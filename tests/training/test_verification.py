@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from labeling import roles
+from core import roles
 from labeling.models import Category, Changeset, Example
 from labeling.services.versions import version_rollback
 from tests.factories import user_with_role
@@ -80,6 +80,13 @@ def test_health_and_confusion_equal_the_stored_predictions(client, flipped):
         reverse("training:doubted", args=[news.id]), {"given": given.id, "predicted": predicted.id}
     )
     assert doubted.content.decode().count('data-testid="score"') == count
+    chips = [
+        f'<span class="badge">given: {given.path}</span>',
+        f'<span class="badge">predicted: {predicted.path}</span>',
+    ]
+    assert (
+        all(chip in doubted.content.decode() for chip in chips) and "given_id" not in doubted.content.decode()
+    )
 
 
 def test_review_decisions_join_one_changeset_and_leave_the_queue(flipped):

@@ -14,7 +14,7 @@ from tests.training.conftest import make_dataset
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
 from training.services.runs import run_start, runs_reap_stale
-from training.tasks import training_run
+from training.tasks import training_run_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +53,7 @@ def test_runs_through_the_worker_and_a_killed_worker_keeps_the_champion(live_wor
             params={"epoch": "1000", "dim": "200"},
             enqueue=False,
         )
-        training_run.apply_async(args=[slow.id], queue=queue)
+        training_run_task.apply_async(args=[slow.id], queue=queue)
         wait_for(slow, lambda r: r.stage.startswith("k-fold"), timeout=60)
         os.killpg(doomed_worker.pid, signal.SIGKILL)
         doomed_worker.wait(timeout=10)

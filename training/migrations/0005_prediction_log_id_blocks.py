@@ -1,4 +1,4 @@
-"""The prediction log's ids come in blocks of 1,000 (see labeling.services.inserts.reserve_ids): a batch's
+"""The prediction log's ids come in blocks of 1,000 (see core.inserts.reserve_ids): a batch's
 rows take one nextval() instead of 1,000 (~7 ms of PostgreSQL CPU per 1,000 answers).
 
 Going to blocks needs nothing else: the next value is past every id handed out so far. Going back, the

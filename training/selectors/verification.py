@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db.models import Count, Exists, F, OuterRef, Q
-from django.utils import timezone
 
-from labeling.models import IN_TRAINING_SET, Category, Example, QueueClaim
+from labeling.models import IN_TRAINING_SET, Category, Example
+from labeling.services.claims import claimed_by_others
 from training.models import ChampionChange, LabelReview, OutOfFoldPrediction, TrainingRun
 
 GOOD, FAIR = 0.9, 0.7  # training-set accuracy (out of fold) of a healthy / tolerable category
@@ -182,12 +182,6 @@ def exclude_suggestions(health: list[CategoryHealth], minimum: int) -> list[Excl
     return found
 
 
-def claim_expiry():
-    from labeling.services.queue import CLAIM_FOR
-
-    return timezone.now() + CLAIM_FOR
-
-
 def _reviewed_since(run: TrainingRun):
     return LabelReview.objects.filter(
         dataset_id=run.dataset_id, content_id=OuterRef("content_id"), created_at__gte=run.version.created_at
@@ -214,14 +208,12 @@ def review_queue(run: TrainingRun, user):
         category_id=OuterRef("given_id"),
         status__in=IN_TRAINING_SET,
     )
-    claimed = QueueClaim.objects.filter(dataset_id=run.dataset_id, content_id=OuterRef("content_id")).exclude(
-        user=user
-    )
+    claimed = claimed_by_others(run.dataset_id, user, "content_id")
     return (
         suspicious_predictions(run)
         .filter(Exists(current))
         .exclude(Exists(_reviewed_since(run)))
-        .exclude(Exists(claimed))
+        .exclude(claimed)
     )
 
 

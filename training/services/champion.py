@@ -72,7 +72,12 @@ def champion_consider(run: TrainingRun) -> ChampionChange | None:
     if not requirement.auto_promote or not run.meets_requirements:
         return None
     metric = requirement.primary_metric
-    current = Champion.objects.select_for_update().filter(dataset=run.dataset).select_related("run").first()
+    current = (
+        Champion.objects.select_for_update(of=("self",))
+        .filter(dataset=run.dataset)
+        .select_related("run")
+        .first()
+    )
     if current and (current.run.metric(metric) or 0) >= (run.metric(metric) or 0):
         return None
     before = f"{current.run.metric(metric):.4f} of run #{current.run_id}" if current else "no champion"
@@ -112,7 +117,12 @@ def champion_demote(*, dataset, user, reason: str) -> ChampionChange:
         raise TrainingError("This dataset has no champion to demote.")
     if not reason.strip():
         raise TrainingError("Say why the champion is demoted.")
-    last = ChampionChange.objects.filter(dataset=dataset, run=current.run).first()
+    # The promotion that first made it champion says whom it replaced; a demote that brought it back names
+    # the run demoted then as `previous_run`, which must not come back now.
+    promoted = ChampionChange.objects.filter(dataset=dataset, run=current.run).exclude(
+        action=ChampionChange.Action.DEMOTE
+    )
+    last = promoted.first()
     earlier = last.previous_run if last else None
     if earlier is not None and not artifact_verified(earlier):
         earlier = None

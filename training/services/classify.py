@@ -9,11 +9,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
 from labeling.models import Category, Dataset
 from training.algorithms.text import document
 from training.ensemble import Decisions, MemberScores, Rule, decide
-from training.errors import TrainingError
+from training.errors import TrainingConflict
 from training.models import PredictionLog
 from training.services.prediction_log import prediction_log_write
 from training.serving import LoadedEnsemble, ensemble_for
@@ -91,7 +91,7 @@ def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dic
     rows = np.arange(len(decisions))[:, np.newaxis]
     small, small_counts = _first(decisions.ranked, voted[rows, decisions.ranked], k)
     if 0 in small_counts:
-        raise TrainingError("The models answer with categories the taxonomy no longer has: retrain them.")
+        raise TrainingConflict("The models answer with categories the taxonomy no longer has: retrain them.")
     shares = decisions.scores / decisions.totals[:, np.newaxis]
     large, large_shares, large_counts = _large(layout, voted, shares, small[:, 0], k)
     small_ids, small_shares = decisions.ids[small].tolist(), np.round(shares[rows, small], 4).tolist()
@@ -135,14 +135,14 @@ def _categories_json(labels: dict, categories: list[int], shares: list[float], c
 
 def _check(items: list[TextToClassify]) -> None:
     if not items:
-        raise LabelingError("Send at least one text.")
+        raise ApplicationError("Send at least one text.")
     if len(items) > MAX_BATCH:
-        raise LabelingError(f"At most {MAX_BATCH} texts per request, not {len(items)}.")
+        raise ApplicationError(f"At most {MAX_BATCH} texts per request, not {len(items)}.")
     for number, item in enumerate(items, 1):
         if not (item.text or "").strip() and not (item.title or "").strip():
-            raise LabelingError(f"Text {number} is empty.")
+            raise ApplicationError(f"Text {number} is empty.")
         if len(item.text or "") + len(item.title or "") > MAX_CHARS:
-            raise LabelingError(f"Text {number} is longer than {MAX_CHARS} characters.")
+            raise ApplicationError(f"Text {number} is longer than {MAX_CHARS} characters.")
 
 
 def classify(*, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=None) -> list[dict]:
@@ -150,7 +150,9 @@ def classify(*, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=
     _check(items)
     ensemble = ensemble_for(dataset)
     if not ensemble.members and not ensemble.rules:
-        raise TrainingError(f"Dataset {dataset.name} has no champion and no rules yet: train a model first.")
+        raise TrainingConflict(
+            f"Dataset {dataset.name} has no champion and no rules yet: train a model first."
+        )
     documents = [document(item.title, item.text) for item in items]
     config = ensemble.config
     decisions = decide(
@@ -203,10 +205,10 @@ def prediction_feedback(
     """A reviewer says whether a logged answer was right (and, when wrong, what was)."""
     if right_category is not None:
         if right_category.taxonomy_id != prediction.dataset.taxonomy_id or right_category.is_large:
-            raise LabelingError("The right category must be a small category of the dataset's taxonomy.")
+            raise ApplicationError("The right category must be a small category of the dataset's taxonomy.")
         correct = right_category.id == prediction.category_id
     elif not correct:
-        raise LabelingError("Say which category was right when the answer was wrong.")
+        raise ApplicationError("Say which category was right when the answer was wrong.")
     prediction.correct = correct
     prediction.right_category = right_category or prediction.category
     prediction.reviewed_by, prediction.reviewed_at = user, timezone.now()

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, connections
 from psycopg.types.json import Json
 
-from labeling.services.inserts import copy_rows, reserve_ids
+from core.inserts import copy_rows, reserve_ids
 from training.models import PredictionLog
 
 log = logging.getLogger(__name__)

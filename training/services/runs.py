@@ -15,6 +15,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
+from core import dispatch
+from core.pauses import pause_point
 from labeling.models import DatasetVersion
 from labeling.selectors.versions import latest_version
 from labeling.services.versions import dataset_commit
@@ -78,9 +80,7 @@ def run_start(
             example_count=sum(version.category_counts.values()),
         )
         if enqueue:
-            from training.tasks import training_run
-
-            transaction.on_commit(lambda: training_run.delay(run.id))
+            dispatch.enqueue("training.tasks.training_run_task", run.id)
     return run
 
 
@@ -285,7 +285,9 @@ def _save(run: TrainingRun, outcome: Outcome) -> None:
 
 @transaction.atomic
 def _commit_results(run: TrainingRun, outcome: Outcome, *, folder: str, checksum: str, size: int) -> None:
-    current = TrainingRun.objects.select_for_update().select_related("dataset").get(pk=run.pk)
+    # The run's row only: locking the dataset row too would hold every annotator's save until this commits.
+    current = TrainingRun.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=run.pk)
+    pause_point("run-results-locked")
     if current.status != TrainingRun.Status.RUNNING or current.cancel_requested:
         raise RunCancelled  # reaped or cancelled meanwhile: keep nothing
     metrics = outcome.metrics

@@ -6,11 +6,12 @@ from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from core.history import save_with_history
 from labeling.selectors.versions import dataset_dirty
-from training.algorithms import ParameterError, algorithm_class
 from training.errors import TrainingError
 from training.models import RetrainSchedule, TrainingRun
 from training.selectors import dataset_champion_run
+from training.services.runs import run_start
 
 
 def _task_name(schedule: RetrainSchedule, kind: str) -> str:
@@ -42,6 +43,8 @@ def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
         values = values | {"params": {}}  # the old algorithm's parameters mean nothing to the new one
     for name, value in values.items():
         setattr(schedule, name, value)
+    from training.algorithms import ParameterError, algorithm_class  # scikit-learn & co.: not at start-up
+
     try:
         algorithm_class(schedule.algorithm).parse_params(schedule.params or {})
     except ParameterError as error:
@@ -62,7 +65,7 @@ def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
     )
     _sync_task(
         _task_name(schedule, "nightly"),
-        task="training.tasks.scheduled_training",
+        task="training.tasks.scheduled_training_task",
         args=[dataset.id, "nightly"],
         enabled=nightly,
         crontab=crontab,
@@ -77,7 +80,7 @@ def schedule_save(*, dataset, user, values: dict) -> RetrainSchedule:
     )
     _sync_task(
         _task_name(schedule, "dirty"),
-        task="training.tasks.scheduled_training",
+        task="training.tasks.scheduled_training_task",
         args=[dataset.id, "dirty"],
         enabled=dirty,
         interval=interval,
@@ -93,26 +96,31 @@ def changes_since_champion(dataset) -> int:
 
 
 def scheduled_training(*, dataset, reason: str) -> TrainingRun | None:
-    """Start the scheduled run when due: never beside a queued or running one; "dirty" past its threshold."""
-    from training.services.runs import run_start
+    """Start the scheduled run when due: never beside a queued or running one; "dirty" past its threshold.
 
-    schedule = RetrainSchedule.objects.filter(dataset=dataset, enabled=True).first()
-    if schedule is None:
-        return None
-    if TrainingRun.objects.filter(
-        dataset=dataset, status__in=(TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
-    ).exists():
-        return None
-    if reason == "dirty" and (
-        schedule.dirty_threshold is None or changes_since_champion(dataset) < schedule.dirty_threshold
-    ):
-        return None
-    run = run_start(
-        dataset=dataset,
-        user=None,
-        algorithm=schedule.algorithm,
-        params=schedule.params,
-        source=TrainingRun.Source.SCHEDULE,
-    )
-    RetrainSchedule.objects.filter(pk=schedule.pk).update(last_started_run=run)
+    The nightly and the dirty-check tasks may fire at once: the schedule's row is locked while one of them
+    checks for an active run and starts its own, so the other sees that run and starts nothing."""
+    with transaction.atomic():
+        schedule = RetrainSchedule.objects.select_for_update().filter(dataset=dataset, enabled=True).first()
+        if schedule is None:
+            return None
+        if TrainingRun.objects.filter(
+            dataset=dataset, status__in=(TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
+        ).exists():
+            return None
+        if reason == "dirty" and (
+            schedule.dirty_threshold is None or changes_since_champion(dataset) < schedule.dirty_threshold
+        ):
+            return None
+        run = run_start(
+            dataset=dataset,
+            user=None,
+            algorithm=schedule.algorithm,
+            params=schedule.params,
+            source=TrainingRun.Source.SCHEDULE,
+        )
+        schedule.last_started_run = run
+        save_with_history(
+            schedule, user=None, reason=f"{reason} run #{run.id} started", update_fields=["last_started_run"]
+        )
     return run

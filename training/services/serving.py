@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from core.history import save_with_history
 from labeling.models import Category, Content, Dataset
-from labeling.services.history import save_with_history
 from labeling.services.queue import dataset_pool
 from training.ensemble import Rule, RuleError, rule_compile
 from training.models import EnsembleConfig, RuleMapping, TrainingRun
@@ -32,16 +32,16 @@ def rule_save(*, dataset: Dataset, user, values: dict, rule: RuleMapping | None 
     """Create or change a rule; its pattern is checked first (a rule that cannot run is never saved)."""
     category = values.get("category")
     if category is None or category.taxonomy_id != dataset.taxonomy_id or category.is_large:
-        raise LabelingError("A rule points at a small category of the dataset's taxonomy.")
+        raise ApplicationError("A rule points at a small category of the dataset's taxonomy.")
     try:
         rule_compile(_rule(values))
     except RuleError as error:
-        raise LabelingError(str(error)) from None
+        raise ApplicationError(str(error)) from None
     if not values.get("name", "").strip():
-        raise LabelingError("Name the rule.")
+        raise ApplicationError("Name the rule.")
     clash = RuleMapping.objects.filter(dataset=dataset, name=values["name"].strip())
     if clash.exclude(pk=rule.pk if rule else None).exists():
-        raise LabelingError(f"Dataset {dataset.name} already has a rule named {values['name']!r}.")
+        raise ApplicationError(f"Dataset {dataset.name} already has a rule named {values['name']!r}.")
     rule = rule or RuleMapping(dataset=dataset)
     for name, value in values.items():
         setattr(rule, name, value.strip() if isinstance(value, str) else value)
@@ -62,7 +62,7 @@ def rule_try(*, dataset: Dataset, values: dict, texts: list[str]) -> RuleTrial:
     try:
         compiled = rule_compile(_rule(values))
     except RuleError as error:
-        raise LabelingError(str(error)) from None
+        raise ApplicationError(str(error)) from None
     given = [(text, compiled.fires(text)) for text in texts if text.strip()]
     newest = list(dataset_pool(dataset).order_by("-modified_at", "-id")[:TRY_CONTENTS])
     fired = [c for c in newest if compiled.fires(f"{c.title}\n{c.body}", c.source)]
@@ -74,13 +74,13 @@ def ensemble_save(*, dataset: Dataset, user, values: dict, runs: list[TrainingRu
     """Change which models vote and how; the version goes up so answers say which configuration made them."""
     for run in runs:
         if run.dataset_id != dataset.id or run.status != TrainingRun.Status.SUCCEEDED:
-            raise LabelingError(f"Run #{run.id} is not a successful run of {dataset.name}.")
+            raise ApplicationError(f"Run #{run.id} is not a successful run of {dataset.name}.")
     for name in ("champion_weight", "run_weight", "rule_weight"):
         if name in values and values[name] < 0:
-            raise LabelingError(f"{name.replace('_', ' ')} cannot be negative.")
+            raise ApplicationError(f"{name.replace('_', ' ')} cannot be negative.")
     config = EnsembleConfig.objects.select_for_update().get(pk=ensemble_config(dataset).pk)
     if not values.get("include_champion", config.include_champion) and not runs:
-        raise LabelingError("Choose at least one model: the champion or other runs.")
+        raise ApplicationError("Choose at least one model: the champion or other runs.")
     for name, value in values.items():
         setattr(config, name, value)
     config.version += 1

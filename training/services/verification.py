@@ -5,10 +5,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.errors import LabelingError
-from labeling.models import IN_TRAINING_SET, Category, Changeset, Content, Dataset, Example, QueueClaim
+from core.errors import ApplicationError
+from core.history import save_with_history
+from labeling.models import IN_TRAINING_SET, Category, Changeset, Content, Dataset, Example
 from labeling.services.bulk import examples_apply
-from labeling.services.history import save_with_history
+from labeling.services.claims import claim_check, claim_release
+from labeling.services.locks import dataset_lock_exclusive, dataset_lock_shared
 from labeling.services.versions import changeset_apply, changeset_open
 from training.models import LabelReview, TrainingRun
 from training.selectors import dataset_champion_run
@@ -36,9 +38,9 @@ def _review_session(dataset: Dataset, run: TrainingRun, user) -> Changeset:
 
 def _small_category(dataset: Dataset, category: Category | None) -> Category:
     if category is None or category.taxonomy_id != dataset.taxonomy_id or category.is_large:
-        raise LabelingError("Choose a small category of this dataset's taxonomy.")
+        raise ApplicationError("Choose a small category of this dataset's taxonomy.")
     if category.status != Category.Status.ACTIVE:
-        raise LabelingError(f"{category.path} is {category.status}; choose an active category.")
+        raise ApplicationError(f"{category.path} is {category.status}; choose an active category.")
     return category
 
 
@@ -48,11 +50,14 @@ def review_decide(
 ) -> LabelReview:
     """Keep, relabel or exclude a doubted example; the change joins the user's review changeset."""
     dataset = run.dataset
+    claim_check(dataset=dataset, content_id=content.id, user=user)
+    changeset = _review_session(dataset, run, user)  # first: it may commit a version (the exclusive lock)
+    dataset_lock_shared(dataset.id)
     example = Example.objects.select_for_update().filter(dataset=dataset, content=content).first()
     if example is None or example.status not in IN_TRAINING_SET:
-        raise LabelingError("This example left the training set meanwhile; take the next one.")
+        raise ApplicationError("This example left the training set meanwhile; take the next one.")
     if decision not in LabelReview.Decision.values:
-        raise LabelingError(f"Unknown decision {decision!r}.")
+        raise ApplicationError(f"Unknown decision {decision!r}.")
     given = example.category
     if decision == LabelReview.Decision.RELABEL:
         category = _small_category(dataset, category)
@@ -63,14 +68,13 @@ def review_decide(
         LabelReview.Decision.RELABEL: (category.id if category else None, Example.Status.ACTIVE),
         LabelReview.Decision.EXCLUDE: (given.id, Example.Status.EXCLUDED),
     }[decision]
-    changeset = _review_session(dataset, run, user)
     counts = examples_apply(
         dataset=dataset, targets={content.id: target}, changeset=changeset, user=user, reason=changeset.reason
     )
     changeset.relabelled += counts.relabelled
     changeset.status_changed += counts.status_changed
     changeset.save(update_fields=["relabelled", "status_changed"])
-    QueueClaim.objects.filter(dataset=dataset, content=content).delete()
+    claim_release(dataset=dataset, content_id=content.id)
     return LabelReview.objects.create(
         dataset=dataset,
         run=run,
@@ -107,7 +111,8 @@ def category_merge(*, dataset: Dataset, source: Category, target: Category, user
     """Relabel every example of `source` as `target` (one changeset after a version); `source` is merged."""
     source, target = _small_category(dataset, source), _small_category(dataset, target)
     if source.id == target.id:
-        raise LabelingError("Merge a category into another one.")
+        raise ApplicationError("Merge a category into another one.")
+    dataset_lock_exclusive(dataset.id)  # the examples read below are the ones merged: no save in between
     rows = Example.objects.filter(dataset=dataset, category=source).exclude(status=Example.Status.REMOVED)
     changeset = changeset_open(
         dataset=dataset,
@@ -127,6 +132,7 @@ def category_merge(*, dataset: Dataset, source: Category, target: Category, user
 def category_exclude(*, dataset: Dataset, category: Category, user, reason: str) -> Changeset:
     """Take every example of `category` out of the training set (status excluded), as one changeset."""
     category = _small_category(dataset, category)
+    dataset_lock_exclusive(dataset.id)
     rows = Example.objects.filter(dataset=dataset, category=category, status__in=IN_TRAINING_SET)
     changeset = changeset_open(
         dataset=dataset,

@@ -1,5 +1,7 @@
 """Pages of the training app: runs compared, a run, requirements, champion changes, schedules."""
 
+import json
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -7,8 +9,8 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
 from labeling.selectors import dataset_or_404
 from training import selectors
 from training.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, ParameterError, parse_assignments
@@ -25,12 +27,25 @@ class RunForm(forms.Form):
     )
     params = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "epoch=50\nwordNgrams=2"}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="one name=value a line; the rest keep their defaults",
     )
     folds = forms.IntegerField(
         initial=5, min_value=0, max_value=10, help_text="k-fold for out-of-fold predictions"
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each algorithm's own first settings as the example (static/js/run_form.js swaps them on a change).
+        examples = {
+            name: "\n".join(f"{key}={param.default}" for key, param in list(cls.own_params.items())[:3])
+            for name, cls in ALGORITHMS.items()
+        }
+        chosen = self["algorithm"].value() or DEFAULT_ALGORITHM
+        self.fields["params"].widget.attrs |= {
+            "placeholder": examples.get(chosen, ""),
+            "data-placeholders": json.dumps(examples),
+        }
 
 
 class RequirementForm(forms.ModelForm):
@@ -93,7 +108,7 @@ def run_start_view(request, dataset_id: int):
             params=params,
             folds=form.cleaned_data["folds"],
         )
-    except (LabelingError, ParameterError) as error:
+    except (ApplicationError, ParameterError) as error:
         messages.error(request, str(error))
         return redirect("training:runs", dataset.id)
     return redirect("training:run", run.id)
@@ -131,7 +146,7 @@ def _managed_run_action(request, run_id: int, action) -> TrainingRun:
     try:
         message = action(run)
         messages.success(request, message)
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     return run
 
@@ -166,7 +181,7 @@ def champion_demote_view(request, dataset_id: int):
             f"run #{change.run_id} is champion again" if change.run_id else "the dataset has no champion now"
         )
         messages.success(request, f"Champion demoted; {after}.")
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     return redirect("training:runs", dataset.id)
 
@@ -186,7 +201,7 @@ def requirements_page(request, dataset_id: int):
                 requirement_update(dataset=dataset, user=request.user, values=form.cleaned_data)
                 messages.success(request, "Requirements saved; the next runs are judged against them.")
                 return redirect("training:requirements", dataset.id)
-            except LabelingError as error:
+            except ApplicationError as error:
                 form.add_error(None, str(error))
     history = requirement.history.select_related("history_user")[:20]
     context = {"dataset": dataset, "form": form, "can_edit": can_edit, "history": history}
@@ -204,6 +219,6 @@ def schedule_page(request, dataset_id: int):
             schedule_save(dataset=dataset, user=request.user, values=form.cleaned_data)
             messages.success(request, "Schedule saved.")
             return redirect("training:schedule", dataset.id)
-        except LabelingError as error:
+        except ApplicationError as error:
             form.add_error(None, str(error))
     return render(request, "training/schedule.html", {"dataset": dataset, "form": form, "schedule": schedule})

@@ -8,17 +8,16 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
+from core.paging import COUNT_CAP, CappedPaginator
+from core.params import number_param
 from labeling.models import Category, Dataset
-from labeling.selectors import COUNT_CAP, dataset_or_404
+from labeling.selectors import dataset_or_404
 from labeling.selectors.search import category_choices
-from labeling.views.paging import CappedPaginator
-from labeling.views.params import number_param
-from training.models import EnsembleConfig, PredictionLog, RuleMapping, TrainingRun
+from training.models import Champion, EnsembleConfig, PredictionLog, RuleMapping, TrainingRun
 from training.services.classify import prediction_feedback
 from training.services.serving import ensemble_save, rule_save, rule_try, small_categories
-from training.serving import ensemble_config
 
 
 class RuleForm(forms.ModelForm):
@@ -50,7 +49,8 @@ class EnsembleForm(forms.ModelForm):
         runs = TrainingRun.objects.filter(dataset=dataset, status=TrainingRun.Status.SUCCEEDED).exclude(
             artifact_path=""
         )
-        self.fields["runs"].queryset = runs.select_related("version")
+        champion = Champion.objects.filter(dataset=dataset).values("run_id")  # it has a box of its own
+        self.fields["runs"].queryset = runs.exclude(pk__in=champion).select_related("version")
         self.fields["runs"].required = False
 
 
@@ -59,7 +59,7 @@ def _rule_form_save(request, dataset: Dataset, form: RuleForm, rule: RuleMapping
         return False
     try:
         rule_save(dataset=dataset, user=request.user, values=form.cleaned_data, rule=rule)
-    except LabelingError as error:
+    except ApplicationError as error:
         form.add_error(None, str(error))
         return False
     messages.success(request, f"Rule {form.cleaned_data['name']!r} saved; answers use it within a second.")
@@ -77,9 +77,9 @@ def rules_page(request, dataset_id: int):
         form = RuleForm(request.POST, dataset=dataset)
         form.is_valid()
         try:
-            texts = request.POST.get("texts", "").split("\n---\n")
+            texts = request.POST.get("texts", "").replace("\r\n", "\n").split("\n---\n")  # browsers send CRLF
             trial = rule_try(dataset=dataset, values=form.cleaned_data, texts=texts)
-        except LabelingError as error:
+        except ApplicationError as error:
             form.add_error(None, str(error))
     elif request.method == "POST":
         if not can_edit:
@@ -110,7 +110,8 @@ def rule_edit(request, dataset_id: int, rule_id: int):
 def ensemble_page(request, dataset_id: int):
     """Which models vote, their weights, the rules' weight and the unanimity rule (versioned)."""
     dataset = dataset_or_404(dataset_id)
-    config = ensemble_config(dataset)
+    # Looking creates nothing: without a configuration the page shows the defaults, saved on the first POST.
+    config = EnsembleConfig.objects.filter(dataset=dataset).first() or EnsembleConfig(dataset=dataset)
     form = EnsembleForm(request.POST or None, instance=config, dataset=dataset)
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "runs"}
@@ -122,9 +123,9 @@ def ensemble_page(request, dataset_id: int):
                 request, f"Ensemble v{config.version} saved; workers swap to it within a second."
             )
             return redirect("training:ensemble", dataset.id)
-        except LabelingError as error:
+        except ApplicationError as error:
             form.add_error(None, str(error))
-    history = config.history.select_related("history_user")[:20]
+    history = config.history.select_related("history_user")[:20] if config.pk else []
     return render(
         request,
         "training/ensemble.html",
@@ -174,7 +175,7 @@ def prediction_feedback_view(request, prediction_id: int):
         messages.success(
             request, f"Prediction #{prediction.id} marked {'right' if prediction.correct else 'wrong'}."
         )
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):

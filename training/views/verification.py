@@ -11,11 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from labeling import roles
-from labeling.errors import LabelingError
-from labeling.models import Category, Content, Dataset, QueueClaim
-from labeling.selectors import capped_count, dataset_or_404
-from labeling.views.params import number_param
+from core import roles
+from core.errors import ApplicationError
+from core.paging import capped_count
+from core.params import number_param
+from labeling.models import Category, Content, Dataset
+from labeling.selectors import dataset_or_404
+from labeling.services.claims import claim_held, claim_release, claim_take, claims_expire
 from training import figures
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
@@ -110,6 +112,14 @@ def confusion_page(request, dataset: Dataset, run: TrainingRun):
     return render(request, "training/confusion.html", context)
 
 
+FILTER_LABELS = {  # what the filter chips read
+    "given_id": "given",
+    "predicted_id": "predicted",
+    "given__parent_id": "given (large)",
+    "predicted__parent_id": "predicted (large)",
+}
+
+
 @roles.role_required(roles.ANNOTATOR)
 @against_a_run
 def doubted_page(request, dataset: Dataset, run: TrainingRun):
@@ -133,7 +143,11 @@ def doubted_page(request, dataset: Dataset, run: TrainingRun):
         "page": page,
         "names": names,
         "query": urlencode({k: v for k, v in get.items() if k != "page"}),
-        "filtered": {k: Category.objects.filter(pk=v).first() for k, v in filters.items() if v is not None},
+        "filtered": {
+            FILTER_LABELS[name]: Category.objects.filter(pk=value).first()
+            for name, value in filters.items()
+            if value is not None
+        },
     }
     return render(request, "training/doubted.html", context)
 
@@ -146,7 +160,7 @@ def _skipped(request, run: TrainingRun) -> list[int]:
     if skip and skip not in skipped:
         skipped = [*skipped, skip][-500:]
         request.session[key] = skipped
-        QueueClaim.objects.filter(dataset=run.dataset, content_id=skip, user=request.user).delete()
+        claim_release(dataset=run.dataset, content_id=skip, user=request.user)
     return skipped
 
 
@@ -156,17 +170,17 @@ def _review_item(
     """The item asked for, else the one this user holds, else claim the next doubted one."""
     if content_id:
         return checks.review_queue(run, user).filter(content_id=content_id).first()
+    claims_expire()
+    queue_name = f"doubted:{run.id}"
     queue = checks.review_queue(run, user).exclude(content_id__in=skipped)
-    held = QueueClaim.objects.filter(dataset=run.dataset, user=user, queue=f"doubted:{run.id}")
+    held = claim_held(dataset=run.dataset, user=user, queue=queue_name)
     item = queue.filter(content_id__in=held.values("content_id")).first()
     for candidate in [] if item else queue[:20]:
-        claim, created = QueueClaim.objects.get_or_create(
-            dataset=run.dataset,
-            content_id=candidate.content_id,
-            defaults={"user": user, "queue": f"doubted:{run.id}", "expires_at": checks.claim_expiry()},
-        )
-        if created or claim.user_id == user.id:
+        if not claim_take(dataset=run.dataset, content_id=candidate.content_id, user=user, queue=queue_name):
+            continue
+        if checks.review_queue(run, user).filter(pk=candidate.pk).exists():  # not decided meanwhile
             return candidate
+        claim_release(dataset=run.dataset, content_id=candidate.content_id, user=user)
     return item
 
 
@@ -205,7 +219,7 @@ def _review_decide(request, dataset: Dataset, run: TrainingRun):
             category=category,
         )
         messages.success(request, f"{review.get_decision_display().capitalize()}: {content.title[:60]}")
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     return redirect(f"{reverse('training:review', args=[dataset.id])}?run={run.id}")
 
@@ -238,7 +252,7 @@ def _after_fix(request, dataset: Dataset, action) -> object:
             f"{changeset.reason} (changeset #{changeset.id}, {changeset.relabelled} relabelled, "
             f"{changeset.status_changed} status changes). Retrain to see the effect.",
         )
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
     return redirect("training:fixes", dataset.id)
 
@@ -280,7 +294,7 @@ def retrain_view(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
     try:
         run = dataset_retrain(dataset=dataset, user=request.user)
-    except LabelingError as error:
+    except ApplicationError as error:
         messages.error(request, str(error))
         return redirect("training:health", dataset.id)
     return redirect("training:run", run.id)

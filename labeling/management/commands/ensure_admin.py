@@ -2,10 +2,11 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+
+from labeling.management.base import DataCommand
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Create the first admin account with a generated password (kept in var/admin-password)."
 
     def add_arguments(self, parser):

@@ -1,12 +1,13 @@
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from labeling.management.base import DataCommand
 from labeling.models import Dataset, DatasetVersion
 from labeling.selectors.export import FORMATS, export_lines
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Write a dataset's examples (working state or --version N) to standard output."
 
     def create_parser(self, prog_name, subcommand, **kwargs):

@@ -1,17 +1,18 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
+from labeling.management.base import DataCommand
 from labeling.models import Dataset
 from labeling.services.imports import dataset_create_from_file, import_apply, import_preview
 
 ROW_ERRORS_SHOWN = 50
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Preview (and with --apply, apply) a CSV/TSV of labelled examples. Exits 1 when rows are rejected."
 
     def add_arguments(self, parser):
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         if target is None:
             try:
                 target = dataset_create_from_file(name=name, **file)
-            except LabelingError as error:
+            except ApplicationError as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(f"dataset {name}: created with {target.taxonomy.categories.count()} categories")
         return target
@@ -77,7 +78,7 @@ class Command(BaseCommand):
                 delimiter=delimiter,
                 skip_invalid=skip_invalid,
             )
-        except LabelingError as error:
+        except ApplicationError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
             f"applied as changeset #{changeset.id}: {changeset.added} added, "

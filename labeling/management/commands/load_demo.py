@@ -1,10 +1,11 @@
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from labeling.management.base import DataCommand
 from labeling.services.demo import demo_load
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Load the demo datasets (Korean petitions, 20 Newsgroups). Running it twice changes nothing."
 
     def add_arguments(self, parser):

@@ -2,18 +2,19 @@ import argparse
 from functools import partial
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, localtime, make_aware
 
-from labeling import roles
-from labeling.errors import LabelingError
+from core import roles
+from core.errors import ApplicationError
+from labeling.management.base import DataCommand
 from labeling.models import Dataset, DatasetVersion
 from labeling.selectors.versions import dataset_dirty, diff_by_category, rollback_preview, version_diff
 from labeling.services.versions import dataset_commit, version_rollback
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Dataset versions: list | commit -m MESSAGE | diff A B | dirty [--since N] | rollback --to N --yes"
 
     def add_arguments(self, parser):
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         self.user = self._user(user)
         try:
             getattr(self, f"do_{action}")(**options)
-        except LabelingError as error:
+        except ApplicationError as error:
             raise CommandError(str(error)) from error
 
     def _user(self, username):

@@ -5,7 +5,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.errors import LabelingError
+from core.errors import ApplicationError
 from labeling.models import Dataset, DatasetVersion
 from training.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, ParameterError, parse_assignments
 from training.models import TrainingRun
@@ -67,7 +67,7 @@ class Command(BaseCommand):
             )
         except DatasetVersion.DoesNotExist:
             raise CommandError(f"Dataset {dataset.name} has no version {opts['number']}.") from None
-        except (LabelingError, ParameterError) as error:
+        except (ApplicationError, ParameterError) as error:
             raise CommandError(str(error)) from None
         self._log(f"run #{run.id}: {run.algorithm} on {dataset.name} version {run.version.number}")
         if opts["inline"]:

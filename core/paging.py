@@ -3,7 +3,12 @@
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from labeling.selectors import COUNT_CAP
+COUNT_CAP = 10_000
+
+
+def capped_count(queryset, cap: int = COUNT_CAP) -> int:
+    """Count up to cap + 1 rows: exact counts of 100k+ rows cost more than the page they describe."""
+    return queryset[: cap + 1].count()
 
 
 class CappedPaginator(Paginator):

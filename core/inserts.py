@@ -11,7 +11,7 @@ from django.db import connection, models
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from labeling.services.history import HISTORY_COLUMNS, history_stamp, history_tracked
+from core.history import HISTORY_COLUMNS, history_stamp, history_tracked
 
 Row = models.Model | dict  # an unsaved instance, or its field values by attname (cheaper to build)
 

@@ -3,8 +3,9 @@
 DRF's TokenAuthentication reads the token and its user on every request, then the role permission reads the
 user's groups: two queries for an answer the classification API gives in well under a millisecond. Here a
 token's user, its role rank read once, is kept for API_TOKEN_CACHE_SECONDS. A change to any user, token,
-group or group membership empties this process's cache at once (signals); other processes see the change
-when their entry expires, at most API_TOKEN_CACHE_SECONDS later.
+group or group membership moves a generation counter in Django's cache, and an entry of an older generation
+is read again: with the Redis cache every process of the site forgets at once (one cache read a request);
+on the embedded default (a per-process cache) other processes see the change when their entry expires.
 """
 
 import time
@@ -12,15 +13,18 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.authtoken.models import Token
 
-from labeling.roles import rank_of
+from core.roles import rank_of
 
 MAX_ENTRIES = 10_000  # tokens kept at most; past that the cache starts again empty
 
-_users: dict[str, tuple[float, object, Token]] = {}
+GENERATION_KEY = "tokens:generation"
+
+_users: dict[str, tuple[float, object, Token, int]] = {}
 
 
 class CachedTokenAuthentication(TokenAuthentication):
@@ -28,14 +32,15 @@ class CachedTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         now = time.monotonic()
+        generation = cache.get(GENERATION_KEY, 0)
         found = _users.get(key)
-        if found is not None and now - found[0] < settings.API_TOKEN_CACHE_SECONDS:
+        if found is not None and now - found[0] < settings.API_TOKEN_CACHE_SECONDS and found[3] == generation:
             return found[1], found[2]
         user, token = super().authenticate_credentials(key)
         rank_of(user)  # read the groups now: the cached user carries its rank
         if len(_users) >= MAX_ENTRIES:
             _users.clear()
-        _users[key] = (now, user, token)
+        _users[key] = (now, user, token, generation)
         return user, token
 
 
@@ -55,8 +60,13 @@ def is_token_api_request(request) -> bool:
 
 
 def tokens_forget(**kwargs) -> None:
-    """Empty this process's token cache (users, tokens, groups or memberships changed)."""
+    """Forget every kept token, in this process and (through the shared cache) in the others."""
     _users.clear()
+    cache.add(GENERATION_KEY, 0, timeout=None)
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # evicted between the two calls: any new value differs from what entries carry
+        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
 
 
 def connect_signals() -> None:

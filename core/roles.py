@@ -37,6 +37,7 @@ def role_required(role: str):
                 raise PermissionDenied(f"This page is for the {role} role.")
             return view(request, *args, **kwargs)
 
+        wrapped.required_role = role  # read by the role matrix test (kept by outer decorators' wraps)
         return wrapped
 
     return decorator

@@ -1,4 +1,4 @@
-"""Counts that stop at a cap (labeling.selectors.capped_count, labeling.views.paging.CappedPaginator)."""
+"""Counts that stop at a cap (core.paging.capped_count, core.paging.CappedPaginator)."""
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
