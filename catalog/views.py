@@ -156,8 +156,8 @@ def run_start(request):
 
 
 @manager_only
-def run_page(request, run_id: int):
-    run = get_object_or_404(CatalogRun, pk=run_id)
+def run_page(request, catalog_run_id: int):
+    run = get_object_or_404(CatalogRun, pk=catalog_run_id)
     if request.headers.get("Accept") == "application/json" or request.GET.get("format") == "json":
         return JsonResponse(
             {
@@ -173,8 +173,8 @@ def run_page(request, run_id: int):
 
 @require_POST
 @manager_only
-def run_cancel(request, run_id: int):
-    run = get_object_or_404(CatalogRun, pk=run_id)
+def run_cancel(request, catalog_run_id: int):
+    run = get_object_or_404(CatalogRun, pk=catalog_run_id)
     try:
         catalog_run_cancel(run=run)
     except CatalogError as error:
@@ -207,8 +207,8 @@ def import_page(request):
 
 
 @manager_only
-def import_detail(request, import_id: int):
-    upload = get_object_or_404(OfferImport, pk=import_id)
+def import_detail(request, offer_import_id: int):
+    upload = get_object_or_404(OfferImport, pk=offer_import_id)
     if request.method == "POST" and upload.status == OfferImport.Status.PREVIEWED:
         try:
             upload.result = offers_apply(
