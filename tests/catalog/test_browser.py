@@ -36,7 +36,7 @@ def test_rebuild_through_the_worker_then_split_and_approve_by_keyboard(page, liv
     page.click("button[type=submit]")
     page.goto("/catalog/")
     page.click("[data-testid=rebuild]")
-    page.wait_for_selector("[data-testid=job-status]:text('succeeded')", timeout=120_000)
+    page.wait_for_selector("[data-testid=job-status]:text('succeeded')", timeout=300_000)
     run = CatalogRun.objects.get()
     assert run.status == "succeeded" and run.figures[str(category.id)]["groups"] == 2
     page.goto("/catalog/review/")
