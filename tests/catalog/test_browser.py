@@ -1,8 +1,9 @@
-"""A manager rebuilds the catalogs through the real Celery worker, then works the review queue by keyboard."""
+"""A manager works the catalog review queue by keyboard in Chromium (the worker build: test_worker.py)."""
 
 import pytest
 
-from catalog.models import Catalog, CatalogMembership, CatalogRun, CategoryRules, Offer, PairDecision, Shop
+from catalog.models import Catalog, CatalogMembership, CategoryRules, Offer, PairDecision, Shop
+from catalog.services.runs import catalog_run_inline
 from core import roles
 from tests.factories import SmallCategoryFactory, user_with_role
 from tests.training.test_browser import shoot
@@ -16,7 +17,7 @@ TITLES = {
 }
 
 
-def test_rebuild_through_the_worker_then_split_and_approve_by_keyboard(page, live_worker):
+def test_split_and_approve_by_keyboard(page):
     user_with_role(roles.MANAGER, username="manager", password="correct horse battery staple")
     category = SmallCategoryFactory(name="audio", parent__name="electronics")
     CategoryRules.objects.create(category=category, publish_threshold=1.0)  # everything goes to review
@@ -34,11 +35,10 @@ def test_rebuild_through_the_worker_then_split_and_approve_by_keyboard(page, liv
     page.fill("input[name=username]", "manager")
     page.fill("input[name=password]", "correct horse battery staple")
     page.click("button[type=submit]")
-    page.goto("/catalog/")
-    page.click("[data-testid=rebuild]")
-    page.wait_for_selector("[data-testid=job-status]:text('succeeded')", timeout=300_000)
-    run = CatalogRun.objects.get()
+    run = catalog_run_inline(user=None)
     assert run.status == "succeeded" and run.figures[str(category.id)]["groups"] == 2
+    page.goto(f"/catalog/runs/{run.id}/")
+    assert page.locator("[data-testid=job-status]").inner_text() == "succeeded"
     page.goto("/catalog/review/")
     assert "2 catalogs waiting" in page.locator("[data-testid=waiting]").inner_text()
     shoot(page, "catalog-review.png")
@@ -47,11 +47,11 @@ def test_rebuild_through_the_worker_then_split_and_approve_by_keyboard(page, liv
     )
     page.keyboard.press("3")  # tick the third offer ...
     page.keyboard.press("s")  # ... and split it off
-    page.wait_for_selector("text=split done")
+    page.wait_for_selector("text=split done", timeout=60_000)
     assert PairDecision.objects.filter(kind="split").count() == 2
     assert CatalogMembership.objects.filter(catalog=catalog).count() == 2
     page.keyboard.press("a")  # the next catalog in the queue: approve it
-    page.wait_for_selector("text=approve done")
+    page.wait_for_selector("text=approve done", timeout=60_000)
     assert Catalog.objects.filter(status="published", reviewed_by__username="manager").count() == 2
     page.goto(f"/catalog/{catalog.id}/")
     assert page.locator("[data-testid=offer]").count() == 2
