@@ -1,6 +1,8 @@
 """Uncategorised offers get the category a dataset's ensemble predicts, in process, with history."""
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from catalog.models import Offer, Shop
 from catalog.services.offers import offers_classify
@@ -28,3 +30,17 @@ def test_uncategorised_offers_are_classified_by_the_datasets_ensemble():
     speaker.refresh_from_db(), camera.refresh_from_db(), placed.refresh_from_db()
     assert (speaker.category, camera.category, placed.category) == (audio, cameras, audio)
     assert speaker.history.first().history_change_reason.startswith("classified by the champion")
+
+
+def test_catalog_build_classifies_first_when_asked(capsys):
+    dataset = DatasetFactory(name="products")
+    audio = SmallCategoryFactory(parent__taxonomy=dataset.taxonomy, name="audio")
+    RuleMapping.objects.create(dataset=dataset, name="a", kind="keywords", pattern="speaker", category=audio)
+    shop = Shop.objects.create(name="abt")
+    for number in range(2):
+        Offer.objects.create(shop=shop, external_id=str(number), title=f"Bose speaker AM5{number}BK")
+    call_command("catalog_build", "--inline", "--full", "--classify", "products")
+    assert "classified 2 offers" in capsys.readouterr().out
+    assert Offer.objects.filter(category=audio).count() == 2
+    with pytest.raises(CommandError, match="No dataset"):
+        call_command("catalog_build", "--classify", "nope")

@@ -3,8 +3,10 @@ from django.core.management.base import BaseCommand, CommandError
 from catalog.errors import CatalogError
 from catalog.management.commands._users import author_named
 from catalog.models import CatalogRun
+from catalog.services.offers import offers_classify
 from catalog.services.runs import catalog_run_enqueue, catalog_run_inline, run_totals
-from labeling.models import Category
+from core.errors import ApplicationError
+from labeling.models import Category, Dataset
 
 
 class Command(BaseCommand):
@@ -19,9 +21,24 @@ class Command(BaseCommand):
             "--inline", action="store_true", help="run in this process instead of the workers"
         )
         parser.add_argument("--user", help="username recorded in history")
+        parser.add_argument(
+            "--classify",
+            metavar="DATASET",
+            help="first give uncategorised offers the category DATASET's champion predicts",
+        )
 
-    def handle(self, *args, category: list[str], full: bool, inline: bool, user: str | None, **options):
+    def handle(
+        self, *args, category: list[str], full: bool, inline: bool, user: str | None, classify, **options
+    ):
         author = author_named(user)
+        if classify:
+            dataset = Dataset.objects.filter(name=classify).first()
+            if dataset is None:
+                raise CommandError(f"No dataset named {classify!r}.")
+            try:
+                self.stdout.write(f"classified {offers_classify(dataset=dataset, user=author)} offers")
+            except ApplicationError as error:
+                raise CommandError(str(error)) from error
         ids = [self._category(name) for name in category]
         mode = CatalogRun.Mode.FULL if full else CatalogRun.Mode.INCREMENTAL
         start = catalog_run_inline if inline else catalog_run_enqueue
