@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from catalog.grouping.communities import communities_find, group_quality, split_shop_duplicates
+from catalog.grouping.communities import communities_find, constrained_merge, group_quality
 from catalog.grouping.features import features_build
 from catalog.grouping.graph import (
     GraphParams,
@@ -94,11 +94,10 @@ def offers_group(
     link = np.asarray([*zip(matched["a"], matched["b"], strict=True), *extra], dtype=np.int64).reshape(-1, 2)
     weights = np.concatenate([matched["similarity"].to_numpy(np.float64), np.ones(len(extra))])
     labels = communities_find(n, link, weights, method=params.community)
-    strength = (
-        np.bincount(link.ravel(), weights=np.repeat(weights, 2), minlength=n) if len(link) else np.zeros(n)
-    )
     if params.graph.rules.one_offer_per_shop:
-        labels = split_shop_duplicates(labels, shops, strength)
+        cut = edges[edges["cut"] != ""]
+        conflicts = np.stack([cut["a"].to_numpy(), cut["b"].to_numpy()], axis=1).astype(np.int64)
+        labels = constrained_merge(labels, link, weights, shops, conflicts)
     labels = _apart(_together(labels, keep_joined), keep_split)
     groups = _groups(frame, features, labels, alive, shops)
     return Grouping(labels=labels, groups=groups, edges=edges)

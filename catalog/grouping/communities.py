@@ -38,22 +38,6 @@ def communities_find(
     return np.asarray(found.membership)
 
 
-def split_shop_duplicates(labels: np.ndarray, shops: np.ndarray, strength: np.ndarray) -> np.ndarray:
-    """One offer per shop per group: the strongest offer of a shop stays, the others leave as singletons."""
-    labels = labels.copy()
-    next_label = labels.max() + 1 if len(labels) else 0
-    order = np.lexsort((-strength, shops, labels))
-    seen = set()
-    for node in order:
-        key = (labels[node], shops[node])
-        if key in seen:
-            labels[node] = next_label
-            next_label += 1
-        else:
-            seen.add(key)
-    return labels
-
-
 def group_quality(
     members: np.ndarray, inside: np.ndarray, leaving_weight: float, shops: np.ndarray
 ) -> GroupQuality:
@@ -74,3 +58,44 @@ def group_quality(
     conductance = leaving_weight / volume if volume else 1.0
     score = proportion * mean * (1.0 - conductance)
     return GroupQuality(round(proportion, 4), round(mean, 4), round(conductance, 4), round(score, 4))
+
+
+def constrained_merge(
+    labels: np.ndarray, edges: np.ndarray, weights: np.ndarray, shops: np.ndarray, conflicts: np.ndarray
+) -> np.ndarray:
+    """Inside each community, join offers along its edges strongest first, refusing a join that would put
+    two offers of one shop, or two offers a rule kept apart (`conflicts`: pairs), in one group.
+
+    Label propagation spreads a label along chains: A-B and B-C pass, though a rule cut A-C (different model
+    numbers) or A and C come from one shop. This keeps the communities' edges but never such a group.
+    """
+    n = len(labels)
+    parent = np.arange(n)
+    shop_sets = [{shops[i]} for i in range(n)]
+    enemies: list[set[int]] = [set() for _ in range(n)]
+    for a, b in conflicts:
+        enemies[a].add(b)
+        enemies[b].add(a)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for position in np.argsort(-weights, kind="stable"):
+        a, b = edges[position]
+        if labels[a] != labels[b]:
+            continue
+        root_a, root_b = find(a), find(b)
+        if root_a == root_b or shop_sets[root_a] & shop_sets[root_b]:
+            continue
+        if any(find(enemy) == root_b for enemy in enemies[root_a]):
+            continue
+        if len(shop_sets[root_a]) < len(shop_sets[root_b]):
+            root_a, root_b = root_b, root_a
+        parent[root_b] = root_a
+        shop_sets[root_a] |= shop_sets[root_b]
+        enemies[root_a] |= enemies[root_b]
+        shop_sets[root_b], enemies[root_b] = set(), set()
+    return np.asarray([find(x) for x in range(n)])

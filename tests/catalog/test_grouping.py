@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from catalog.grouping.build import GroupingParams, offers_group
-from catalog.grouping.communities import communities_find, group_quality, split_shop_duplicates
+from catalog.grouping.communities import communities_find, constrained_merge, group_quality
 
 
 def _frame(rows):
@@ -77,11 +77,13 @@ def test_label_propagation_finds_two_cliques_joined_by_one_weak_edge():
         assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1 and labels[0] != labels[3]
 
 
-def test_one_offer_per_shop_in_a_group():
-    labels = split_shop_duplicates(
-        np.asarray([0, 0, 0]), np.asarray(["a", "a", "b"]), np.asarray([0.5, 0.9, 1])
-    )
-    assert labels[1] == labels[2] != labels[0]
+def test_a_community_never_holds_two_offers_of_a_shop_or_a_pair_a_rule_cut():
+    # one community; offers 0 and 2 come from one shop, and a rule cut the edge 1-3
+    edges = np.asarray([(0, 1), (3, 4), (1, 4), (1, 2)])
+    weights, shops = np.asarray([0.9, 0.85, 0.8, 0.7]), np.asarray(list("abacd"))
+    labels = constrained_merge(np.zeros(5, int), edges, weights, shops, np.asarray([(1, 3)]))
+    assert labels[0] == labels[1] and labels[3] == labels[4]
+    assert len({labels[0], labels[2], labels[3]}) == 3
 
 
 def test_quality_rises_with_connectedness():
