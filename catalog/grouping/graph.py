@@ -6,6 +6,7 @@ say why two offers were kept apart.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,7 @@ class GraphParams:
 
 def knn(vectors: np.ndarray, k: int, *, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Top-k inner-product neighbours of every row (itself excluded): (scores, indices), -1 where none."""
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # it reports each CPU variant it tries
     import faiss
 
     n, dimensions = vectors.shape
