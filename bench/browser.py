@@ -86,6 +86,8 @@ def _champion_dataset():
     return dataset
 
 
+# As scripts/run.sh collects them: without what no page loads.
+IGNORED_STATIC = ["-i", "datasets", "-i", "templates", "-i", "widgetbundle.js", "-i", "redoc"]
 SITES = {"before": "bench.static_before_settings", "now": "admin_site.settings"}
 
 
@@ -94,7 +96,10 @@ def _start_site(env: dict, bind: str, log: Path) -> subprocess.Popen:
     python = sys.executable
     if env["DJANGO_SETTINGS_MODULE"] == "admin_site.settings":
         subprocess.run(
-            [python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+            [python, "manage.py", "collectstatic", "--noinput", "-v0", *IGNORED_STATIC],
+            cwd=ROOT,
+            env=env,
+            check=True,
         )
     command = [
         python,

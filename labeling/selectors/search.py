@@ -1,6 +1,7 @@
 """Finding examples by text, category, status, labeller and date (server-side, paginated)."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -98,12 +99,35 @@ def _category_and_children(category_id: int) -> list[int]:
     return list(family.values_list("id", flat=True))
 
 
+# A search engine may answer the text part of a search: a function (dataset id, text, in_body) -> the ids of
+# the matching contents, or None to let the database answer. The indexing app registers one (a higher layer
+# plugs into a lower one; labeling never imports indexing).
+TextMatcher = Callable[[int, str, bool], list[int] | None]
+_text_matchers: list[TextMatcher] = []
+
+
+def text_matcher_register(matcher: TextMatcher) -> None:
+    if matcher not in _text_matchers:
+        _text_matchers.append(matcher)
+
+
+def _engine_matches(dataset: Dataset, text: str, in_body: bool) -> list[int] | None:
+    for matcher in _text_matchers:
+        ids = matcher(dataset.id, text, in_body)
+        if ids is not None:
+            return ids
+    return None
+
+
 def examples_search(dataset: Dataset, wanted: ExampleFilter) -> QuerySet:
     """Examples matching every given filter, newest label first. Text matches the title (a trigram index
     serves it on PostgreSQL) or the exact external id, and when asked the body: there, on PostgreSQL, the
     words of the text as word prefixes (a full-text index), elsewhere the text itself (a scan)."""
     found = Example.objects.filter(dataset=dataset).exclude(status=Example.Status.REMOVED)
-    if wanted.text:
+    engine_ids = _engine_matches(dataset, wanted.text, wanted.in_body) if wanted.text else None
+    if engine_ids is not None:  # ids from the engine; every other filter (and the rows) from the database
+        found = found.filter(content_id__in=engine_ids)
+    elif wanted.text:
         found = found.filter(_content_among(_contents_matching(wanted.text, wanted.in_body)))
     if wanted.category_id:
         found = found.filter(category_id__in=_category_and_children(wanted.category_id))

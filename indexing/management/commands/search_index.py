@@ -1,0 +1,83 @@
+"""manage.py search_index create|status|rebuild [--resume]|sync [--since ...]|verify [--repair]"""
+
+import json
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from indexing import services
+from indexing.engine import EngineError
+from indexing.monitoring import indexing_status
+
+
+def _since(value: str):
+    """'2026-12-06T10:00', or a duration back from now: '15m', '2h', '1d'."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if value[-1:] in units and value[:-1].isdigit():
+        return timezone.now() - timedelta(**{units[value[-1]]: int(value[:-1])})
+    moment = parse_datetime(value)
+    if moment is None:
+        raise CommandError(f"--since: {value!r} is neither a date-time (2026-12-06T10:00) nor 15m / 2h / 1d")
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+class Command(BaseCommand):
+    help = "Create, fill, sync and check the search index (SEARCH_URL)."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="command", required=True)
+        commands.add_parser("create", help="create the index (empty) behind its alias; capture starts")
+        commands.add_parser("status", help="lag, pending events, checkpoints, drift, as JSON")
+        rebuild = commands.add_parser("rebuild", help="build a new index newest-first, then swap the alias")
+        rebuild.add_argument("--resume", action="store_true", help="go on from an interrupted rebuild")
+        sync = commands.add_parser("sync", help="drain the outbox, or re-index what changed since a moment")
+        sync.add_argument("--since", help="2026-12-06T10:00, or 15m / 2h / 1d back from now")
+        verify = commands.add_parser(
+            "verify", help="compare the index with the database document by document"
+        )
+        verify.add_argument("--repair", action="store_true", help="re-index the documents that differ")
+
+    def handle(self, *args, command, **options):
+        if not services.indexing_enabled():
+            raise CommandError("SEARCH_URL is not set (e.g. opensearch://127.0.0.1:9200): there is no engine")
+        try:
+            getattr(self, f"_{command}")(**options)
+        except EngineError as error:
+            raise CommandError(f"the search engine refused or is unreachable: {error}") from error
+
+    def _create(self, **options):
+        state = services.index_create()
+        self.stdout.write(f"{services.search_alias('contents')} -> {state.live}")
+
+    def _status(self, **options):
+        self.stdout.write(json.dumps(indexing_status(), indent=2, default=str, ensure_ascii=False))
+
+    def _rebuild(self, *, resume, **options):
+        def progress(done, total):
+            self.stdout.write(f"\r{done:,} / {total:,}", ending="")
+
+        result = services.index_rebuild(resume=resume, progress=progress)
+        self.stdout.write(
+            f"\n{result['documents']:,} documents in {result['seconds']:.1f} s -> {result['index']}"
+        )
+
+    def _sync(self, *, since, **options):
+        if since:
+            result = services.sync_since(since=_since(since))
+            self.stdout.write(
+                f"{result.written:,} written, {result.stale:,} already newer, {len(result.errors)} refused"
+            )
+        else:
+            self.stdout.write(f"{services.outbox_drain():,} events drained")
+
+    def _verify(self, *, repair, **options):
+        off = services.index_compare()
+        ids = sorted({pk for ids in off.values() for pk in ids})
+        self.stdout.write(", ".join(f"{kind}: {len(pks):,}" for kind, pks in off.items()))
+        if ids and repair:
+            result = services.documents_write(name="contents", ids=ids)
+            self.stdout.write(f"repaired: {result.written:,} written, {len(result.errors)} refused")
+        elif ids:
+            raise CommandError(f"{len(ids):,} documents differ from the database (run with --repair)")
