@@ -32,8 +32,6 @@ urlpatterns = [
     path("api/v1/", include("labeling.api_urls")),
     path("api/v1/", include("training.api_urls")),
     path("api/v1/", include("catalog.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("indexing.api_urls")),
     path("indexing/", include("indexing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[SchemaReader]), name="api-schema"),
