@@ -56,7 +56,7 @@ class CatalogListApi(APIView):
     def get(self, request):
         """Published and reviewed catalogs matching every word of `q` (at most 100, largest first)."""
         rows = selectors.catalog_search(
-            category_id=number_param(request.query_params.get("category")),
+            category_id=number_param(request.query_params, "category"),
             q=request.query_params.get("q", "")[:200],
         )
         return Response({"results": CatalogOutput(rows[:MAX_RESULTS], many=True).data})

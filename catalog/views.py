@@ -18,7 +18,7 @@ from catalog.services.offers import offers_apply, offers_preview
 from catalog.services.runs import catalog_run_cancel, catalog_run_enqueue, run_totals
 from core import roles
 from core.history import save_with_history
-from core.params import number_param
+from core.params import number_param, numbers_param
 from labeling.models import Category
 
 manager_only = roles.role_required(roles.MANAGER)
@@ -70,14 +70,14 @@ def catalog_list(request):
 @manager_only
 def review_queue(request):
     """One catalog at a time, the largest and least certain first; keys in static/js/review.js."""
-    skipped = [number_param(v) for v in request.GET.getlist("skip")]
-    queue = selectors.review_queue().exclude(id__in=[s for s in skipped if s])
+    skipped = numbers_param(request.GET, "skip")
+    queue = selectors.review_queue().exclude(id__in=skipped)
     current = queue.first()
     view = selectors.catalog_detail(current) if current else None
     context = {
         "view": view,
         "waiting": selectors.review_queue().count(),
-        "skipped": [s for s in skipped if s],
+        "skipped": skipped,
     }
     return render(request, "catalog/review.html", context)
 
@@ -100,18 +100,18 @@ def catalog_decide(request, catalog_id: int):
         elif action == "reject":
             review.catalog_reject(catalog=catalog, user=request.user)
         elif action == "split":
-            offers = [number_param(v) for v in request.POST.getlist("offer")]
-            review.catalog_split(catalog=catalog, offer_ids=[o for o in offers if o], user=request.user)
+            offers = numbers_param(request.POST, "offer")
+            review.catalog_split(catalog=catalog, offer_ids=offers, user=request.user)
         elif action == "title":
             review.catalog_title_set(catalog=catalog, title=request.POST.get("title", ""), user=request.user)
         elif action == "merge":
-            source = Catalog.objects.filter(pk=number_param(request.POST.get("source")) or 0).first()
+            source = Catalog.objects.filter(pk=number_param(request.POST, "source") or 0).first()
             if source is None:
                 raise CatalogError("No catalog with that number to merge in.")
             review.catalog_merge(target=catalog, source=source, user=request.user)
         elif action == "move":
-            offer = Offer.objects.filter(pk=number_param(request.POST.get("offer")) or 0).first()
-            target = Catalog.objects.filter(pk=number_param(request.POST.get("target")) or 0).first()
+            offer = Offer.objects.filter(pk=number_param(request.POST, "offer") or 0).first()
+            target = Catalog.objects.filter(pk=number_param(request.POST, "target") or 0).first()
             if offer is None or target is None:
                 raise CatalogError("Name an offer of this catalog and the catalog to move it to.")
             review.offer_move(offer=offer, target=target, user=request.user)
@@ -146,7 +146,7 @@ def rules_page(request, category_id: int):
 @manager_only
 def run_start(request):
     mode = request.POST.get("mode", CatalogRun.Mode.FULL)
-    category = number_param(request.POST.get("category"))
+    category = number_param(request.POST, "category")
     try:
         run = catalog_run_enqueue(user=request.user, mode=mode, category_ids=[category] if category else None)
     except CatalogError as error:
