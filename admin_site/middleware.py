@@ -4,15 +4,17 @@ A request under /api/ that says `Authorization: Token ...` is authenticated by t
 comes first in REST_FRAMEWORK's DEFAULT_AUTHENTICATION_CLASSES (no API view names other classes): it answers
 for the token or fails with 401, and session authentication is never consulted. Such a request reads no
 session, posts no form (API views are CSRF-exempt) and shows no messages, so these four only cost it time
-(0.1 to 0.2 ms of CPU per classification request). Every other request, pages and session calls to the API
+(bench/results/api.md). Every other request, pages and session calls to the API
 alike, goes through them as before.
 """
 
+from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 
+from core.params import body_too_large
 from core.tokens import is_token_api_request
 
 
@@ -39,3 +41,22 @@ class BrowserAuthenticationMiddleware(PassedByTokenRequests, AuthenticationMiddl
 
 class BrowserMessageMiddleware(PassedByTokenRequests, MessageMiddleware):
     pass
+
+
+class BodyLimitMiddleware:
+    """An API body announced larger than DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 with the limit, as JSON,
+    before anything reads it (a body sent without its length is caught when read: core/params.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.path_info.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return body_too_large(limit)
+        return self.get_response(request)

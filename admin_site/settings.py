@@ -7,11 +7,13 @@ CELERY_BROKER_URL (Redis) and SEARCH_URL (opensearch://host:port or elasticsearc
 
 import os
 import secrets
+from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from training.rates import parse_rate
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "simple_history",
     "django_celery_beat",
@@ -63,8 +66,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "admin_site.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Ordinary classification requests are answered here, the rest go on (training/middleware.py).
     "training.middleware.ClassifyShortcutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -75,6 +80,8 @@ MIDDLEWARE = [
     "admin_site.middleware.BrowserAuthenticationMiddleware",
     "admin_site.middleware.BrowserMessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login refused for too many failures into the "locked" page (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "admin_site.urls"
@@ -124,6 +131,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is locked for LOGIN_LOCKOUT_MINUTES (other people and addresses are not); every failure is logged
+# (admin: Axes > Access attempts / failures; deleting the attempt unlocks, as does `axes_reset_username`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure a row (admin: Access failures), not only the count
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+AXES_VERBOSE = False  # no banner printed by every command
+# Proxies in front of the site that append to X-Forwarded-For (0: the address is REMOTE_ADDR itself).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "labeling:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -206,8 +230,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # listens with `-Q celery,training` (scripts/run.sh), dedicated training machines with `-Q training`.
 CELERY_TASK_ROUTES = {"training.tasks.training_run_task": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Dead work is noticed within WORKER_LOST_AFTER_SECONDS + WORKER_CHECK_SECONDS (90 s by default): a training
+# run whose heartbeat (every 10 s) stopped that long ago, a job its worker no longer holds (core/reaping.py).
+WORKER_LOST_AFTER_SECONDS = float(os.environ.get("WORKER_LOST_AFTER_SECONDS", 60))
+WORKER_CHECK_SECONDS = float(os.environ.get("WORKER_CHECK_SECONDS", 30))
 CELERY_BEAT_SCHEDULE = {
-    "training-reap-stale-runs": {"task": "training.tasks.training_runs_reap_task", "schedule": 300.0},
+    "training-reap-stale-runs": {
+        "task": "training.tasks.training_runs_reap_task",
+        "schedule": WORKER_CHECK_SECONDS,
+    },
+    "core-reap-orphaned-jobs": {"task": "core.tasks.jobs_reap_task", "schedule": WORKER_CHECK_SECONDS},
     # indexing (each does nothing while SEARCH_URL is unset): the drainer loops ~55 s, so one always runs
     "indexing-drain": {
         "task": "indexing.tasks.outbox_drain_task",
@@ -252,8 +284,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
 }
+# Largest request body read into memory (API bodies, forms; uploaded files are not counted): a bigger API body
+# answers 413 with this limit. A classification batch of 1,000 texts must fit in it: 1,000 texts of 100,000
+# characters are ~100 MB of ASCII, ~300 MB of Korean.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(float(os.environ.get("MAX_BODY_MB", 32)) * 1024 * 1024)
 # Seconds a process keeps a token's user and role (core/tokens.py). A change (a deactivated user, a
 # deleted token, a role taken away) counts at once in every process sharing the Redis cache; without Redis,
 # other processes see it at most this much later.
@@ -274,7 +315,38 @@ LOGGING = {
     "loggers": {"django.request": {"filters": ["forbidden_without_traceback"]}},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# --- HTTPS and browser protections (README: "Production") ------------------------------------------
+# Off by default so `make run` works over plain http on 127.0.0.1; a production site behind TLS sets them.
+SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_flag("SECURE_COOKIES")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD")
+if env_flag("BEHIND_TLS_PROXY"):  # only behind a proxy that sets (and strips from clients) X-Forwarded-Proto
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles, fonts, images from this site only (Plotly is served
+# from the installed package, no CDN). Inline scripts need `nonce="{{ request.csp_nonce }}"` (none today).
+# Styles allow 'unsafe-inline': plotly.js inserts its own <style> element when it draws.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# W003 looks for CsrfViewMiddleware by name: admin_site.middleware.BrowserCsrfViewMiddleware is that class for
+# every request but API calls with a token (which carry no cookie to forge).
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
+# The OpenAPI schema at /api/schema/: for signed-in users and token holders only, unless this is set.
+API_SCHEMA_PUBLIC = env_flag("API_SCHEMA_PUBLIC")

@@ -3,7 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from core.roles import SchemaReader
+
+handler400 = "core.params.bad_request"
 
 admin.site.site_header = "bunryu admin"
 admin.site.site_title = "bunryu"
@@ -28,7 +32,13 @@ urlpatterns = [
     path("api/v1/", include("training.api_urls")),
     path("api/v1/", include("indexing.api_urls")),
     path("indexing/", include("indexing.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[SchemaReader]), name="api-schema"),
+    # Swagger UI on the schema, for those who may read it; the split view serves its start-up script as a file
+    # (the content security policy allows no inline script).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[SchemaReader]),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.http import HttpRequest
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -247,7 +248,11 @@ class Bench:
 
     def login(self, user) -> Client:
         client = Client()
-        self.check(f"{user.username} logs in", True, client.login(username=user.username, password=PASSWORD))
+        self.check(
+            f"{user.username} logs in",
+            True,
+            client.login(request=HttpRequest(), username=user.username, password=PASSWORD),
+        )
         return client
 
     def measure(

@@ -215,7 +215,9 @@ class Example(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     labeled_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(
+        blank=True, max_length=2000
+    )  # the API's limit, checked on every save (core/text.py)
     # Optimistic locking: every write bumps it; a save must name the version it read.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -27,16 +27,51 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_configure(config):
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.exit("Tests run against PostgreSQL, Redis and a real Celery worker: use `make test`.", 2)
+POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+NEEDS_DATABASE = {"db", "transactional_db", "django_db_setup", "live_server", "live_worker", "worker_env"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests using the live worker are `integration`, tests driving Chromium are `browser`, whether or not
+    they say so. Without PostgreSQL (no `make test`) only the pure tests run; the rest are skipped."""
+    skip = pytest.mark.skip(reason="needs PostgreSQL, Redis and a worker: run it with `make test`")
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "live_worker" in fixtures and not item.get_closest_marker("integration"):
+            item.add_marker(pytest.mark.integration)
+        if fixtures & {"page", "browser"} and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+        if not POSTGRESQL and (item.get_closest_marker("django_db") or fixtures & NEEDS_DATABASE):
+            item.add_marker(skip)
+
+
+def wait_until(condition, *, timeout: float, what: str, every: float = 0.1):
+    """Poll `condition()` until it returns something true (returned), or fail after `timeout` seconds
+    saying `what` was awaited: the tests' only way to wait for a worker or a thread."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        time.sleep(every)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_collected_static_files(tmp_path_factory):
+    """The test server (started once a session, before any test's settings) serves the static files of the
+    tree through WhiteNoise's finders, never a copy `make run` collected into var/staticfiles."""
+    from django.conf import settings
+
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static-root")
+    settings.WHITENOISE_USE_FINDERS = True
 
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"
-    # PBKDF2 on purpose costs ~0.3 s a password; tests create hundreds of users.
+    # PBKDF2 is slow on purpose; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Requests write their prediction log rows themselves: a writer thread's own connection would not see
     # the rows of a test's transaction (tests/training/test_prediction_log.py tests the buffered writer).

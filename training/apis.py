@@ -104,7 +104,7 @@ def classify_response(
         payload, code = error_body(error), error.status
     else:
         payload, code = {"results": answers}, status.HTTP_200_OK
-    if media_type == RENDERER.media_type:  # orjson: the same JSON values 7x faster (5 ms for 1,000 answers)
+    if media_type == RENDERER.media_type:  # orjson: the same JSON values, several times faster
         content = orjson.dumps(payload)
     else:  # asked for with parameters (`; indent=4`): DRF's renderer reads them
         content = RENDERER.render(payload, media_type)
@@ -130,7 +130,12 @@ class DatasetListApi(APIView):
     @extend_schema(responses={200: DatasetOutput(many=True)})
     def get(self, request):
         return Response(
-            DatasetOutput(Dataset.objects.select_related("taxonomy").order_by("name"), many=True).data
+            DatasetOutput(
+                roles.datasets_visible(
+                    Dataset.objects.select_related("taxonomy").order_by("name"), request.user
+                ),
+                many=True,
+            ).data
         )
 
 

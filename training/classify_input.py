@@ -1,6 +1,6 @@
 """The classification request's body checked by hand: what `ClassifyInput` (the documented serializer)
 accepts, with the same 400 messages, at a small share of its cost (DRF checks every character of every
-text for surrogates in Python: 4 ms for one 1,700-character text, seconds for a batch of 1,000)."""
+text for surrogates in Python, which a batch of 1,000 long texts feels; bench/results/api.md)."""
 
 import re
 from contextlib import suppress

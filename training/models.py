@@ -32,6 +32,9 @@ class TrainingRun(models.Model):
     fitted_params = models.JSONField(default=dict, blank=True, help_text="what autotune chose")
     folds = models.PositiveSmallIntegerField(default=5)
     holdout_share = models.FloatField(default=0.2)
+    refit_all = models.BooleanField(
+        default=True, help_text="after evaluation, fit the served model on every row of the version"
+    )
     seed = models.PositiveIntegerField(default=42)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.PAGE)
 
@@ -56,6 +59,8 @@ class TrainingRun(models.Model):
     macro_f1 = models.FloatField(null=True, blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="per category (by id) and confusion")
     train_seconds = models.FloatField(null=True, blank=True, help_text="final fit only")
+    refit_seconds = models.FloatField(null=True, blank=True, help_text="the fit on every row, when refitted")
+    served_rows = models.PositiveIntegerField(null=True, blank=True, help_text="rows the saved model saw")
     kfold_seconds = models.FloatField(null=True, blank=True)
     model_bytes = models.BigIntegerField(null=True, blank=True)
     latency_p50_ms = models.FloatField(null=True, blank=True)
@@ -292,7 +297,7 @@ class EnsembleConfig(models.Model):
 
 class LogJSONField(models.JSONField):
     """JSON stored as PostgreSQL's `json` (the text, checked) rather than `jsonb` (parsed into a tree): a
-    logged explanation is written once and read whole; `jsonb` cost ~12 ms of server CPU per 1,000 rows."""
+    logged explanation is written once and read whole, so parsing it on write is cost without use."""
 
     def db_type(self, connection):
         return "json" if connection.vendor == "postgresql" else super().db_type(connection)
@@ -313,7 +318,7 @@ class LogJSONField(models.JSONField):
 def _log_reference(to, on_delete, *, related_name: str = "+", **options) -> models.ForeignKey:
     """A reference from the log without a database constraint or index: Django still applies `on_delete`,
     and rows are written only by classification with ids it has just read. The constraints' checks were
-    the largest share of the cost of a logged answer (~49 ms of PostgreSQL CPU per 1,000 rows)."""
+    the largest share of the cost of a logged answer (bench/results/api.md)."""
     return models.ForeignKey(
         to, on_delete=on_delete, db_constraint=False, db_index=False, related_name=related_name, **options
     )

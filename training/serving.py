@@ -156,9 +156,9 @@ def ensemble_for(dataset: Dataset) -> LoadedEnsemble:
 def _settle(*, replaced: bool) -> None:
     """Keep the loaded models out of the garbage collector's full collections, as admin_site/wsgi.py does with
     what the site imported: they live until the next swap, and a model is ~100k objects (vocabulary,
-    estimators) that every full collection walked, one every few busy requests (~55 ms each; ~18 ms of CPU per
-    1,000-text request on average). A replaced model is freed by reference counting once no request holds
-    it; after a swap one full collection (~0.2 s) also frees any cycles among the objects of earlier ones."""
+    estimators) that every full collection walked, one every few busy requests. A replaced model is freed by
+    reference counting once no request holds it; after a swap one full collection also frees any cycles
+    among the objects of earlier ones."""
     if replaced:
         gc.unfreeze()
         gc.collect()

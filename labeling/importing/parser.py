@@ -84,6 +84,27 @@ class ParsedFile:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
+# Spreadsheet-safe CSV cells (OWASP's rule against CSV injection), reversible: a round trip changes nothing.
+#
+# A spreadsheet runs a cell that begins with =, +, -, @, a tab or a carriage return as a formula
+# (`=HYPERLINK(...)`). The export puts an apostrophe before such a cell, which spreadsheets show as text and
+# hide; it also doubles an apostrophe that begins a cell, so the import can take exactly one away again.
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+
+def cell_escape(value: str) -> str:
+    """The cell as written to a CSV export."""
+    return QUOTE + value if value.startswith((*TRIGGERS, QUOTE)) else value
+
+
+def cell_unescape(value: str) -> str:
+    """The cell as the export had it before `cell_escape`."""
+    if value.startswith(QUOTE) and value[1:].startswith((*TRIGGERS, QUOTE)):
+        return value[1:]
+    return value
+
+
 def shown(text: str) -> str:
     """A cell as quoted in a message, cut short so a huge cell does not flood the page."""
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
@@ -97,8 +118,14 @@ def derived_id(title: str, body: str) -> str:
     return "sha1:" + hashlib.sha1(f"{title}\n{body}".encode()).hexdigest()[:16]
 
 
+NAMES_LISTED = 20  # a header of a million unknown columns must not make a million-name message
+
+
 def quoted_list(names) -> str:
-    return ", ".join(f"'{name}'" for name in names) or "(none)"
+    names = list(names)
+    listed = ", ".join(f"'{shown(name)}'" for name in names[:NAMES_LISTED]) or "(none)"
+    more = len(names) - NAMES_LISTED
+    return f"{listed} and {more:,} more" if more > 0 else listed
 
 
 # --------------------------------------------------------------------------------------------- decoding
@@ -166,7 +193,9 @@ def header_key(name: str) -> str:
     return HEADER_NOISE.sub("", unicodedata.normalize("NFC", name)).lower()
 
 
-def map_columns(header: list[str], overrides: dict[str, str] | None) -> dict[str, int]:
+def map_columns(
+    header: list[str], overrides: dict[str, str] | None, *, category_required: bool = True
+) -> dict[str, int]:
     """Our field -> index in the header; raises ImportFileError listing what is wrong."""
     overrides = dict(overrides or {})
     unknown = set(overrides) - set(FIELDS)
@@ -180,7 +209,7 @@ def map_columns(header: list[str], overrides: dict[str, str] | None) -> dict[str
             if index is not None:
                 found[name] = index
                 taken.add(index)
-    check_required(header, found)
+    check_required(header, found, category_required=category_required)
     return found
 
 
@@ -210,11 +239,11 @@ def unique_column(header: list[str], matches: list[int]) -> int:
     return matches[0]
 
 
-def check_required(header: list[str], found: dict[str, int]) -> None:
+def check_required(header: list[str], found: dict[str, int], *, category_required: bool = True) -> None:
     problems = []
     if "title" not in found and "body" not in found:
         problems.append(f"no text column (title: {alias_list('title')}; body: {alias_list('body')})")
-    if "category" not in found:
+    if "category" not in found and category_required:
         problems.append(f"no category column ({alias_list('category')})")
     if problems:
         raise ImportFileError("; ".join(problems) + f"; {headers_found(header)}")
@@ -308,7 +337,8 @@ class RowBuilder:
     first_line: dict[str, int] = field(default_factory=dict)
 
     def build(self, line: int, cells: list[str]) -> ParsedRow:
-        values = {name: cells[i] if i < len(cells) else "" for name, i in self.columns.items()}
+        # cells as they were before the export made them safe for spreadsheets (cell_escape)
+        values = {name: cell_unescape(cells[i]) if i < len(cells) else "" for name, i in self.columns.items()}
         title, body = clean(values.get("title", "")), clean(values.get("body", ""))
         row = ParsedRow(line, clean(values.get("external_id", "")), title, body, None, "")
         row.category_text = values.get("category", "").strip()
@@ -321,7 +351,9 @@ class RowBuilder:
         ]
         if not (title or body):
             problems.append("empty text")
-        category_id, category_error = self.matcher.resolve(row.category_text)
+        category_id, category_error = None, ""
+        if "category" in self.columns:  # optional only when the caller said so (classification files)
+            category_id, category_error = self.matcher.resolve(row.category_text)
         problems += [category_error] if category_error else []
         if not row.external_id and (title or body):
             row.external_id = derived_id(title, body)
@@ -370,8 +402,10 @@ def parse_examples_file(
     columns: dict[str, str] | None = None,
     max_rows: int = 200_000,
     max_field_chars: int = 100_000,
+    category_required: bool = True,
 ) -> ParsedFile:
-    """Parse an uploaded examples file. `columns` maps our field to a header name ("" = do not use)."""
+    """Parse an uploaded examples file. `columns` maps our field to a header name ("" = do not use); without
+    `category_required` a file may have no category column (its rows then have no category)."""
     result = ParsedFile(encoding="", delimiter="", columns={}, rows=[], file_errors=[])
     try:
         text, result.encoding = decode(data, encoding)
@@ -381,18 +415,20 @@ def parse_examples_file(
         if not text or text.isspace():
             raise ImportFileError("the file is empty")
         result.delimiter = choose_delimiter(text, delimiter)
-        read_records(text, result, categories, columns, max_rows, max_field_chars)
+        read_records(text, result, categories, columns, max_rows, max_field_chars, category_required)
     except ImportFileError as exc:
         result.file_errors, result.rows = [str(exc)], []
     return result
 
 
-def read_records(text, result: ParsedFile, categories, overrides, max_rows, max_field_chars) -> None:
+def read_records(
+    text, result: ParsedFile, categories, overrides, max_rows, max_field_chars, category_required=True
+) -> None:
     if csv.field_size_limit() <= len(text):
         csv.field_size_limit(len(text) + 1)  # process-wide; only ever raised, so no field trips it
     reader = csv.reader(io.StringIO(text), delimiter=result.delimiter, strict=True)
     header = read_header(reader)
-    index = map_columns(header, overrides)
+    index = map_columns(header, overrides, category_required=category_required)
     result.columns = {name: header[i] for name, i in index.items()}
     builder = RowBuilder(index, len(header), CategoryMatcher(categories), max_field_chars)
     read_rows(reader, builder, result, max_rows)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from core.pauses import pause_point
+from labeling.importing.parser import cell_escape
 from labeling.models import Category, Content, Dataset, DatasetVersion
 from labeling.selectors.versions import version_state, working_state
 
@@ -42,7 +43,7 @@ def _csv_lines(rows) -> Iterator[str]:
     yield "\ufeff"  # BOM: Excel then reads the UTF-8 (Korean) correctly
     writer.writerow(CSV_COLUMNS)
     for external_id, title, body, category, status in rows:
-        writer.writerow([external_id, title, body, category.path, status])
+        writer.writerow([cell_escape(cell) for cell in (external_id, title, body, category.path, status)])
         if buffer.tell() > 65536:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.history import save_with_history
+from core.text import text_check
 from labeling.models import Content, text_hash
 from labeling.services.words import content_words_refresh_later
 
@@ -20,6 +21,8 @@ def content_fields(
         raise ApplicationError("A content needs an external id.")
     if not title and not body:
         raise ApplicationError(f"Content {external_id!r} has no text.")
+    for name, value in (("external id", external_id), ("title", title), ("body", body), ("source", source)):
+        text_check(value, name=name)  # lengths: the title is cut below, the rest checked on save or refused
     return {
         "external_id": external_id,
         "title": title[:TITLE_MAX],

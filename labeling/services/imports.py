@@ -13,6 +13,7 @@ from core.errors import ApplicationError
 from core.history import chunked
 from core.inserts import insert_with_history
 from core.pauses import pause_point
+from core.text import text_problem
 from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
 from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
 from labeling.services.contents import TITLE_MAX, content_fields
@@ -47,8 +48,8 @@ class ImportPreview:
 @contextmanager
 def _collector_paused():
     """Python's cyclic garbage collector paused while a file is read and written: an import allocates
-    hundreds of thousands of objects that live until it ends, and the collections walked them again (0.24 to
-    0.38 s of an import of 11k rows, timed with gc.callbacks). Nothing here makes reference cycles."""
+    hundreds of thousands of objects that live until it ends, and the collections walked them again (a
+    share of the import's time: bench/results/import_export.md). Nothing here makes reference cycles."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -69,11 +70,20 @@ def _parse(dataset: Dataset, data: bytes, encoding: str, delimiter: str) -> Pars
     parsed = parse_examples_file(
         data, categories=category_refs(dataset), encoding=encoding or None, delimiter=delimiter or None
     )
-    for row in parsed.valid_rows:  # limits of our columns, which the pure parser does not know
-        if len(row.external_id) > EXTERNAL_ID_MAX:
-            row.error = f"external id is longer than {EXTERNAL_ID_MAX} characters"
-        elif len(row.title) > TITLE_MAX:
-            row.error = f"title is longer than {TITLE_MAX} characters"
+    for (
+        row
+    ) in parsed.valid_rows:  # the rule of our columns (core/text.py), which the pure parser does not know
+        problems = [
+            f"{name} {problem}"
+            for name, value, limit in (
+                ("external id", row.external_id, EXTERNAL_ID_MAX),
+                ("title", row.title, TITLE_MAX),
+                ("body", row.body, None),
+            )
+            if (problem := text_problem(value, max_length=limit))
+        ]
+        if problems:
+            row.error = "; ".join(problems)
     return parsed
 
 

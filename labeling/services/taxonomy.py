@@ -2,7 +2,10 @@ from django.db import transaction
 
 from core.errors import ApplicationError
 from core.history import save_with_history
+from core.text import text_check
 from labeling.models import Category, Taxonomy
+
+NAME_MAX = Category._meta.get_field("name").max_length
 
 
 def taxonomy_create(*, name: str, description: str = "") -> Taxonomy:
@@ -26,7 +29,8 @@ def category_create(
     reason: str = "created",
 ) -> Category:
     """Create a large category (no parent) or a small one under a large category."""
-    name = name.strip()
+    name = text_check(name.strip(), name="category name", max_length=NAME_MAX)
+    text_check(guideline, name="guideline")
     if not name:
         raise ApplicationError("A category needs a name.")
     if parent is not None and (parent.taxonomy_id != taxonomy.id or not parent.is_large):
@@ -56,7 +60,7 @@ def category_update(*, category: Category, user, reason: str, **changes) -> Cate
     if unknown:
         raise ApplicationError(f"Cannot change {', '.join(sorted(unknown))} here.")
     if "name" in changes:
-        changes["name"] = changes["name"].strip()
+        changes["name"] = text_check(changes["name"].strip(), name="category name", max_length=NAME_MAX)
         if not changes["name"]:
             raise ApplicationError("A category needs a name.")
     for field, value in changes.items():

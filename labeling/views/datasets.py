@@ -2,17 +2,14 @@ from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from core import roles
 from core.errors import ApplicationError
 from core.jobs import job_enqueue
-from core.params import number_param
+from core.params import datetime_param, number_param
 from labeling import selectors
 from labeling.models import Category, Changeset, Content, Dataset, DatasetVersion, Example
 from labeling.selectors import dataset_or_404
@@ -38,7 +35,7 @@ ROWS_SHOWN = 200
 
 @roles.role_required(roles.ANNOTATOR)
 def dataset_list(request):
-    datasets = selectors.dataset_list_with_counts()
+    datasets = roles.datasets_visible(selectors.dataset_list_with_counts(), request.user)
     return render(request, "labeling/dataset_list.html", {"datasets": datasets})
 
 
@@ -58,7 +55,7 @@ def dataset_history(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
     user_id = request.GET.get("user") or None
     kind = request.GET.get("kind", "")
-    events = version_reads.dataset_timeline(dataset, user_id=number_param(user_id), kind=kind)
+    events = version_reads.dataset_timeline(dataset, user_id=number_param(request.GET, "user"), kind=kind)
     context = {
         "dataset": dataset,
         "events": events[:500],
@@ -66,8 +63,8 @@ def dataset_history(request, dataset_id: int):
         "user_id": user_id,
         "kinds": [("version", "versions")] + list(Changeset.Kind.choices),
         "users": get_user_model().objects.order_by("username"),
-        "can_commit": roles.has_role(request.user, roles.MANAGER),
-        "can_rollback": roles.has_role(request.user, roles.ADMIN),
+        "can_commit": roles.request_has_role(request, roles.MANAGER),
+        "can_rollback": roles.request_has_role(request, roles.ADMIN),
     }
     return render(request, "labeling/history.html", context)
 
@@ -84,13 +81,13 @@ def dataset_commit_view(request, dataset_id: int):
     return redirect("labeling:history", dataset.id)
 
 
-def _side(dataset: Dataset, value: str) -> DatasetVersion | None:
+def _side(dataset: Dataset, params, name: str, default: str) -> DatasetVersion | None:
     """A diff side from the query string: a version number, or 'working' (None, the current state)."""
-    if value in ("", "working"):
+    value = params.get(name, "").strip() or default
+    if value == "working":
         return None
-    if not value.isdigit():
-        raise Http404("A version is a number or 'working'.")
-    return get_object_or_404(DatasetVersion, dataset=dataset, number=int(value))
+    number = number_param({name: value}, name)
+    return get_object_or_404(DatasetVersion, dataset=dataset, number=number)
 
 
 def _diff_context(dataset: Dataset, diff) -> dict:
@@ -121,8 +118,8 @@ def _diff_context(dataset: Dataset, diff) -> dict:
 def dataset_diff(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
     latest = version_reads.latest_version(dataset)
-    older = _side(dataset, request.GET.get("from") or (str(latest.number) if latest else "working"))
-    newer = _side(dataset, request.GET.get("to", "working"))
+    older = _side(dataset, request.GET, "from", str(latest.number) if latest else "working")
+    newer = _side(dataset, request.GET, "to", "working")
     context = {
         "dataset": dataset,
         "older": older or "working",
@@ -134,15 +131,11 @@ def dataset_diff(request, dataset_id: int):
 
 def _rollback_target(request, dataset: Dataset):
     source = request.POST if request.method == "POST" else request.GET
-    if source.get("to_time"):
-        moment = parse_datetime(source["to_time"])
-        if moment is None:
-            raise ValidationError("Give the time as YYYY-MM-DDTHH:MM.")
-        moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    moment = datetime_param(source, "to_time")
+    if moment is not None:
         return {"to_time": moment.isoformat()}, {"moment": moment}
-    number = source.get("to", "")
     version = get_object_or_404(
-        DatasetVersion, dataset=dataset, number=int(number) if number.isdigit() else 0
+        DatasetVersion, dataset=dataset, number=number_param(source, "to", required=True)
     )
     return {"to_version": version.number}, {"version": version}
 
@@ -151,11 +144,7 @@ def _rollback_target(request, dataset: Dataset):
 def dataset_rollback(request, dataset_id: int):
     """GET shows what a rollback would change; POST (with a reason) runs it as a job."""
     dataset = dataset_or_404(dataset_id)
-    try:
-        target, preview_of = _rollback_target(request, dataset)
-    except ValidationError as error:
-        messages.error(request, error.message)
-        return redirect("labeling:history", dataset.id)
+    target, preview_of = _rollback_target(request, dataset)
     if request.method == "POST":
         reason = request.POST.get("reason", "").strip()
         if reason:
@@ -186,7 +175,7 @@ def changeset_detail(request, changeset_id: int):
             "dataset": changeset.dataset,
             "history": history,
             "reverted_by": changeset.reverted_by.first(),
-            "can_revert": roles.has_role(request.user, roles.ADMIN),
+            "can_revert": roles.request_has_role(request, roles.ADMIN),
         },
     )
 
@@ -262,10 +251,8 @@ def dataset_export(request, dataset_id: int):
     fmt = request.GET.get("format", "csv")
     if fmt not in FORMATS:
         raise Http404("Unknown export format.")
-    number = request.GET.get("version", "")
-    version = (
-        get_object_or_404(DatasetVersion, dataset=dataset, number=int(number)) if number.isdigit() else None
-    )
+    number = number_param(request.GET, "version")
+    version = None if number is None else get_object_or_404(DatasetVersion, dataset=dataset, number=number)
     extension = {"csv": "csv", "jsonl": "jsonl", "fasttext": "txt"}[fmt]
     name = f"{dataset.name}-{'v' + str(version.number) if version else 'working'}.{extension}"
     response = StreamingHttpResponse(

@@ -20,8 +20,7 @@ SKIPPED_KEPT = 200
 
 def _choice(request) -> QueueChoice:
     name = request.GET.get("queue", "unlabelled")
-    category = request.GET.get("category", "")
-    return QueueChoice(name if name in QUEUES else "unlabelled", number_param(category))
+    return QueueChoice(name if name in QUEUES else "unlabelled", number_param(request.GET, "category"))
 
 
 def _skipped(request, choice: QueueChoice) -> list[int]:
@@ -39,21 +38,21 @@ def _skip(request, dataset: Dataset, choice: QueueChoice, content_id: int) -> No
 def _handle_post(request, dataset: Dataset, choice: QueueChoice) -> None:
     action = request.POST.get("action")
     if action == "undo":
-        example = queue_undo(dataset=dataset, user=request.user)
+        example = queue_undo(dataset=dataset, user=request.user, queue=choice.key)
         messages.info(request, f"Undone: {example.content.title[:60]}")
         return
-    content = get_object_or_404(Content, pk=number_param(request.POST.get("content", "")) or 0)
+    content = get_object_or_404(Content, pk=number_param(request.POST, "content", required=True))
     if action == "skip":
         _skip(request, dataset, choice, content.id)
         return
-    category = get_object_or_404(Category, pk=number_param(request.POST.get("category", "")) or 0)
+    category = get_object_or_404(Category, pk=number_param(request.POST, "category", required=True))
     queue_label(
         dataset=dataset,
         content=content,
         category=category,
         user=request.user,
         note=request.POST.get("note", ""),
-        expected_version=number_param(request.POST.get("version", "")),
+        expected_version=number_param(request.POST, "version"),
     )
 
 
@@ -76,9 +75,12 @@ def labeling_queue(request, dataset_id: int):
     )
     tree = [(large, [c for c in large.children.all() if c.status == "active"]) for large in larges]
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    done_today = Example.history.filter(
-        dataset_id=dataset.id, history_user=request.user, history_date__gte=today
-    ).count()
+    # Examples this user's labels stand on now: an undone save no longer counts (nor does the undo).
+    done_today = (
+        Example.objects.filter(dataset=dataset, labeled_by=request.user, labeled_at__gte=today)
+        .exclude(status=Example.Status.REMOVED)
+        .count()
+    )
     return render(
         request,
         "labeling/queue.html",

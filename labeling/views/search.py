@@ -3,12 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.dateparse import parse_date
 
 from core import roles
 from core.errors import ApplicationError
 from core.paging import COUNT_CAP, CappedPaginator
-from core.params import number_param
+from core.params import date_param, number_param, numbers_param
 from labeling.models import Category, Dataset, Example
 from labeling.selectors import dataset_or_404
 from labeling.selectors.search import ExampleFilter, category_choices, examples_search
@@ -20,33 +19,24 @@ __all__ = ["examples_browse"]
 PER_PAGE = 50
 
 
-def _date(value: str):
-    if not value:
-        return None
-    parsed = parse_date(value)  # None for another format, ValueError for an impossible date
-    if parsed is None:
-        raise ValueError(value)
-    return parsed
-
-
 def _filter(params) -> ExampleFilter:
     status = params.get("status", "")
     return ExampleFilter(
         text=params.get("q", "").strip()[:200],
         in_body=params.get("in_body") == "1",
-        category_id=number_param(params.get("category", "")),
-        labeller_id=number_param(params.get("labeller", "")),
+        category_id=number_param(params, "category"),
+        labeller_id=number_param(params, "labeller"),
         status=status if status in Example.Status.values else "",
-        since=_date(params.get("since", "")),
-        until=_date(params.get("until", "")),
+        since=date_param(params, "since"),
+        until=date_param(params, "until"),
     )
 
 
 def _bulk(request, dataset: Dataset) -> str:
-    ids = [int(v) for v in request.POST.getlist("example") if v.isdigit()]
+    ids = numbers_param(request.POST, "example")
     reason = request.POST.get("reason", "").strip() or "bulk action from search"
     if request.POST.get("action") == "relabel":
-        category = get_object_or_404(Category, pk=number_param(request.POST.get("category", "")) or 0)
+        category = get_object_or_404(Category, pk=number_param(request.POST, "category", required=True))
         changeset = examples_relabel_bulk(
             dataset=dataset, example_ids=ids, category=category, user=request.user, reason=reason
         )
@@ -66,11 +56,7 @@ def examples_browse(request, dataset_id: int):
         except ApplicationError as error:
             messages.error(request, str(error))
         return redirect(request.get_full_path())
-    try:
-        wanted = _filter(request.GET)
-    except ValueError:
-        messages.error(request, "Dates are written YYYY-MM-DD.")
-        wanted = ExampleFilter()
+    wanted = _filter(request.GET)
     page = CappedPaginator(examples_search(dataset, wanted), PER_PAGE).get_page(request.GET.get("page"))
     labellers = get_user_model().objects.filter(is_active=True).only("username").order_by("username")
     return render(

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from core import roles
 from core.errors import ApplicationError
+from core.params import number_param
 from labeling import selectors
 from labeling.models import Category, Dataset
 from labeling.selectors import dataset_or_404
@@ -13,15 +14,16 @@ from labeling.services.taxonomy import category_create, category_move, category_
 __all__ = ["taxonomy_page"]
 
 
-def _category(dataset: Dataset, value) -> Category:
-    return get_object_or_404(Category, pk=value or 0, taxonomy_id=dataset.taxonomy_id)
+def _category(dataset: Dataset, data, name: str) -> Category:
+    pk = number_param(data, name, required=True)
+    return get_object_or_404(Category, pk=pk, taxonomy_id=dataset.taxonomy_id)
 
 
 def _apply(request, dataset: Dataset) -> str:
     data, user = request.POST, request.user
     action = data.get("action")
     if action == "create":
-        parent = _category(dataset, data["parent"]) if data.get("parent") else None
+        parent = _category(dataset, data, "parent") if data.get("parent") else None
         created = category_create(
             taxonomy=dataset.taxonomy,
             name=data.get("name", ""),
@@ -31,7 +33,7 @@ def _apply(request, dataset: Dataset) -> str:
             user=user,
         )
         return f"Created {created.path}."
-    category = _category(dataset, data.get("category"))
+    category = _category(dataset, data, "category")
     if action == "update":
         category_update(
             category=category,
@@ -43,7 +45,7 @@ def _apply(request, dataset: Dataset) -> str:
         )
         return f"Saved {category.path}."
     if action == "move":
-        category_move(category=category, parent=_category(dataset, data.get("parent")), user=user)
+        category_move(category=category, parent=_category(dataset, data, "parent"), user=user)
         return f"Moved to {category.path}."
     if action == "retire":
         category_retire(category=category, user=user)

@@ -1,4 +1,5 @@
-// Keyboard labeling: 1-9 pick a visible category, "/" filters, Enter saves, S skips, U undoes, N edits the note.
+// Keyboard labeling: numbers pick a visible category (past 9, type both digits: 1 then 2 picks 12), "/" filters,
+// Enter saves, S skips, U undoes, N edits the note.
 (function () {
   const form = document.getElementById("label-form");
   if (!form) return;
@@ -7,7 +8,16 @@
   const items = Array.from(form.querySelectorAll("#categories li.small"));
 
   const visible = () => items.filter((li) => !li.hidden);
-  const number = () => visible().forEach((li, i) => { li.querySelector(".key").textContent = i < 9 ? i + 1 : ""; });
+  const number = () => visible().forEach((li, i) => { li.querySelector(".key").textContent = i + 1; });
+  let typed = "", typedAt = 0;  // digits typed within a second of each other make one number
+  const pick = (digit) => {
+    const now = Date.now(), count = visible().length;
+    const joined = now - typedAt < 1000 ? typed + digit : digit;
+    typed = Number(joined) >= 1 && Number(joined) <= count ? joined : digit;
+    typedAt = now;
+    const li = visible()[Number(typed) - 1];
+    if (li) li.querySelector("input").checked = true;
+  };
   const submit = (action) => {
     form.querySelector("input[name=action]").value = action;
     if (action !== "save") form.querySelectorAll("input[name=category]").forEach((r) => { r.required = false; });
@@ -33,10 +43,8 @@
     if (event.key === "Escape") { event.target.blur(); return; }
     if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key.toLowerCase();
-    if (/^[1-9]$/.test(key)) {
-      const li = visible()[Number(key) - 1];
-      if (li) li.querySelector("input").checked = true;
-    } else if (key === "/") { event.preventDefault(); filter.focus(); }
+    if (/^[0-9]$/.test(key)) { pick(key); }
+    else if (key === "/") { event.preventDefault(); filter.focus(); }
     else if (key === "n") { event.preventDefault(); note.focus(); }
     else if (key === "s") { submit("skip"); }
     else if (key === "u") { submit("undo"); }

@@ -9,7 +9,7 @@ from django.utils import timezone
 from core import roles
 from core.errors import ApplicationError
 from labeling.errors import StaleExampleError
-from labeling.models import Example, QueueClaim
+from labeling.models import Category, Example, QueueClaim
 from labeling.services import example_label
 from labeling.services.queue import QueueChoice, queue_label, queue_next, queue_undo
 from tests.factories import ContentFactory, DatasetFactory, SmallCategoryFactory, user_with_role
@@ -131,6 +131,48 @@ def test_a_removed_label_puts_an_old_content_back_at_the_front(setup):
     assert queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[]) == contents[1]
 
 
+def test_undo_in_the_queue_is_not_work_done_and_offers_the_item_again(setup, client):
+    dataset, (a, b, c), contents, ana, bo = setup
+    url = reverse("labeling:queue", args=[dataset.id])
+    client.force_login(ana)
+    first = client.get(url).context["content"]
+    client.post(url, {"action": "save", "content": first.id, "category": a.id, "version": "0"})
+    page = client.get(url)
+    assert page.context["done_today"] == 1 and page.context["content"] != first
+
+    client.post(url, {"action": "undo"})
+    page = client.get(url)
+    assert page.context["done_today"] == 0
+    assert page.context["content"] == first  # to label again, before anything new
+
+
+@pytest.mark.django_db(transaction=True)
+def test_past_nine_categories_two_digits_pick_one_without_the_mouse(page):
+    user_with_role(roles.ANNOTATOR, username="annotator-lee", password=PASSWORD)
+    dataset = DatasetFactory(name="many")
+    large = SmallCategoryFactory(parent__taxonomy=dataset.taxonomy).parent
+    Category.objects.filter(parent=large).delete()
+    twelve = [
+        Category.objects.create(taxonomy=dataset.taxonomy, level=2, parent=large, name=f"c{n:02}")
+        for n in range(1, 13)
+    ]
+    ContentFactory(title="one post", external_id="p-1")
+
+    page.goto("/login/")
+    page.fill("input[name=username]", "annotator-lee")
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/labeling/")
+    page.goto(f"/labeling/datasets/{dataset.id}/queue/")
+    page.wait_for_selector("[data-testid=item]")
+    assert page.locator("#categories li.small .key").last.inner_text() == "12"
+    page.keyboard.press("1")
+    page.keyboard.press("2")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert Example.objects.get(dataset=dataset).category == twelve[-1]
+
+
 def test_the_queue_refuses_content_outside_the_pool_and_a_missing_version(setup, client):
     dataset, (a, b, c), contents, ana, bo = setup
     dataset.content_sources = ["news/"]
@@ -148,3 +190,14 @@ def test_the_queue_refuses_content_outside_the_pool_and_a_missing_version(setup,
     assert not Example.objects.exists()
     client.post(url, {**no_version, "version": 0})
     assert Example.objects.get().content == contents[0]
+
+
+def test_a_skip_lets_the_item_go_at_once(setup, client):
+    dataset, categories, contents, ana, bo = setup
+    client.force_login(ana)
+    url = reverse("labeling:queue", args=[dataset.id])
+    client.get(url)
+    held = QueueClaim.objects.get(user=ana).content
+    client.post(url, {"action": "skip", "content": held.id})
+    assert not QueueClaim.objects.filter(content=held).exists()
+    assert queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[]) == held

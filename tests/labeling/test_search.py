@@ -62,7 +62,7 @@ def test_filters_combine(client, world):
     html = search(client, dataset, q="어린이집").content.decode()
     assert "<script>x</script>" not in html
     response = search(client, dataset, since="2026-13-45")
-    assert "Dates are written YYYY-MM-DD" in response.content.decode()
+    assert response.status_code == 400 and "is not a date written YYYY-MM-DD" in response.content.decode()
 
 
 def test_bulk_relabel_and_review_are_changesets(client, world):

@@ -75,3 +75,17 @@ def test_annotators_cannot_touch_the_taxonomy(client, taxonomy):
     assert client.get(url).status_code == 403
     assert client.post(url, {"action": "create", "name": "x"}).status_code == 403
     assert not Category.objects.filter(name="x").exists()
+
+
+def test_guidelines_are_edited_in_multi_line_fields_and_keep_their_lines(client, taxonomy):
+    dataset, society, life, pets = taxonomy
+    client.force_login(user_with_role(roles.MANAGER, username="manager"))
+    page = client.get(reverse("labeling:taxonomy", args=[dataset.id])).content.decode()
+    assert (
+        page.count('<textarea name="guideline"')
+        == 1 + Category.objects.filter(taxonomy=dataset.taxonomy).count()
+    )
+    guideline = "포함: 유기견 입양\r\n제외: 동물 학대 (안전으로)"
+    post(client, dataset, action="update", category=pets.id, name=pets.name, guideline=guideline, reason="r")
+    pets.refresh_from_db()
+    assert pets.guideline.splitlines() == ["포함: 유기견 입양", "제외: 동물 학대 (안전으로)"]

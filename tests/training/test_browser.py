@@ -70,6 +70,8 @@ def test_a_manager_finds_a_wrong_label_from_the_health_page_and_fixes_it(page):
     flipped = list(Example.objects.filter(dataset=news, category=autos).order_by("id")[:6])
     Example.objects.filter(id__in=[e.id for e in flipped]).update(category=space)
     run = train(news, folds=5)
+    refused = []  # what the Content-Security-Policy blocked: nothing on these pages
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto("/login/")
     page.fill("input[name=username]", "manager")
     page.fill("input[name=password]", "correct horse battery staple")
@@ -77,6 +79,9 @@ def test_a_manager_finds_a_wrong_label_from_the_health_page_and_fixes_it(page):
     page.goto(f"/training/datasets/{news.id}/health/")
     page.wait_for_selector("[data-testid=health-figure] .main-svg")  # Plotly drew the chart
     shoot(page, "verification-health.png")
+    page.set_viewport_size({"width": 1440, "height": 900})  # a laptop: the table fits its card, no scrolling
+    fits = "t => t.scrollWidth <= t.parentElement.clientWidth"
+    assert page.locator("[data-testid=health]").evaluate(fits)
     worst = page.locator("[data-testid=health] tbody tr").first
     worst_name = worst.get_attribute("data-category")
     worst.locator("a").click()
@@ -102,3 +107,4 @@ def test_a_manager_finds_a_wrong_label_from_the_health_page_and_fixes_it(page):
     page.goto(f"/training/datasets/{news.id}/confusion/")
     page.wait_for_selector("[data-testid=confusion-figure] .main-svg")
     shoot(page, "verification-confusion.png")
+    assert refused == []

@@ -2,12 +2,12 @@
 
 import gc
 import threading
-import time
 import weakref
 
 import pytest
 from django.db import connection
 
+from tests.conftest import wait_until
 from tests.training.conftest import make_dataset
 from tests.training.test_api import SPACE_TEXT
 from tests.training.test_runs import train
@@ -49,17 +49,24 @@ def test_a_champion_swaps_in_while_requests_run(two_runs):
     threads = [threading.Thread(target=client) for _ in range(4)]
     for thread in threads:
         thread.start()
+    new_name = f"run #{second.id} (champion)"
     try:
-        time.sleep(1.5)
+        wait_until(
+            lambda: len(answered_by) > 10 or errors, timeout=60, what="answers from the first champion"
+        )
         champion_promote(run=second, user=None, reason="swap under load")
-        time.sleep(2.5)  # the key is checked at most once a second per process
+        promoted_at = len(answered_by)
+        # the key is checked at most once a second per process: the new champion answers soon after
+        wait_until(lambda: new_name in answered_by[promoted_at:] or errors, timeout=30, what=new_name)
+        answered = len(answered_by)
+        wait_until(lambda: len(answered_by) > answered + 10 or errors, timeout=30, what="more answers")
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
     assert errors == []
     assert answered_by[0] == f"run #{first.id} (champion)"
-    assert answered_by[-1] == f"run #{second.id} (champion)"
+    assert answered_by[-1] == new_name
     assert len(answered_by) > 20
 
 
@@ -72,6 +79,6 @@ def test_a_loaded_model_stays_out_of_full_collections_and_a_replaced_one_is_free
     replaced = weakref.ref(loaded.members[0].model)
     del loaded, collected
     champion_promote(run=second, user=None, reason="swap")
-    time.sleep(1.1)  # the key is checked at most once a second
-    assert ensemble_for(news).members[0].run == second
+    # the key is checked at most once a second
+    wait_until(lambda: ensemble_for(news).members[0].run == second, timeout=10, what="the swap")
     assert replaced() is None

@@ -2,14 +2,13 @@
 
 import os
 import signal
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import start_worker, stop_worker
+from tests.conftest import start_worker, stop_worker, wait_until
 from tests.training.conftest import make_dataset
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
@@ -20,13 +19,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_for(run: TrainingRun, condition, timeout: float = 180) -> TrainingRun:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def reached():
         run.refresh_from_db()
-        if condition(run):
-            return run
-        time.sleep(0.3)
-    raise AssertionError(f"run #{run.id} still {run.status} / {run.stage} after {timeout} s")
+        return condition(run)
+
+    wait_until(reached, timeout=timeout, what=f"run #{run.id} (now {run.status} / {run.stage})", every=0.3)
+    return run
 
 
 def finished(run: TrainingRun) -> bool:
@@ -59,8 +57,12 @@ def test_runs_through_the_worker_and_a_killed_worker_keeps_the_champion(live_wor
         doomed_worker.wait(timeout=10)
     finally:
         stop_worker(doomed_worker)
-    time.sleep(1.5)
-    assert [r.id for r in runs_reap_stale(stale_after=timedelta(seconds=1))] == [slow.id]
+    reaped = wait_until(
+        lambda: runs_reap_stale(stale_after=timedelta(seconds=1)),
+        timeout=30,
+        what="the killed run to go stale",
+    )
+    assert [r.id for r in reaped] == [slow.id]
     slow.refresh_from_db()
     assert slow.status == TrainingRun.Status.FAILED and "worker stopped during k-fold" in slow.message
     assert not OutOfFoldPrediction.objects.filter(run=slow).exists()

@@ -1,6 +1,7 @@
 """The one small interface every algorithm implements: fit / predict_proba / save / load, no Django inside."""
 
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ class Param:
                 value = kind(raw)
         except (TypeError, ValueError):
             raise ParameterError(f"{name} must be a {kind.__name__}, not {raw!r}.") from None
+        if kind is float and not math.isfinite(value):  # nan passes every bound below; JSON cannot store it
+            raise ParameterError(f"{name} must be a finite number, not {raw!r}.")
         if self.choices and value not in self.choices:
             raise ParameterError(f"{name} must be one of {', '.join(map(str, self.choices))}, not {value!r}.")
         if self.low is not None and value < self.low or self.high is not None and value > self.high:

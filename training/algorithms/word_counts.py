@@ -5,12 +5,11 @@ vectorizer do, for a batch of ASCII texts, in one pass over their bytes: a 256-b
 byte in lower case and 0 for every other byte; each token's first 16 bytes, read as two integers, are
 its key in an open-addressing table of the vocabulary's terms that holds the terms' keys and lengths
 (exact: no two words share an entry; the rare longer tokens are compared with the term's bytes); each
-text's distinct terms are then written out in column order with their counts. A batch of 1,000 20
-Newsgroups posts (1.6 MB, 240k tokens) is counted in ~20-25 ms, most of it probing the table (the numpy
-version this replaces took ~45 ms, scikit-learn's analyzer ~150 ms). The helpers are inlined into the
-kernels: called, each call counted references to its array arguments, which doubled the time per token.
-The kernels are compiled on first use (~10 s), cached next to this file (or under NUMBA_CACHE_DIR when that
-folder is read-only; loading them then takes ~0.4 s, at model load), and run without the GIL, so a
+text's distinct terms are then written out in column order with their counts; most of the time goes
+to probing the table (figures against scikit-learn's analyzer: bench/results/api.md). The helpers are
+inlined into the kernels: called, each call counted references to its array arguments, which doubled the
+time per token. The kernels are compiled on first use, cached next to this file (or under NUMBA_CACHE_DIR
+when that folder is read-only; then they are loaded at model load), and run without the GIL, so a
 worker's other threads go on meanwhile.
 """
 

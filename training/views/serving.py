@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -70,7 +71,7 @@ def _rule_form_save(request, dataset: Dataset, form: RuleForm, rule: RuleMapping
 def rules_page(request, dataset_id: int):
     """The dataset's rules; managers add them and everyone can try one out on texts and recent contents."""
     dataset = dataset_or_404(dataset_id)
-    can_edit = roles.has_role(request.user, roles.MANAGER)
+    can_edit = roles.request_has_role(request, roles.MANAGER)
     form = RuleForm(request.POST or None, dataset=dataset)
     trial = None
     if request.method == "POST" and request.POST.get("action") == "try":
@@ -141,7 +142,7 @@ def predictions_page(request, dataset_id: int):
         "category__parent", "right_category", "reviewed_by"
     )
     category = request.GET.get("category", "")
-    if (category_id := number_param(category)) is not None:
+    if (category_id := number_param(request.GET, "category")) is not None:
         rows = rows.filter(category_id=category_id)
     reviewed = request.GET.get("reviewed", "")
     if reviewed in ("yes", "no"):
@@ -164,7 +165,8 @@ def predictions_page(request, dataset_id: int):
 @roles.role_required(roles.ANNOTATOR)
 def prediction_feedback_view(request, prediction_id: int):
     prediction = get_object_or_404(PredictionLog.objects.select_related("dataset"), pk=prediction_id)
-    right = Category.objects.filter(pk=request.POST.get("right_category") or 0).first()
+    right_id = number_param(request.POST, "right_category")
+    right = None if right_id is None else Category.objects.filter(pk=right_id).first()
     try:
         prediction_feedback(
             prediction=prediction,
@@ -178,6 +180,9 @@ def prediction_feedback_view(request, prediction_id: int):
     except ApplicationError as error:
         messages.error(request, str(error))
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    # a path on this site only (redirect() would take any other word for a view name)
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = reverse("training:predictions", args=[prediction.dataset_id])
-    return redirect(back)
+    return HttpResponseRedirect(back)

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -17,7 +16,7 @@ from core.paging import capped_count
 from core.params import number_param
 from labeling.models import Category, Content, Dataset
 from labeling.selectors import dataset_or_404
-from labeling.services.claims import claim_held, claim_release, claim_take, claims_expire
+from labeling.services.claims import claim_held, claim_next, claim_release, claims_expire
 from training import figures
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
@@ -30,10 +29,10 @@ REVIEW_COUNT_CAP = 1_000  # counted per shown item: past it the page says 1,000+
 
 def _run(request, dataset: Dataset) -> TrainingRun | None:
     """The run named by ?run=, else the champion (None: nothing to verify against yet)."""
-    run_id = request.GET.get("run") or request.POST.get("run")
-    if run_id:
-        if not str(run_id).isdigit():
-            raise Http404("A run is a number.")
+    run_id = number_param(request.GET, "run")
+    if run_id is None:
+        run_id = number_param(request.POST, "run")
+    if run_id is not None:
         return get_object_or_404(TrainingRun.objects.select_related("version"), pk=run_id, dataset=dataset)
     return dataset_champion_run(dataset)
 
@@ -72,7 +71,7 @@ def health_page(request, dataset: Dataset, run: TrainingRun):
         "figure": figures.health_figure(rows, urls),
         "previous": previous,
         "changes": checks.runs_category_changes(checks.category_health(previous), rows) if previous else [],
-        "can_manage": roles.has_role(request.user, roles.MANAGER),
+        "can_manage": roles.request_has_role(request, roles.MANAGER),
     }
     return render(request, "training/health.html", context)
 
@@ -127,10 +126,10 @@ def doubted_page(request, dataset: Dataset, run: TrainingRun):
     get = request.GET
     rows = checks.suspicious_predictions(run, only_doubted=get.get("all") != "1")
     filters = {
-        "given_id": number_param(get.get("given")),
-        "predicted_id": number_param(get.get("predicted")),
-        "given__parent_id": number_param(get.get("large_given")),
-        "predicted__parent_id": number_param(get.get("large_predicted")),
+        "given_id": number_param(get, "given"),
+        "predicted_id": number_param(get, "predicted"),
+        "given__parent_id": number_param(get, "large_given"),
+        "predicted__parent_id": number_param(get, "large_predicted"),
     }
     rows = rows.filter(**{name: value for name, value in filters.items() if value is not None})
     if get.get("misclassified") == "1":
@@ -156,7 +155,7 @@ def _skipped(request, run: TrainingRun) -> list[int]:
     """Contents this person skipped in this run's review (kept in the session; a skip lets the claim go)."""
     key = f"doubted-skipped:{run.id}"
     skipped = request.session.get(key, [])
-    skip = number_param(request.GET.get("skip"))
+    skip = number_param(request.GET, "skip")
     if skip and skip not in skipped:
         skipped = [*skipped, skip][-500:]
         request.session[key] = skipped
@@ -175,13 +174,16 @@ def _review_item(
     queue = checks.review_queue(run, user).exclude(content_id__in=skipped)
     held = claim_held(dataset=run.dataset, user=user, queue=queue_name)
     item = queue.filter(content_id__in=held.values("content_id")).first()
-    for candidate in [] if item else queue[:20]:
-        if not claim_take(dataset=run.dataset, content_id=candidate.content_id, user=user, queue=queue_name):
-            continue
-        if checks.review_queue(run, user).filter(pk=candidate.pk).exists():  # not decided meanwhile
-            return candidate
-        claim_release(dataset=run.dataset, content_id=candidate.content_id, user=user)
-    return item
+    if item is not None:
+        return item
+    claimed = claim_next(
+        dataset=run.dataset,
+        user=user,
+        queue=queue_name,
+        candidates=queue.values_list("content_id", flat=True)[:20],
+        still_queued=lambda content_id: queue.filter(content_id=content_id).exists(),
+    )
+    return queue.filter(content_id=claimed).first() if claimed else None
 
 
 @roles.role_required(roles.ANNOTATOR)
@@ -190,7 +192,7 @@ def review_page(request, dataset: Dataset, run: TrainingRun):
     """One doubted example at a time: keep the label (K), take a prediction (P, 1-5), exclude (X), skip."""
     if request.method == "POST":
         return _review_decide(request, dataset, run)
-    item = _review_item(run, request.user, number_param(request.GET.get("content")), _skipped(request, run))
+    item = _review_item(run, request.user, number_param(request.GET, "content"), _skipped(request, run))
     context = {
         "dataset": dataset,
         "run": run,
@@ -208,8 +210,9 @@ def review_page(request, dataset: Dataset, run: TrainingRun):
 
 
 def _review_decide(request, dataset: Dataset, run: TrainingRun):
-    content = get_object_or_404(Content, pk=number_param(request.POST.get("content")) or 0)
-    category = Category.objects.filter(pk=number_param(request.POST.get("category")) or 0).first()
+    content = get_object_or_404(Content, pk=number_param(request.POST, "content", required=True))
+    category_id = number_param(request.POST, "category")
+    category = None if category_id is None else Category.objects.filter(pk=category_id).first()
     try:
         review = review_decide(
             run=run,
@@ -235,13 +238,13 @@ def fixes_page(request, dataset: Dataset, run: TrainingRun):
         "merges": checks.merge_suggestions(checks.run_confusion_oof(run)),
         "excludes": checks.exclude_suggestions(health, dataset.min_examples_per_category),
         "categories": [row.category for row in sorted(health, key=lambda r: r.category.path)],
-        "can_manage": roles.has_role(request.user, roles.MANAGER),
+        "can_manage": roles.request_has_role(request, roles.MANAGER),
     }
     return render(request, "training/fixes.html", context)
 
 
-def _category(dataset: Dataset, value: str | None) -> Category:
-    return get_object_or_404(Category, pk=number_param(value) or 0, taxonomy=dataset.taxonomy)
+def _category(dataset: Dataset, data, name: str) -> Category:
+    return get_object_or_404(Category, pk=number_param(data, name, required=True), taxonomy=dataset.taxonomy)
 
 
 def _after_fix(request, dataset: Dataset, action) -> object:
@@ -262,8 +265,8 @@ def _after_fix(request, dataset: Dataset, action) -> object:
 def category_merge_view(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
     source, target = (
-        _category(dataset, request.POST.get("source")),
-        _category(dataset, request.POST.get("target")),
+        _category(dataset, request.POST, "source"),
+        _category(dataset, request.POST, "target"),
     )
     reason = request.POST.get("reason", "")
     return _after_fix(
@@ -279,7 +282,7 @@ def category_merge_view(request, dataset_id: int):
 @roles.role_required(roles.MANAGER)
 def category_exclude_view(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
-    category = _category(dataset, request.POST.get("category"))
+    category = _category(dataset, request.POST, "category")
     reason = request.POST.get("reason", "")
     return _after_fix(
         request,
