@@ -105,6 +105,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+SILENCED_SYSTEM_CHECKS = []  # each with its reason where it is added
 SQLITE_PATH = VAR_DIR / "bunryu.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
@@ -122,7 +123,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Content's id index carries text_hash as a non-key column (INCLUDE) on PostgreSQL; SQLite builds it
     # without, which is all the embedded default needs: no warning printed by every command.
-    SILENCED_SYSTEM_CHECKS = ["models.W040"]
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -348,6 +349,6 @@ CONTENT_SECURITY_POLICY = {
 }
 # W003 looks for CsrfViewMiddleware by name: admin_site.middleware.BrowserCsrfViewMiddleware is that class for
 # every request but API calls with a token (which carry no cookie to forge).
-SILENCED_SYSTEM_CHECKS = ["security.W003"]
+SILENCED_SYSTEM_CHECKS.append("security.W003")
 # The OpenAPI schema at /api/schema/: for signed-in users and token holders only, unless this is set.
 API_SCHEMA_PUBLIC = env_flag("API_SCHEMA_PUBLIC")
