@@ -105,7 +105,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-SILENCED_SYSTEM_CHECKS = []  # each with its reason where it is added
+SILENCED_SYSTEM_CHECKS: list[str] = []
 SQLITE_PATH = VAR_DIR / "bunryu.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
@@ -276,7 +276,6 @@ INDEXING_BATCH_WINDOW = float(os.environ.get("INDEXING_BATCH_WINDOW", 300))  # s
 INDEXING_BATCH_OVERLAP = float(os.environ.get("INDEXING_BATCH_OVERLAP", 60))  # seconds windows overlap
 INDEXING_CLOCK_SKEW = float(os.environ.get("INDEXING_CLOCK_SKEW", 5))  # windows end this long before now
 INDEXING_KEEP_PREVIOUS_HOURS = float(os.environ.get("INDEXING_KEEP_PREVIOUS_HOURS", 24))  # after a rebuild
-INDEXING_DEAD_LETTER_AFTER = int(os.environ.get("INDEXING_DEAD_LETTER_AFTER", 3))  # refusals of a document
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -55,8 +55,15 @@ USER, CALLER = "bench", "api-caller"
 CLIENTS = (1, 8, 32)
 BATCHES = (1, 100, 1000)
 K = 3
-# Targets from the issue, on this 2-core machine, at 8 concurrent clients; the aims are the better figures.
-TARGETS = {"single_per_second": 500.0, "single_p99_ms": 50.0, "batch_texts_per_second": 20_000.0}
+# Targets (issue 19), at 8 concurrent clients, as ratios to in-process figures of the same run: this machine's
+# speed moves by 2x from run to run, so absolute figures say more about the machine than about the code.
+# batches of 1,000: HTTP texts/s >= 0.5x two processes' in-process predict_proba rate (2 x one process);
+# single texts: the server's CPU per request <= 3x one in-process classify() of one text.
+TARGETS = {"batch_vs_two_process_predict_proba": 0.5, "single_cpu_vs_classify": 3.0}
+# The earlier absolute targets (issue 7), kept in the report beside the ratios, judged but not counted as
+# failed targets. On a quiet machine of the same kind, at e881816: 20,239 texts/s in batches, 1,696 single
+# requests/s, p99 14.9 ms (in-process predict_proba 28.6 ms per 1,000 texts).
+ABSOLUTE = {"single_per_second": 500.0, "single_p99_ms": 50.0, "batch_texts_per_second": 20_000.0}
 AIMS = {"single_per_second": 1000.0, "single_p99_ms": 30.0}
 TARGET_CLIENTS, TARGET_BATCH = 8, 1000
 THROTTLE_HISTORIES = (0, 1_000, 30_000, 120_000)  # requests of the last minute in the throttle's cache entry
@@ -668,10 +675,33 @@ class Bench:
     # --- results -----------------------------------------------------------------------------------------
 
     def _verdicts(self) -> list[dict]:
-        main = self.served.get(self.algorithms[0], {}).get("http") or []
-        found = {(row["batch"], row["clients"]): row for row in main}
+        served = self.served.get(self.algorithms[0], {})
+        found = {(row["batch"], row["clients"]): row for row in served.get("http") or []}
         single, batch = found.get((1, TARGET_CLIENTS)), found.get((TARGET_BATCH, TARGET_CLIENTS))
+        in_process = served.get("in_process") or {}
         rows = []
+        if batch and in_process.get(f"predict_proba_{TARGET_BATCH}"):
+            two_processes = 2 * in_process[f"predict_proba_{TARGET_BATCH}"]["texts_per_second"]
+            rows.append(
+                self._verdict(
+                    "batch_vs_two_process_predict_proba",
+                    f"texts/s in batches of {TARGET_BATCH} / two processes' in-process predict_proba texts/s "
+                    f"({batch['texts_per_second']:,.0f} / {two_processes:,.0f})",
+                    round(batch["texts_per_second"] / two_processes, 3),
+                    True,
+                )
+            )
+        if single and single.get("server_cpu_ms_per_request") and in_process.get("classify_1"):
+            one = in_process["classify_1"]["median_ms"]
+            rows.append(
+                self._verdict(
+                    "single_cpu_vs_classify",
+                    "single-text server CPU per request / in-process classify() of one text "
+                    f"({single['server_cpu_ms_per_request']:.2f} / {one:.2f} ms)",
+                    round(single["server_cpu_ms_per_request"] / one, 3),
+                    False,
+                )
+            )
         if single:
             rows.append(
                 self._verdict(
@@ -694,8 +724,9 @@ class Bench:
 
     @staticmethod
     def _verdict(key: str, label: str, value: float, higher: bool) -> dict:
-        target, aim = TARGETS[key], AIMS.get(key)
-        meets = value >= target if higher else value < target
+        absolute = key in ABSOLUTE
+        target, aim = (ABSOLUTE if absolute else TARGETS)[key], AIMS.get(key)
+        meets = value >= target if higher else value <= target
         return {
             "key": key,
             "label": f"{label} at {TARGET_CLIENTS} clients",
@@ -703,7 +734,8 @@ class Bench:
             "target": target,
             "aim": aim,
             "higher_is_better": higher,
-            "verdict": "pass" if meets else "FAIL",
+            "kind": "absolute (this run's machine; reference only)" if absolute else "ratio (same run)",
+            "verdict": ("pass" if meets else "FAIL") if not absolute else ("met" if meets else "not met"),
             "aim_met": None if aim is None else (value >= aim if higher else value < aim),
         }
 
@@ -726,6 +758,7 @@ class Bench:
             },
             "info": self.info,
             "targets": TARGETS,
+            "absolute_targets": ABSOLUTE,
             "aims": AIMS,
             "verdicts": verdicts,
             "failed_targets": [row["key"] for row in verdicts if row["verdict"] == "FAIL"],
@@ -770,13 +803,24 @@ def _md_head(results: dict) -> list[str]:
     if results.get("error"):
         lines += ["**The run stopped on an error; the figures below are those measured before it:**", ""]
         lines += ["```", results["error"].rstrip(), "```", ""]
-    lines += ["## Targets", "", "| figure | value | target | aim | verdict |", "|---|---:|---:|---:|---|"]
+    lines += [
+        "## Targets",
+        "",
+        "Ratios to in-process figures of the same run (the targets), then the earlier absolute figures "
+        "(reference only: this machine's speed moves by 2x from run to run; on a quiet machine of the same "
+        "kind, at e881816: 20,239 texts/s in batches, 1,696 single requests/s, p99 14.9 ms).",
+        "",
+        "| figure | kind | value | target | aim | verdict |",
+        "|---|---|---:|---:|---:|---|",
+    ]
     for row in results["verdicts"]:
-        sign = ">=" if row["higher_is_better"] else "<"
+        sign = ">=" if row["higher_is_better"] else "<="
         aim = f"{sign} {row['aim']:,.0f}" if row["aim"] else "—"
         verdict = "**FAIL**" if row["verdict"] == "FAIL" else row["verdict"]
+        digits = 2 if row["target"] < 10 else 1
         lines.append(
-            f"| {row['label']} | {row['value']:,.1f} | {sign} {row['target']:,.0f} | {aim} | {verdict} |"
+            f"| {row['label']} | {row.get('kind', '')} | {row['value']:,.{digits}f} | "
+            f"{sign} {row['target']:,.{digits}f} | {aim} | {verdict} |"
         )
     failed = results["failed_targets"]
     return [*lines, "", f"Targets missed: {', '.join(failed) if failed else 'none'}.", ""]

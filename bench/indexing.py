@@ -513,6 +513,7 @@ def run(args) -> int:
         _say(error)
     finally:
         node.stop()
+    results["load_average_at_end"] = os.getloadavg()
     results["error"] = error
     results["verdicts"] = _verdicts(results)
     results["failed_targets"] = [v["key"] for v in results["verdicts"] if v["verdict"] == "FAIL"]
@@ -573,7 +574,9 @@ def _markdown(results: dict, machine_lines) -> str:
         "200 "
         "categories) in PostgreSQL, one OpenSearch 2.19.6 node (scripts/search-node.sh, 512 MB heap) on the "
         "same 2-core machine as PostgreSQL, the writers, the drainer and the probes. Produced by "
-        "`scripts/with-services.sh .venv/bin/python bench/indexing.py` (see docs/indexing.md).",
+        "`scripts/with-services.sh .venv/bin/python bench/indexing.py` (see docs/indexing.md). Load average "
+        f"of the machine at the start / end: {results['load_average_at_start'][0]:.1f} / "
+        f"{results['load_average_at_end'][0]:.1f}.",
         "",
     ]
     if results.get("error"):

@@ -41,3 +41,25 @@ class Job(models.Model):
     def title(self) -> str:
         """What the job page calls it: "Import preview", not "import_preview"."""
         return self.kind.replace("_", " ").capitalize()
+
+
+class DatasetMember(models.Model):
+    """A person who may work on a dataset limited to its members, with their role there (set by an admin).
+
+    A dataset with no members is open to everyone with a role; one with members to them and admins only."""
+
+    class Role(models.TextChoices):
+        ANNOTATOR = "annotator", "annotator"
+        MANAGER = "category manager", "category manager"
+
+    dataset = models.ForeignKey("labeling.Dataset", on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dataset_memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ANNOTATOR)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "user"], name="one_membership_per_dataset")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.dataset} ({self.role})"

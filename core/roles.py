@@ -1,10 +1,12 @@
 """Roles are Django groups; each role includes the ones below it (admin > category manager > annotator)."""
 
+from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from rest_framework.permissions import BasePermission
 
 ANNOTATOR, MANAGER, ADMIN = "annotator", "category manager", "admin"
@@ -27,15 +29,78 @@ def has_role(user, role: str) -> bool:
     return rank_of(user) >= RANKS[role]
 
 
+def request_rank(request) -> int:
+    """Inside a request: the rank on the page's dataset (set by role_required), else the user's own."""
+    rank = getattr(request, "dataset_rank", None)
+    return rank_of(request.user) if rank is None else rank
+
+
+def request_has_role(request, role: str) -> bool:
+    return request_rank(request) >= RANKS[role]
+
+
+# --- datasets limited to their members (core.models.DatasetMember) ------------------------------------------
+# URL argument -> the id of the dataset the named object belongs to (None: no such object); each app registers
+# the arguments of its URLs in its AppConfig.ready, so every page and API call is checked by its dataset.
+_DATASET_OF: dict[str, Callable[[int], int | None]] = {"dataset_id": lambda pk: pk}
+
+
+def dataset_lookup_register(argument: str, lookup: Callable[[int], int | None]) -> None:
+    _DATASET_OF[argument] = lookup
+
+
+def dataset_of(kwargs: dict) -> int | None:
+    """The dataset a view's URL arguments name, if any."""
+    for name, value in kwargs.items():
+        if name in _DATASET_OF:
+            return _DATASET_OF[name](value)
+    return None
+
+
+def rank_on(user, dataset_id: int | None) -> int:
+    """The user's rank on a dataset: their role where the dataset is open (no members), their member role
+    where it is limited (0 for a non-member); admins everywhere."""
+    from core.models import DatasetMember
+
+    rank = rank_of(user)
+    if dataset_id is None or rank >= RANKS[ADMIN] or not user.is_authenticated:
+        return rank
+    members = DatasetMember.objects.filter(dataset_id=dataset_id)
+    if not members.exists():
+        return rank
+    return RANKS.get(members.filter(user_id=user.id).values_list("role", flat=True).first(), 0)
+
+
+def datasets_visible(datasets, user):
+    """The datasets of a queryset this user may see: the open ones and theirs (admins: all)."""
+    from core.models import DatasetMember
+
+    if rank_of(user) >= RANKS[ADMIN]:
+        return datasets
+    limited = DatasetMember.objects.filter(dataset=OuterRef("pk"))
+    return datasets.filter(~Exists(limited) | Exists(limited.filter(user_id=user.id)))
+
+
+def dataset_role_required(user, dataset_id: int, role: str) -> None:
+    """For a dataset named in a query or body rather than the URL: PermissionDenied below the role there."""
+    if rank_on(user, dataset_id) < RANKS[role]:
+        raise _refused(role)
+
+
+def _refused(role: str) -> PermissionDenied:
+    return PermissionDenied(f"This page is for the {role} role (on this dataset, for its members).")
+
+
 def role_required(role: str):
-    """View decorator: log in first; a user without the role gets 403."""
+    """View decorator: log in first; a user without the role (on the URL's dataset) gets 403."""
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(request, *args, **kwargs):
-            if not has_role(request.user, role):
-                raise PermissionDenied(f"This page is for the {role} role.")
+            request.dataset_rank = rank_on(request.user, dataset_of(kwargs))
+            if request.dataset_rank < RANKS[role]:
+                raise _refused(role)
             return view(request, *args, **kwargs)
 
         wrapped.required_role = role  # read by the role matrix test (kept by outer decorators' wraps)
@@ -50,7 +115,7 @@ class HasRole(BasePermission):
     role = ANNOTATOR
 
     def has_permission(self, request, view) -> bool:
-        return has_role(request.user, self.role)
+        return rank_on(request.user, dataset_of(getattr(view, "kwargs", None) or {})) >= RANKS[self.role]
 
 
 class IsAnnotator(HasRole):
@@ -74,7 +139,7 @@ class SchemaReader(BasePermission):
 
 def role_context(request) -> dict:
     """Template context processor: what the signed-in user may do, so pages hide what would 403."""
-    rank = rank_of(request.user) if hasattr(request, "user") else 0
+    rank = request_rank(request) if hasattr(request, "user") else 0  # on a dataset's page: the role there
     return {
         "is_annotator": rank >= RANKS[ANNOTATOR],
         "is_manager": rank >= RANKS[MANAGER],

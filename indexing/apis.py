@@ -50,6 +50,7 @@ class SearchApi(APIView):
         params.is_valid(raise_exception=True)
         wanted = params.validated_data
         dataset = get_object_or_404(Dataset, pk=wanted["dataset"])
+        roles.dataset_role_required(request.user, dataset.id, roles.ANNOTATOR)  # a dataset limited to members
         category = None
         if wanted.get("category"):
             category = get_object_or_404(Category, pk=wanted["category"], taxonomy_id=dataset.taxonomy_id)

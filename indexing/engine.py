@@ -171,7 +171,12 @@ class OpenSearchEngine(_Base):
 
         self._errors, self._not_found = (OpenSearchException,), NotFoundError
         self.client = OpenSearch(
-            hosts=[url], timeout=timeout, max_retries=0, http_compress=False, serializer=_orjson_serializer()
+            hosts=[url],
+            timeout=timeout,
+            max_retries=0,
+            http_compress=False,
+            serializer=_orjson_serializer(),
+            pool_maxsize=4,  # the rebuild sends from two threads
         )
 
     @staticmethod

@@ -18,8 +18,8 @@ def indexing_page(request):
     )
 
 
-@require_POST
 @roles.role_required(roles.ADMIN)
+@require_POST
 def indexing_action(request):
     """The page's buttons: retry dead letters, repair drift now, rebuild (each runs on the worker)."""
     action = request.POST.get("action", "")

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.models import DatasetMember
 from labeling.models import IN_TRAINING_SET, Category, Content, Dataset, Example, Taxonomy
 
 
@@ -49,11 +50,21 @@ class ContentAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
 
 
+class DatasetMemberInline(admin.TabularInline):
+    """Who may work on the dataset and as what; with no member at all, everyone with a role may."""
+
+    model = DatasetMember
+    extra = 1
+    autocomplete_fields = ["user"]
+    verbose_name_plural = "members (none: open to everyone with a role; admins always)"
+
+
 @admin.register(Dataset)
 class DatasetAdmin(ExampleCountMixin, admin.ModelAdmin):
     list_display = ["name", "taxonomy", "min_examples_per_category", "n_examples", "created_at"]
     list_filter = ["taxonomy"]
     search_fields = ["name", "description"]
+    inlines = [DatasetMemberInline]
 
 
 @admin.register(Example)

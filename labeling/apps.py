@@ -13,6 +13,16 @@ class LabelingConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        from core import roles
+        from core.apps import dataset_lookup
         from labeling import integrity
+        from labeling.models import Changeset, Example, ExampleImport
 
         post_migrate.connect(integrity.ensure_after_migrate, sender=self)
+        # pages and API calls named by these are checked against their dataset's members (core/roles.py)
+        for argument, model in (
+            ("import_id", ExampleImport),
+            ("changeset_id", Changeset),
+            ("example_id", Example),
+        ):
+            roles.dataset_lookup_register(argument, dataset_lookup(model))

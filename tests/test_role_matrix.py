@@ -16,6 +16,7 @@ from tests.factories import UserFactory, user_with_role
 from tests.training.conftest import make_dataset
 from tests.training.test_runs import train
 from training.models import PredictionLog, RuleMapping, TrainingRun
+from training.services.bulk import bulk_job_files
 from training.services.prediction_log import prediction_log_write
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,9 @@ LOWEST = {
     "training:rule": MANAGER,
     "training:ensemble": MANAGER,
     "training:schedule": ADMIN,
+    "training:bulk": ANNOTATOR,  # managers start a bulk classification (its own tests)
+    "training:bulk-result": ANNOTATOR,
+    "training:bulk-download": ANNOTATOR,
     "api-example": ANNOTATOR,
     "api-versions": ANNOTATOR,
     "api-datasets": ANNOTATOR,
@@ -78,8 +82,14 @@ LOWEST = {
     "api-classify": ANNOTATOR,
     "api-feedback": ANNOTATOR,
     "api-rollback": ADMIN,
+    "api-search": ANNOTATOR,
+    "api-indexing-status": ADMIN,
+    "api-indexing-retry": ADMIN,
+    "indexing:status": ADMIN,
+    "indexing:action": ADMIN,
 }
-QUERIES = {"labeling:rollback": {"to": "1"}}  # what a page needs to show itself
+# what a page needs to show itself ({dataset_id} and the like: the ids of `objects`)
+QUERIES = {"labeling:rollback": {"to": "1"}, "api-search": {"dataset": "{dataset_id}"}}
 
 
 def _urls(patterns=None, prefix="", namespace=None):
@@ -122,12 +132,23 @@ def objects() -> dict[str, int]:
         "import_id": ExampleImport.objects.create(
             dataset=dataset, file_name="a.csv", data=b"x", status="previewed"
         ).id,
-        "job_id": Job.objects.create(kind="rollback", dataset=dataset, created_by=admin).id,
+        "job_id": _classified(dataset, admin).id,
         "rule_id": RuleMapping.objects.create(
             dataset=dataset, category=category, kind="keyword", pattern="car", weight=1.0
         ).id,
         "prediction_id": PredictionLog.objects.get().id,
     }
+
+
+def _classified(dataset, user) -> Job:
+    """A finished bulk classification with its answers file (any job opens the job page)."""
+    job = Job.objects.create(
+        kind="classify", dataset=dataset, created_by=user, status=Job.Status.SUCCEEDED, result={"rows": 0}
+    )
+    _, output = bulk_job_files(job.id)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("external_id,predicted_category,score,second_category,second_score\n")
+    return job
 
 
 def _state() -> tuple:
@@ -181,10 +202,11 @@ def test_role_matrix(objects):
         lowest = LOWEST.get(name) or _declared_role(view)
         kwargs = {key: objects.get(key, 0) for key in view_kwargs(route)}
         url = reverse(name, kwargs=kwargs)
+        query = {key: value.format(**objects) for key, value in QUERIES.get(name, {}).items()}
         is_api = hasattr(view, "view_class")
         for who in WHO:
             for method in _methods(view):
-                status = _answer(clients[who], who, lowest, name, url, view, method)
+                status = _answer(clients[who], who, lowest, query, url, view, method)
                 if status is not None and not _expected(
                     status, who, lowest, method, is_api, missing=0 in kwargs.values()
                 ):
@@ -197,7 +219,7 @@ def _allowed(who: str, lowest: str) -> bool:
     return who not in (ANONYMOUS, NO_ROLE) and roles.RANKS[who] >= roles.RANKS[lowest]
 
 
-def _answer(clients, who, lowest, name, url, view, method) -> int | str | None:
+def _answer(clients, who, lowest, query, url, view, method) -> int | str | None:
     """The status `who` gets (with "login" for a redirect to the login page); None: not tried (a write by
     a role allowed to make it is the apps' own tests' business)."""
     page, api = clients
@@ -205,7 +227,7 @@ def _answer(clients, who, lowest, name, url, view, method) -> int | str | None:
     if method != "get" and _allowed(who, lowest):
         return None
     if method == "get":
-        response = (api if is_api else page).get(url, QUERIES.get(name, {}))
+        response = (api if is_api else page).get(url, query)
     elif is_api:
         response = getattr(api, method)(url, {}, format="json")
     else:

@@ -130,7 +130,12 @@ class DatasetListApi(APIView):
     @extend_schema(responses={200: DatasetOutput(many=True)})
     def get(self, request):
         return Response(
-            DatasetOutput(Dataset.objects.select_related("taxonomy").order_by("name"), many=True).data
+            DatasetOutput(
+                roles.datasets_visible(
+                    Dataset.objects.select_related("taxonomy").order_by("name"), request.user
+                ),
+                many=True,
+            ).data
         )
 
 

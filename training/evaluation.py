@@ -106,6 +106,21 @@ def classification_metrics(truth: Sequence[str], predicted: Sequence[str], class
     }
 
 
+def calibration_error(probabilities: np.ndarray, truth_columns: np.ndarray, *, bins: int = 15) -> float:
+    """Expected calibration error of the top answer: over equal-width confidence bins, the gap between
+    mean confidence and accuracy, weighted by the bin's share of rows (0 = calibrated)."""
+    if not len(truth_columns):
+        return 0.0
+    confidence = probabilities.max(axis=1).astype(np.float64)
+    correct = probabilities.argmax(axis=1) == np.asarray(truth_columns)
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    error = 0.0
+    for number in np.unique(which):
+        rows = which == number
+        error += rows.mean() * abs(correct[rows].mean() - confidence[rows].mean())
+    return float(error)
+
+
 def prediction_latency(model: TextClassifier, texts: list[str], *, repeats: int = 200) -> tuple[float, float]:
     """p50 and p99 milliseconds of one-text predictions (after warm-up), as the API will call the model."""
     if not texts:

@@ -36,6 +36,13 @@ class _Caller:
         self.user, self.META, self._request = user, request.META, request
 
 
+class _ClassifyView:
+    """What the permission class reads of the view: its URL arguments (the dataset's members are checked)."""
+
+    def __init__(self, dataset_id: int):
+        self.kwargs = {"dataset_id": dataset_id}
+
+
 class ClassifyShortcutMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -60,7 +67,7 @@ class ClassifyShortcutMiddleware:
         except APIException:
             return None
         caller = _Caller(request, found[0] if found else None)
-        if caller.user is None or not IsAnnotator().has_permission(caller, None):
+        if caller.user is None or not IsAnnotator().has_permission(caller, _ClassifyView(dataset_id)):
             return None
         if not ClassifyThrottle().allow_request(caller, None):
             return None

@@ -32,6 +32,9 @@ class TrainingRun(models.Model):
     fitted_params = models.JSONField(default=dict, blank=True, help_text="what autotune chose")
     folds = models.PositiveSmallIntegerField(default=5)
     holdout_share = models.FloatField(default=0.2)
+    refit_all = models.BooleanField(
+        default=True, help_text="after evaluation, fit the served model on every row of the version"
+    )
     seed = models.PositiveIntegerField(default=42)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.PAGE)
 
@@ -56,6 +59,8 @@ class TrainingRun(models.Model):
     macro_f1 = models.FloatField(null=True, blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="per category (by id) and confusion")
     train_seconds = models.FloatField(null=True, blank=True, help_text="final fit only")
+    refit_seconds = models.FloatField(null=True, blank=True, help_text="the fit on every row, when refitted")
+    served_rows = models.PositiveIntegerField(null=True, blank=True, help_text="rows the saved model saw")
     kfold_seconds = models.FloatField(null=True, blank=True)
     model_bytes = models.BigIntegerField(null=True, blank=True)
     latency_p50_ms = models.FloatField(null=True, blank=True)

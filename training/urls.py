@@ -33,3 +33,9 @@ urlpatterns += [
     path("datasets/<int:dataset_id>/predictions/", views.predictions_page, name="predictions"),
     path("predictions/<int:prediction_id>/feedback/", views.prediction_feedback_view, name="feedback"),
 ]
+
+urlpatterns += [
+    path("datasets/<int:dataset_id>/classify/", views.bulk_page, name="bulk"),
+    path("classify/<int:job_id>/", views.bulk_result, name="bulk-result"),
+    path("classify/<int:job_id>/answers.csv", views.bulk_download, name="bulk-download"),
+]

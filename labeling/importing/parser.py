@@ -195,7 +195,9 @@ def header_key(name: str) -> str:
     return HEADER_NOISE.sub("", unicodedata.normalize("NFC", name)).lower()
 
 
-def map_columns(header: list[str], overrides: dict[str, str] | None) -> dict[str, int]:
+def map_columns(
+    header: list[str], overrides: dict[str, str] | None, *, category_required: bool = True
+) -> dict[str, int]:
     """Our field -> index in the header; raises ImportFileError listing what is wrong."""
     overrides = dict(overrides or {})
     unknown = set(overrides) - set(FIELDS)
@@ -209,7 +211,7 @@ def map_columns(header: list[str], overrides: dict[str, str] | None) -> dict[str
             if index is not None:
                 found[name] = index
                 taken.add(index)
-    check_required(header, found)
+    check_required(header, found, category_required=category_required)
     return found
 
 
@@ -239,11 +241,11 @@ def unique_column(header: list[str], matches: list[int]) -> int:
     return matches[0]
 
 
-def check_required(header: list[str], found: dict[str, int]) -> None:
+def check_required(header: list[str], found: dict[str, int], *, category_required: bool = True) -> None:
     problems = []
     if "title" not in found and "body" not in found:
         problems.append(f"no text column (title: {alias_list('title')}; body: {alias_list('body')})")
-    if "category" not in found:
+    if "category" not in found and category_required:
         problems.append(f"no category column ({alias_list('category')})")
     if problems:
         raise ImportFileError("; ".join(problems) + f"; {headers_found(header)}")
@@ -352,7 +354,9 @@ class RowBuilder:
         ]
         if not (title or body):
             problems.append("empty text")
-        category_id, category_error = self.matcher.resolve(row.category_text)
+        category_id, category_error = None, ""
+        if "category" in self.columns:  # optional only when the caller said so (classification files)
+            category_id, category_error = self.matcher.resolve(row.category_text)
         problems += [category_error] if category_error else []
         if not row.external_id and (title or body):
             row.external_id = derived_id(title, body)
@@ -401,8 +405,10 @@ def parse_examples_file(
     columns: dict[str, str] | None = None,
     max_rows: int = 200_000,
     max_field_chars: int = 100_000,
+    category_required: bool = True,
 ) -> ParsedFile:
-    """Parse an uploaded examples file. `columns` maps our field to a header name ("" = do not use)."""
+    """Parse an uploaded examples file. `columns` maps our field to a header name ("" = do not use); without
+    `category_required` a file may have no category column (its rows then have no category)."""
     result = ParsedFile(encoding="", delimiter="", columns={}, rows=[], file_errors=[])
     try:
         text, result.encoding = decode(data, encoding)
@@ -412,18 +418,20 @@ def parse_examples_file(
         if not text or text.isspace():
             raise ImportFileError("the file is empty")
         result.delimiter = choose_delimiter(text, delimiter)
-        read_records(text, result, categories, columns, max_rows, max_field_chars)
+        read_records(text, result, categories, columns, max_rows, max_field_chars, category_required)
     except ImportFileError as exc:
         result.file_errors, result.rows = [str(exc)], []
     return result
 
 
-def read_records(text, result: ParsedFile, categories, overrides, max_rows, max_field_chars) -> None:
+def read_records(
+    text, result: ParsedFile, categories, overrides, max_rows, max_field_chars, category_required=True
+) -> None:
     if csv.field_size_limit() <= len(text):
         csv.field_size_limit(len(text) + 1)  # process-wide; only ever raised, so no field trips it
     reader = csv.reader(io.StringIO(text), delimiter=result.delimiter, strict=True)
     header = read_header(reader)
-    index = map_columns(header, overrides)
+    index = map_columns(header, overrides, category_required=category_required)
     result.columns = {name: header[i] for name, i in index.items()}
     builder = RowBuilder(index, len(header), CategoryMatcher(categories), max_field_chars)
     read_rows(reader, builder, result, max_rows)

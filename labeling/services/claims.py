@@ -5,6 +5,7 @@ live; an expired claim is removed by whoever next wants that content. A save che
 else holds is not saved over.
 """
 
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -54,6 +55,22 @@ def claim_take(*, dataset: Dataset, content_id: int, user, queue: str) -> bool:
                     queue=queue, expires_at=now + CLAIM_FOR
                 )
             )
+
+
+def claim_next(
+    *, dataset: Dataset, user, queue: str, candidates: Iterable[int], still_queued: Callable[[int], bool]
+) -> int | None:
+    """Claim the first candidate content that nobody else holds and that is still in the queue once claimed.
+
+    The candidates were read before the claim: someone may have claimed, saved and let go of one in between
+    (a save frees its claim as it commits), so each is read again once this user holds it."""
+    for content_id in candidates:
+        if not claim_take(dataset=dataset, content_id=content_id, user=user, queue=queue):
+            continue
+        if still_queued(content_id):
+            return content_id
+        claim_release(dataset=dataset, content_id=content_id, user=user)
+    return None
 
 
 def claim_check(*, dataset: Dataset, content_id: int, user) -> None:

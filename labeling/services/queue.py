@@ -13,6 +13,7 @@ from labeling.models import Category, Content, Dataset, Example
 from labeling.services.claims import (
     claim_check,
     claim_held,
+    claim_next,
     claim_release,
     claim_take,
     claimed_by_others,
@@ -106,16 +107,16 @@ def queue_next(*, dataset: Dataset, choice: QueueChoice, user, skipped: list[int
     held = held.select_related("content").first()
     if held and claim_take(dataset=dataset, content_id=held.content_id, user=user, queue=choice.key):
         return held.content
-    candidates = queue_contents(dataset, choice, user).exclude(claimed_by_others(dataset.id, user))
-    for content in candidates.exclude(id__in=skipped)[:20]:
-        if not claim_take(dataset=dataset, content_id=content.id, user=user, queue=choice.key):
-            continue
-        # The candidates were read before the claim: someone may have claimed and saved it in between
-        # (their save frees their claim as it commits). Read again now that the claim holds it.
-        if queue_contents(dataset, choice, user).filter(pk=content.id).exists():
-            return content
-        claim_release(dataset=dataset, content_id=content.id, user=user)
-    return None
+    queue = queue_contents(dataset, choice, user)
+    candidates = queue.exclude(claimed_by_others(dataset.id, user)).exclude(id__in=skipped)
+    claimed = claim_next(
+        dataset=dataset,
+        user=user,
+        queue=choice.key,
+        candidates=candidates.values_list("id", flat=True)[:20],
+        still_queued=lambda content_id: queue.filter(pk=content_id).exists(),  # a query of its own, now
+    )
+    return Content.objects.get(pk=claimed) if claimed else None
 
 
 def _check_in_dataset(dataset: Dataset, content: Content) -> None:

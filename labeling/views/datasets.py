@@ -35,7 +35,7 @@ ROWS_SHOWN = 200
 
 @roles.role_required(roles.ANNOTATOR)
 def dataset_list(request):
-    datasets = selectors.dataset_list_with_counts()
+    datasets = roles.datasets_visible(selectors.dataset_list_with_counts(), request.user)
     return render(request, "labeling/dataset_list.html", {"datasets": datasets})
 
 
@@ -63,8 +63,8 @@ def dataset_history(request, dataset_id: int):
         "user_id": user_id,
         "kinds": [("version", "versions")] + list(Changeset.Kind.choices),
         "users": get_user_model().objects.order_by("username"),
-        "can_commit": roles.has_role(request.user, roles.MANAGER),
-        "can_rollback": roles.has_role(request.user, roles.ADMIN),
+        "can_commit": roles.request_has_role(request, roles.MANAGER),
+        "can_rollback": roles.request_has_role(request, roles.ADMIN),
     }
     return render(request, "labeling/history.html", context)
 
@@ -175,7 +175,7 @@ def changeset_detail(request, changeset_id: int):
             "dataset": changeset.dataset,
             "history": history,
             "reverted_by": changeset.reverted_by.first(),
-            "can_revert": roles.has_role(request.user, roles.ADMIN),
+            "can_revert": roles.request_has_role(request, roles.ADMIN),
         },
     )
 

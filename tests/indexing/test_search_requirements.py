@@ -5,7 +5,6 @@ import pytest
 from indexing.selectors import content_ids_matching, examples_search_engine
 from labeling.models import Example
 from tests.factories import (
-    ContentFactory,
     DatasetFactory,
     ExampleFactory,
     LargeCategoryFactory,
@@ -176,10 +175,42 @@ def test_pagination(search):
 
 
 def test_import_of_1000_rows_all_searchable_after_one_sync(search):
+    """Through the COPY path imports use (core.inserts): the statement triggers see the copied rows."""
+    from django.utils import timezone
+
+    from core.inserts import insert_with_history
+    from labeling.models import Content, text_hash
+
     dataset = DatasetFactory()
     category = SmallCategoryFactory(parent__taxonomy=dataset.taxonomy)
-    contents = ContentFactory.create_batch(1000, title="대량 가져오기 문서", body="")
-    Example.objects.bulk_create([Example(dataset=dataset, content=c, category=category) for c in contents])
+    now = timezone.now()
+    rows = [
+        {
+            "external_id": f"import-{n}",
+            "title": "대량가져오기 문서",
+            "body": "",
+            "source": "csv",
+            "text_hash": text_hash("대량가져오기 문서", str(n)),
+            "created_at": now,
+            "modified_at": now,
+        }
+        for n in range(1000)
+    ]
+    content_ids = insert_with_history(Content, rows, user=None, reason="import")
+    examples = [
+        {
+            "dataset_id": dataset.id,
+            "content_id": pk,
+            "category_id": category.id,
+            "status": "active",
+            "version": 1,
+            "note": "",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for pk in content_ids
+    ]
+    insert_with_history(Example, examples, user=None, reason="import")
     drain(search)
     assert examples_search_engine(dataset_id=dataset.id, text="가져오기").total == 1000
     assert_index_equals_database(search)

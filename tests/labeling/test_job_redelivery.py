@@ -40,6 +40,24 @@ def run_until_killed(jobs: list[Job], worker_env: dict, folder) -> None:
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+    _wait_for_dead_transactions()
+
+
+def _wait_for_dead_transactions() -> None:
+    """The killed processes' database sessions end once PostgreSQL sees their sockets close."""
+    from django.db import connection
+
+    deadline = time.monotonic() + 20
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%%' AND pid <> pg_backend_pid()"
+            )
+            if not cursor.fetchone()[0]:
+                return
+            assert time.monotonic() < deadline, "the killed worker's transactions are still open"
+            time.sleep(0.1)
 
 
 def redeliver(job: Job) -> Job:

@@ -190,3 +190,14 @@ def test_the_queue_refuses_content_outside_the_pool_and_a_missing_version(setup,
     assert not Example.objects.exists()
     client.post(url, {**no_version, "version": 0})
     assert Example.objects.get().content == contents[0]
+
+
+def test_a_skip_lets_the_item_go_at_once(setup, client):
+    dataset, categories, contents, ana, bo = setup
+    client.force_login(ana)
+    url = reverse("labeling:queue", args=[dataset.id])
+    client.get(url)
+    held = QueueClaim.objects.get(user=ana).content
+    client.post(url, {"action": "skip", "content": held.id})
+    assert not QueueClaim.objects.filter(content=held).exists()
+    assert queue_next(dataset=dataset, choice=UNLABELLED, user=bo, skipped=[]) == held

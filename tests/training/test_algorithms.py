@@ -14,8 +14,9 @@ QUICK = {
     # Subwords (on by default) need more than 72 posts: without them this tiny sample learns in seconds.
     "fasttext": {"epoch": "50", "wordNgrams": "1", "bucket": "20000", "minn": "0", "maxn": "0"},
 }
-# fastText underfits a few dozen long posts (the issue measured as much); chance is 1/3.
-LEARNS = {"tfidf-svm": 0.8, "tfidf-logreg": 0.8, "fasttext": 0.55}
+# fastText underfits a few dozen long posts (the issue measured as much); chance is 1/3. 18 test posts: one
+# post is 0.056 (tfidf-svm over the 5 splits of these posts: 0.78-0.94, mean 0.86; the 3-SVM average 0.84).
+LEARNS = {"tfidf-svm": 0.75, "tfidf-logreg": 0.8, "fasttext": 0.55}
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,9 @@ def _sklearn(model, texts: list[str]) -> np.ndarray:
 @pytest.mark.parametrize(
     ("algorithm", "params", "smallest_group"),
     [
-        (TfidfLinearSVC, {"min_df": 1}, 30),  # the default shape: word unigrams, calibrated SVMs (3 folds)
+        (TfidfLinearSVC, {"min_df": 1}, 30),  # the default shape: word unigrams, one SVM + sigmoids
+        (TfidfLinearSVC, {"min_df": 1, "calibration": "sigmoid-3-svms"}, 30),  # before 2026-12: 3 SVMs
+        (TfidfLinearSVC, {"min_df": 1, "calibration": "temperature"}, 30),  # one SVM, one softmax scale
         (TfidfLinearSVC, {"min_df": 1, "max_chars": 300}, 30),  # longer texts cut: not counted as they come
         (TfidfLinearSVC, {"word_ngrams": 2, "char_ngrams": 4, "min_df": 1}, 30),  # two vectorizers, bigrams
         (TfidfLinearSVC, {"min_df": 1}, 2),  # a category of 2 examples: calibration on 2 folds
@@ -71,7 +73,18 @@ def test_fast_path_gives_the_pipelines_probabilities(posts, tmp_path, algorithm,
     model.save(tmp_path / "model")
     loaded = model_load(tmp_path / "model")
     assert isinstance(loaded._fast, FastPredict)
+    assert (loaded._fast.scores is not None) == (algorithm is TfidfLinearSVC)  # the SVMs' own fast product
     assert np.abs(loaded.predict_proba(unseen) - expected).max() <= 1e-6
+
+
+def test_binary_one_svm_is_fast_and_calibrated(posts):
+    texts, labels, unseen = posts
+    keep = [i for i, label in enumerate(labels) if label in GROUPS[:2]]
+    model = TfidfLinearSVC({"min_df": 1}).fit([texts[i] for i in keep], [labels[i] for i in keep])
+    assert model._fast.scores is not None and model.pipeline[-1].sigmoids_.shape == (2, 2)
+    expected = _sklearn(model, unseen)
+    assert np.abs(model.predict_proba(unseen) - expected).max() <= 1e-6
+    assert np.abs(model.predict_proba(unseen[:1]) - expected[:1]).max() <= 1e-6
 
 
 @pytest.mark.parametrize("char_ngrams", [0, 3])

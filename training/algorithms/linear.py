@@ -1,8 +1,13 @@
 """scikit-learn baselines: TF-IDF word (and optional character) n-grams with a linear model.
 
+The default SVM is one LinearSVC fitted on every training row whose margins become probabilities through
+per-class sigmoids fitted on 3-fold out-of-fold margins (`OneSVM`; `calibration=temperature`: one softmax
+temperature instead); the older shape, three SVMs each fitted on two thirds of the rows with per-class
+sigmoids averaged (`calibration=sigmoid-3-svms`), stays selectable and loadable.
+
 Predictions go through `FastPredict`: the fitted pipeline's own vocabularies, idf weights, SVM weights and
-sigmoid calibrators, applied without scikit-learn's per-call input checks (most of a single text's time
-through the pipeline); the probabilities are the pipeline's (tests/training/test_fast_predict.py).
+calibration, applied without scikit-learn's per-call input checks (most of a single text's time through
+the pipeline); the probabilities are the pipeline's (tests/training/test_fast_predict.py).
 """
 
 import pickle
@@ -14,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
+from scipy.optimize import minimize
+from scipy.special import expit, log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
@@ -131,16 +138,90 @@ class TfidfLogReg(TfidfLinear):
         return LogisticRegression(C=self.params["C"], max_iter=1000)
 
 
+TEMPERATURE, SIGMOID, SIGMOID_3_SVMS = "temperature", "sigmoid", "sigmoid-3-svms"
+
+
 class TfidfLinearSVC(TfidfLinear):
     name = "tfidf-svm"
-    description = "TF-IDF n-grams + linear SVM, probabilities calibrated (sigmoid, 3-fold)"
-    own_params = TFIDF_PARAMS | {"C": Param(0.5, "inverse regularisation strength", 0.001, 10_000.0)}
+    description = "TF-IDF n-grams + linear SVM on every row, probabilities calibrated (sigmoids, 3-fold)"
+    own_params = TFIDF_PARAMS | {
+        "C": Param(0.5, "inverse regularisation strength", 0.001, 10_000.0),
+        "calibration": Param(
+            SIGMOID,
+            "temperature: one SVM on every row, a softmax temperature fitted on 3-fold out-of-fold margins; "
+            "sigmoid: the same SVM, a sigmoid per class fitted on those margins; sigmoid-3-svms: the average "
+            "of 3 SVMs fitted on 2/3 of the rows with per-class sigmoids (before 2026-12)",
+            choices=(TEMPERATURE, SIGMOID, SIGMOID_3_SVMS),
+        ),
+    }
 
     def _estimator(self, smallest_class: int):
         svm = LinearSVC(C=self.params["C"], random_state=0)  # reproducible: same data, same model
         if smallest_class < 2:  # calibration needs two examples of every category; scores still rank
             return SoftmaxScores(svm)
-        return CalibratedClassifierCV(svm, cv=min(3, smallest_class), method="sigmoid")
+        if self.params["calibration"] == SIGMOID_3_SVMS:
+            return CalibratedClassifierCV(svm, cv=min(3, smallest_class), method="sigmoid")
+        return OneSVM(svm, folds=min(3, smallest_class), method=self.params["calibration"])
+
+
+def margin_columns(margins: np.ndarray) -> np.ndarray:
+    """Decision values as one column per class (a binary SVM's single margin m becomes -m, m)."""
+    return np.column_stack([-margins, margins]) if margins.ndim == 1 else margins
+
+
+def fit_temperature(margins: np.ndarray, codes: np.ndarray) -> float:
+    """The scale `a` minimising the log loss of softmax(a * margins) against the class codes."""
+    rows = np.arange(len(codes))
+
+    def loss(log_scale: np.ndarray) -> tuple[float, np.ndarray]:
+        scale = float(np.exp(log_scale[0]))
+        logs = log_softmax(scale * margins, axis=1)
+        gradient = ((np.exp(logs) * margins).sum(axis=1) - margins[rows, codes]).sum() * scale
+        return -float(logs[rows, codes].sum()), np.array([gradient])
+
+    return float(np.exp(minimize(loss, [0.0], jac=True, method="L-BFGS-B").x[0]))
+
+
+class OneSVM(BaseEstimator, ClassifierMixin):
+    """One SVM fitted on every row, calibrated on the out-of-fold margins of `folds` SVMs (stratified): a
+    sigmoid per class, normalised (`method="sigmoid"`), or softmax(temperature * margins) (`"temperature"`,
+    the SVM's own ranking kept). Every row teaches the served model, where the average of 3 SVMs fitted on
+    2/3 each (CalibratedClassifierCV) lost accuracy and was less calibrated (bench/results/training.md)."""
+
+    def __init__(self, estimator, folds: int = 3, method: str = SIGMOID):
+        self.estimator, self.folds, self.method = estimator, folds, method
+
+    def fit(self, X, y):
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.classes_ = self.estimator_.classes_
+        out_of_fold = cross_val_predict(
+            clone(self.estimator), X, y, cv=StratifiedKFold(self.folds), method="decision_function"
+        )
+        codes = np.searchsorted(self.classes_, np.asarray(y))
+        margins = margin_columns(out_of_fold)
+        self.temperature_ = fit_temperature(margins, codes)
+        self.sigmoids_ = None
+        if self.method == SIGMOID:  # (a, b) per class: p_j ~ 1 / (1 + exp(a_j m_j + b_j)), then normalised
+            fitted = [_SigmoidCalibration().fit(margins[:, j], codes == j) for j in range(margins.shape[1])]
+            self.sigmoids_ = np.array([[c.a_ for c in fitted], [c.b_ for c in fitted]])
+        return self
+
+    def probabilities(self, margins: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of margin columns (the same arithmetic serves FastPredict)."""
+        if self.sigmoids_ is None:
+            return softmax(self.temperature_ * margins, axis=1)
+        scores = expit(-(self.sigmoids_[0] * margins + self.sigmoids_[1]))
+        totals = scores.sum(axis=1, keepdims=True)
+        return np.divide(scores, totals, out=np.full_like(scores, 1 / scores.shape[1]), where=totals > 0)
+
+    def decision_function(self, X) -> np.ndarray:
+        return self.estimator_.decision_function(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.probabilities(margin_columns(self.decision_function(X)))
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
 class SoftmaxScores(BaseEstimator, ClassifierMixin):
@@ -169,14 +250,15 @@ class FastPredict:
     sublinear tf, idf and l2 norm as scikit-learn does (same dtype, same order). A sigmoid-calibrated
     LinearSVC ensemble (CalibratedClassifierCV) becomes one sparse x dense product with every fold's weights
     side by side, then each fold's per-class sigmoids, normalised and averaged as `_CalibratedClassifier`
-    does; SoftmaxScores likewise. Any other shape of pipeline falls back to scikit-learn for that part.
+    does; SoftmaxScores and OneSVM likewise (one product, then their softmax). Any other shape of
+    pipeline falls back to scikit-learn for that part.
     """
 
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline
         union, model = pipeline.steps[0][1], pipeline.steps[-1][1]
         self.vectorizers = self._vectorizers(union) if len(pipeline.steps) == 2 else None
-        self.scores = _calibrated_svms(model) or _softmax_scores(model)
+        self.scores = _one_svm(model) or _calibrated_svms(model) or _softmax_scores(model)
         # every vectorizer counts default words (WordTable): raw ASCII texts give the prepared ones' features
         self.ascii_words = bool(self.vectorizers) and all(v.table is not None for v in self.vectorizers)
         self.order: list[int] | None = None  # set by the model: its classes' columns
@@ -413,3 +495,14 @@ def _softmax_scores(model) -> LinearScores | None:
 
     weight = np.ascontiguousarray(model.estimator.coef_.T, dtype=np.float64)
     return LinearScores(weight, model.estimator.intercept_, finish)
+
+
+def _one_svm(model) -> LinearScores | None:
+    if not isinstance(model, OneSVM) or not isinstance(model.estimator_, LinearSVC):
+        return None
+
+    def finish(margins: np.ndarray) -> np.ndarray:
+        return model.probabilities(margin_columns(margins[:, 0] if margins.shape[1] == 1 else margins))
+
+    weight = np.ascontiguousarray(model.estimator_.coef_.T, dtype=np.float64)
+    return LinearScores(weight, np.asarray(model.estimator_.intercept_, dtype=np.float64), finish)

@@ -78,6 +78,8 @@ SUMMARY_FIELDS = (
     "fitted_params",
     "folds",
     "holdout_share",
+    "refit_all",
+    "served_rows",
     "status",
     "stage",
     "progress",

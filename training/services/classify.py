@@ -82,10 +82,9 @@ def _layout(ensemble: LoadedEnsemble, ids: np.ndarray) -> _Layout:
     return layout
 
 
-def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dict]:
-    """Each text's top-k small categories (its ranking, categories of the taxonomy only) and top-k large
-    ones, with the explanation."""
-    labels = ensemble.labels  # plain tuples read at load: no model attribute or path property per answer
+def _top(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> tuple:
+    """Each text's top-k small categories (columns of the decision, categories of the taxonomy only), their
+    count, the shares of the total score, and the layout of the decision's columns."""
     layout = _layout(ensemble, decisions.ids)
     voted = decisions.present & layout.known
     rows = np.arange(len(decisions))[:, np.newaxis]
@@ -93,6 +92,15 @@ def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dic
     if 0 in small_counts:
         raise TrainingConflict("The models answer with categories the taxonomy no longer has: retrain them.")
     shares = decisions.scores / decisions.totals[:, np.newaxis]
+    return small, small_counts, shares, layout, voted
+
+
+def _answers(ensemble: LoadedEnsemble, decisions: Decisions, k: int) -> list[dict]:
+    """Each text's top-k small categories (its ranking, categories of the taxonomy only) and top-k large
+    ones, with the explanation."""
+    labels = ensemble.labels  # plain tuples read at load: no model attribute or path property per answer
+    small, small_counts, shares, layout, voted = _top(ensemble, decisions, k)
+    rows = np.arange(len(decisions))[:, np.newaxis]
     large, large_shares, large_counts = _large(layout, voted, shares, small[:, 0], k)
     small_ids, small_shares = decisions.ids[small].tolist(), np.round(shares[rows, small], 4).tolist()
     answers = []
@@ -145,17 +153,27 @@ def _check(items: list[TextToClassify]) -> None:
             raise ApplicationError(f"Text {number} is longer than {MAX_CHARS} characters.")
 
 
-def classify(*, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=None) -> list[dict]:
-    """Answers in the order of `items`, each with top-k small and large categories and its explanation."""
+def classify(
+    *, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=None, log: bool = True
+) -> list[dict]:
+    """Answers in the order of `items`, each with top-k small and large categories and its explanation;
+    logged unless `log` is false."""
     _check(items)
     ensemble = ensemble_for(dataset)
     if not ensemble.members and not ensemble.rules:
         raise TrainingConflict(
             f"Dataset {dataset.name} has no champion and no rules yet: train a model first."
         )
+    answers = ensemble_answers(ensemble, items, k)
+    if log:
+        _log(dataset, ensemble, items, answers, user)
+    return answers
+
+
+def _decisions(ensemble: LoadedEnsemble, items: list[TextToClassify]) -> Decisions:
     documents = [document(item.title, item.text) for item in items]
     config = ensemble.config
-    decisions = decide(
+    return decide(
         _members(ensemble, documents),
         _fired(ensemble, items),
         rule_weight=config.rule_weight,
@@ -163,9 +181,22 @@ def classify(*, dataset: Dataset, items: list[TextToClassify], k: int = 3, user=
         min_models=config.min_models_for_unanimity,
         vote_classes=VOTE_CLASSES,
     )
-    answers = _answers(ensemble, decisions, k)
-    _log(dataset, ensemble, items, answers, user)
-    return answers
+
+
+def ensemble_answers(ensemble: LoadedEnsemble, items: list[TextToClassify], k: int) -> list[dict]:
+    """`classify`'s answers from an ensemble already loaded (no database)."""
+    return _answers(ensemble, _decisions(ensemble, items), k)
+
+
+def ensemble_top(ensemble: LoadedEnsemble, items: list[TextToClassify], k: int) -> list[tuple[list, list]]:
+    """Only the answers' top-k small categories, as (ids, scores) per text, without explanations or large
+    categories (bulk classification: the same figures as `ensemble_answers`' `top`, at a fraction of the
+    cost)."""
+    decisions = _decisions(ensemble, items)
+    small, counts, shares, _, _ = _top(ensemble, decisions, k)
+    rows = np.arange(len(decisions))[:, np.newaxis]
+    ids, scores = decisions.ids[small].tolist(), np.round(shares[rows, small], 4).tolist()
+    return [(ids[n][:count], scores[n][:count]) for n, count in enumerate(counts)]
 
 
 def _log(dataset: Dataset, ensemble: LoadedEnsemble, items, answers: list[dict], user) -> None:

@@ -47,12 +47,16 @@ def run_start(
     params: dict | None = None,
     folds: int = 5,
     holdout_share: float = 0.2,
+    refit_all: bool = True,
     seed: int = 42,
     version: DatasetVersion | None = None,
     source: str = TrainingRun.Source.PAGE,
     enqueue: bool = True,
 ) -> TrainingRun:
-    """Record a run on `version` (the working state, committed automatically when it changed) and queue it."""
+    """Record a run on `version` (the working state, committed automatically when it changed) and queue it.
+
+    The held-out split measures a model fitted on the other rows; with `refit_all` the model then saved and
+    served is fitted again on every row (the measured figures stay those of the held-out split)."""
     try:
         checked = algorithm_class(algorithm).parse_params(params or {})
     except ParameterError as error:
@@ -73,6 +77,7 @@ def run_start(
             params=checked,
             folds=folds,
             holdout_share=holdout_share,
+            refit_all=refit_all,
             seed=seed,
             source=source,
             created_by=user,
@@ -174,6 +179,8 @@ class Outcome:
     train_seconds: float
     kfold_seconds: float | None
     latency: tuple[float, float]
+    refit_seconds: float | None = None
+    served_rows: int = 0
 
 
 def run_execute(run_id: int) -> TrainingRun | None:
@@ -250,13 +257,24 @@ def _train(run: TrainingRun) -> Outcome:
     _step(run, "evaluating", 0.85)
     test_rows = np.flatnonzero(holdout)
     test_texts = [texts[i] for i in test_rows]
-    predicted = evaluation.probabilities_in(model, test_texts, classes).argmax(axis=1)
+    probabilities = evaluation.probabilities_in(model, test_texts, classes)
+    predicted = probabilities.argmax(axis=1)
     metrics = evaluation.classification_metrics(
         [labels[i] for i in test_rows], [classes[j] for j in predicted], classes
     )
-    return Outcome(
+    column = {name: j for j, name in enumerate(classes)}
+    truth = np.asarray([column[labels[i]] for i in test_rows], dtype=int)
+    metrics["calibration_error"] = evaluation.calibration_error(probabilities, truth)
+    outcome = Outcome(
         data, labels, classes, holdout, out_of_fold, model, metrics, train_seconds, kfold_seconds, (0, 0)
     )
+    outcome.served_rows = len(train_rows)
+    if run.refit_all and len(test_rows):
+        _step(run, "refit on every row", 0.88)
+        started = time.perf_counter()
+        outcome.model = make_model().fit(texts, labels)
+        outcome.refit_seconds, outcome.served_rows = time.perf_counter() - started, len(labels)
+    return outcome
 
 
 def _save(run: TrainingRun, outcome: Outcome) -> None:
@@ -291,11 +309,16 @@ def _commit_results(run: TrainingRun, outcome: Outcome, *, folder: str, checksum
         raise RunCancelled  # reaped or cancelled meanwhile: keep nothing
     metrics = outcome.metrics
     current.accuracy, current.macro_f1 = metrics["accuracy"], metrics["macro_f1"]
-    current.metrics = {"per_category": metrics["per_category"], "confusion": metrics["confusion"]}
+    current.metrics = {
+        "per_category": metrics["per_category"],
+        "confusion": metrics["confusion"],
+        "calibration_error": metrics["calibration_error"],
+    }
     current.fitted_params = outcome.model.fitted_params
     current.holdout_count = int(outcome.holdout.sum())
     current.example_count = len(outcome.labels)
     current.train_seconds, current.kfold_seconds = outcome.train_seconds, outcome.kfold_seconds
+    current.refit_seconds, current.served_rows = outcome.refit_seconds, outcome.served_rows
     current.latency_p50_ms, current.latency_p99_ms = outcome.latency
     current.artifact_path, current.artifact_sha256, current.model_bytes = folder, checksum, size
     if outcome.data.texts_changed_since:

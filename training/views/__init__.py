@@ -1,3 +1,4 @@
+from training.views.bulk import bulk_download, bulk_page, bulk_result
 from training.views.runs import (
     champion_demote_view,
     requirements_page,
@@ -27,6 +28,9 @@ from training.views.verification import (
 )
 
 __all__ = [
+    "bulk_download",
+    "bulk_page",
+    "bulk_result",
     "category_exclude_view",
     "category_merge_view",
     "champion_demote_view",

@@ -33,6 +33,9 @@ class RunForm(forms.Form):
     folds = forms.IntegerField(
         initial=5, min_value=0, max_value=10, help_text="k-fold for out-of-fold predictions"
     )
+    refit_all = forms.BooleanField(
+        required=False, initial=True, label="Refit on every row", help_text="after the held-out evaluation"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,7 +87,7 @@ def runs_page(request, dataset_id: int):
         "changes": ChampionChange.objects.filter(dataset=dataset).select_related("user")[:20],
         "requirement": selectors.dataset_requirement(dataset),
         "form": RunForm(initial={"algorithm": DEFAULT_ALGORITHM}),
-        "can_train": roles.has_role(request.user, roles.MANAGER),
+        "can_train": roles.request_has_role(request, roles.MANAGER),
     }
     return render(request, "training/runs.html", context)
 
@@ -107,6 +110,7 @@ def run_start_view(request, dataset_id: int):
             algorithm=form.cleaned_data["algorithm"],
             params=params,
             folds=form.cleaned_data["folds"],
+            refit_all=form.cleaned_data["refit_all"],
         )
     except (ApplicationError, ParameterError) as error:
         messages.error(request, str(error))
@@ -132,7 +136,7 @@ def run_page(request, run_id: int):
         "dataset": run.dataset,
         "is_champion": champion is not None and champion.id == run.id,
         "categories": selectors.run_category_figures(run),
-        "can_manage": roles.has_role(request.user, roles.MANAGER),
+        "can_manage": roles.request_has_role(request, roles.MANAGER),
     }
     labels, matrix = selectors.run_confusion(run)
     if len(labels) <= 40:
@@ -191,7 +195,7 @@ def requirements_page(request, dataset_id: int):
     """The requirements a model must meet (managers edit them; everyone sees them)."""
     dataset = dataset_or_404(dataset_id)
     requirement = selectors.dataset_requirement(dataset)
-    can_edit = roles.has_role(request.user, roles.MANAGER)
+    can_edit = roles.request_has_role(request, roles.MANAGER)
     form = RequirementForm(request.POST or None, instance=requirement)
     if request.method == "POST":
         if not can_edit:

@@ -71,7 +71,7 @@ def _rule_form_save(request, dataset: Dataset, form: RuleForm, rule: RuleMapping
 def rules_page(request, dataset_id: int):
     """The dataset's rules; managers add them and everyone can try one out on texts and recent contents."""
     dataset = dataset_or_404(dataset_id)
-    can_edit = roles.has_role(request.user, roles.MANAGER)
+    can_edit = roles.request_has_role(request, roles.MANAGER)
     form = RuleForm(request.POST or None, dataset=dataset)
     trial = None
     if request.method == "POST" and request.POST.get("action") == "try":

@@ -16,7 +16,7 @@ from core.paging import capped_count
 from core.params import number_param
 from labeling.models import Category, Content, Dataset
 from labeling.selectors import dataset_or_404
-from labeling.services.claims import claim_held, claim_release, claim_take, claims_expire
+from labeling.services.claims import claim_held, claim_next, claim_release, claims_expire
 from training import figures
 from training.models import OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run
@@ -71,7 +71,7 @@ def health_page(request, dataset: Dataset, run: TrainingRun):
         "figure": figures.health_figure(rows, urls),
         "previous": previous,
         "changes": checks.runs_category_changes(checks.category_health(previous), rows) if previous else [],
-        "can_manage": roles.has_role(request.user, roles.MANAGER),
+        "can_manage": roles.request_has_role(request, roles.MANAGER),
     }
     return render(request, "training/health.html", context)
 
@@ -174,13 +174,16 @@ def _review_item(
     queue = checks.review_queue(run, user).exclude(content_id__in=skipped)
     held = claim_held(dataset=run.dataset, user=user, queue=queue_name)
     item = queue.filter(content_id__in=held.values("content_id")).first()
-    for candidate in [] if item else queue[:20]:
-        if not claim_take(dataset=run.dataset, content_id=candidate.content_id, user=user, queue=queue_name):
-            continue
-        if checks.review_queue(run, user).filter(pk=candidate.pk).exists():  # not decided meanwhile
-            return candidate
-        claim_release(dataset=run.dataset, content_id=candidate.content_id, user=user)
-    return item
+    if item is not None:
+        return item
+    claimed = claim_next(
+        dataset=run.dataset,
+        user=user,
+        queue=queue_name,
+        candidates=queue.values_list("content_id", flat=True)[:20],
+        still_queued=lambda content_id: queue.filter(content_id=content_id).exists(),
+    )
+    return queue.filter(content_id=claimed).first() if claimed else None
 
 
 @roles.role_required(roles.ANNOTATOR)
@@ -235,7 +238,7 @@ def fixes_page(request, dataset: Dataset, run: TrainingRun):
         "merges": checks.merge_suggestions(checks.run_confusion_oof(run)),
         "excludes": checks.exclude_suggestions(health, dataset.min_examples_per_category),
         "categories": [row.category for row in sorted(health, key=lambda r: r.category.path)],
-        "can_manage": roles.has_role(request.user, roles.MANAGER),
+        "can_manage": roles.request_has_role(request, roles.MANAGER),
     }
     return render(request, "training/fixes.html", context)
 

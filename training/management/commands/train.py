@@ -29,6 +29,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--holdout", type=float, default=0.2, help="share of each category held out")
         parser.add_argument(
+            "--no-refit",
+            action="store_true",
+            help="serve the model fitted without the held-out rows (default: refit on every row)",
+        )
+        parser.add_argument(
             "--version", type=int, dest="number", help="dataset version (default: the working state)"
         )
         parser.add_argument("--inline", action="store_true", help="train in this process, not in a worker")
@@ -61,6 +66,7 @@ class Command(BaseCommand):
                 params=parse_assignments(opts["param"]),
                 folds=opts["folds"],
                 holdout_share=opts["holdout"],
+                refit_all=not opts["no_refit"],
                 version=version,
                 source=TrainingRun.Source.COMMAND,
                 enqueue=not opts["inline"],

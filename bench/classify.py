@@ -1,0 +1,240 @@
+"""Benchmark of bulk classification (`manage.py classify`) against in-process `predict_proba`, same run.
+
+Loads the 20 Newsgroups train split into PostgreSQL, trains the tf-idf champion through the pipeline, writes
+the test split (7,532 posts) as an import-shaped CSV with categories, then times, alternately and `--repeats`
+times each: the champion's `predict_proba` over the test texts in this one process (batches of 1,000), and
+the `classify` command (file read and parsed, the serving ensemble, output CSV written) with 1 and with 2
+processes. The machine's speed moves by 2x between runs, so the targets are ratios measured in the same run:
+the command at 2 processes >= 1.5x the in-process `predict_proba` texts/s (75% of the two-core limit).
+Writes bench/results/classify.md and bench/results/classify.json.
+
+Run from the project root:  scripts/with-services.sh .venv/bin/python bench/classify.py [--quick]
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402  (the project root must be importable first)
+    RESULTS,
+    Checks,
+    checks_lines,
+    machine_lines,
+    median,
+    migrate_fresh,
+    run_measured,
+    say,
+    setup_django,
+)
+
+SCRIPT = "bench/classify.py"
+TARGETS = {"two_processes_vs_predict_proba": 1.5}
+BATCH = 1000
+
+
+class Bench:
+    def __init__(self, *, quick: bool, repeats: int) -> None:
+        self.quick, self.repeats = quick, repeats
+        self.check = Checks()
+        self.info: dict = {}
+        self.timings: dict[str, list[float]] = {"predict_proba": [], "command_1": [], "command_2": []}
+        self.folder = Path(tempfile.mkdtemp(prefix="bunryu-bench-classify-"))
+
+    def setup(self) -> None:
+        from django.contrib.auth import get_user_model
+
+        from bench.corpus import newsgroups_taxonomy
+        from bench.training_run import QUICK_POSTS, build_csv, read_newsgroups
+        from labeling.services.datasets import dataset_create
+        from labeling.services.imports import import_apply
+        from training.models import TrainingRun
+        from training.services.runs import run_execute, run_start
+
+        self.info["migrate_seconds"] = round(migrate_fresh(SCRIPT), 2)
+        user = get_user_model().objects.create_superuser("bench", "bench@example.invalid", None)
+        posts = read_newsgroups(QUICK_POSTS if self.quick else None)
+        dataset = dataset_create(
+            name="newsgroups", taxonomy=newsgroups_taxonomy(user), min_examples_per_category=1, user=user
+        )
+        import_apply(dataset=dataset, data=build_csv(posts["train"]), user=user, file_name="train.csv")
+        say("training the champion (tfidf-svm, folds=0)")
+        run = run_start(dataset=dataset, user=user, algorithm="tfidf-svm", folds=0, enqueue=False)
+        run_execute(run.id)
+        run.refresh_from_db()
+        self.check("champion trained", TrainingRun.Status.SUCCEEDED, run.status)
+        self.champion, self.dataset = run, dataset
+        from training.services.classify import MAX_CHARS
+
+        # The command refuses a file with a text over the API's limit (as the API refuses the request).
+        self.test = [post for post in posts["test"] if len(post.title) + len(post.body) <= MAX_CHARS]
+        self.info["test_posts_over_the_limit"] = len(posts["test"]) - len(self.test)
+        self.input = self.folder / "test.csv"
+        self.input.write_bytes(build_csv(self.test))
+        self.info |= {"train_posts": len(posts["train"]), "test_posts": len(self.test), "run": run.id}
+
+    def run(self) -> None:
+        from training.algorithms import model_load
+        from training.algorithms.text import document
+
+        model = model_load(Path(self.champion.artifact_path))
+        texts = [document(post.title, post.body) for post in self.test]
+        model.predict_proba(texts[:50])  # warm: compiled kernels loaded
+        self._command(1, warm=True)
+        for repeat in range(self.repeats):
+            started = time.perf_counter()
+            for start in range(0, len(texts), BATCH):
+                model.predict_proba(texts[start : start + BATCH])
+            self.timings["predict_proba"].append(time.perf_counter() - started)
+            for processes in (1, 2):
+                self._command(processes)
+            say(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in self.timings.items()))
+
+    def _command(self, processes: int, *, warm: bool = False) -> None:
+        import csv
+        import io
+
+        from django.core.management import call_command
+
+        output = self.folder / f"out-{processes}.csv"
+        report = io.StringIO()
+        started = time.perf_counter()
+        call_command(
+            "classify",
+            "--dataset",
+            "newsgroups",
+            str(self.input),
+            "--output",
+            str(output),
+            "--processes",
+            str(processes),
+            "--json",
+            stdout=report,
+            stderr=io.StringIO(),
+        )
+        seconds = time.perf_counter() - started
+        if warm:
+            return
+        self.timings[f"command_{processes}"].append(seconds)
+        rows = list(csv.DictReader(output.open(encoding="utf-8")))
+        self.check(f"{processes} process(es): one output row per test post", len(self.test), len(rows))
+        if processes == 2 and len(self.timings["command_2"]) == 1:
+            right = sum(row["predicted_category"] == row["given_category"] for row in rows)
+            self.info["accuracy_on_test"] = round(right / len(rows), 4)
+            self.info["summary_2_processes"] = report.getvalue()
+            one = (self.folder / "out-1.csv").read_text()
+            self.check("1 and 2 processes write the same file", True, one == output.read_text())
+
+    def results(self, machine: dict, code: dict) -> dict:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        count = self.info.get("test_posts", 0)
+        rates = {key: count / median(runs) for key, runs in self.timings.items() if runs}
+        verdicts, failed = [], []
+        if "predict_proba" in rates and "command_2" in rates:
+            for key, processes in (("command_1", 1), ("command_2", 2)):
+                ratio = rates[key] / rates["predict_proba"]
+                target = TARGETS["two_processes_vs_predict_proba"] if processes == 2 else None
+                verdict = "info" if target is None else ("pass" if ratio >= target else "FAIL")
+                if verdict == "FAIL":
+                    failed.append("two_processes_vs_predict_proba")
+                verdicts.append(
+                    {
+                        "key": f"{key}_vs_predict_proba",
+                        "label": f"command texts/s, {processes} process(es) / in-process predict_proba",
+                        "value": round(ratio, 3),
+                        "target": target,
+                        "higher_is_better": True,
+                        "verdict": verdict,
+                    }
+                )
+        return {
+            "benchmark": "classify",
+            "machine": machine,
+            "code": code,
+            "parameters": {"quick": self.quick, "repeats": self.repeats, "batch": BATCH},
+            "info": self.info,
+            "targets": TARGETS,
+            "timings_seconds": {k: [round(x, 3) for x in v] for k, v in self.timings.items()},
+            "texts_per_second": {k: round(v, 1) for k, v in rates.items()},
+            "verdicts": verdicts,
+            "failed_targets": failed,
+            "checks": self.check.rows,
+        }
+
+
+def markdown(results: dict) -> str:
+    info, rates, timings = results["info"], results["texts_per_second"], results["timings_seconds"]
+    quick = (
+        " **Quick smoke run (`--quick`): subsets, figures not comparable.**"
+        if results["parameters"]["quick"]
+        else ""
+    )
+    lines = [
+        "# Benchmark: bulk classification (`manage.py classify`)",
+        "",
+        f"Produced by `bench/classify.py`.{quick} Champion: `tfidf-svm` (defaults) trained through the "
+        f"pipeline on the 20 Newsgroups train split ({info.get('train_posts', '?'):,} posts); input: the "
+        f"test split ({info.get('test_posts', '?'):,} posts; "
+        f"{info.get('test_posts_over_the_limit', 0)} longer than the API's 100,000 characters left out) as "
+        "an import-shaped CSV with categories. "
+        "The command's time is all of it: reading and parsing the file, the serving ensemble, the output CSV "
+        "written. In-process: the champion's `predict_proba` alone, batches of "
+        f"{results['parameters']['batch']:,}, one process. Each measured {results['parameters']['repeats']} "
+        "times, alternately; medians. The machine is shared (2 cores, other work running): only the ratios "
+        "within the run are meant to be compared.",
+        "",
+        "| what | seconds (runs) | texts/s |",
+        "|---|---|---:|",
+    ]
+    names = {
+        "predict_proba": "in-process `predict_proba`, 1 process",
+        "command_1": "`classify` command, 1 process",
+        "command_2": "`classify` command, 2 processes",
+    }
+    for key, label in names.items():
+        if key in rates:
+            runs = ", ".join(f"{x:.2f}" for x in timings[key])
+            lines.append(f"| {label} | {median(timings[key]):.2f} ({runs}) | {rates[key]:,.0f} |")
+    lines += ["", "| ratio | value | target | verdict |", "|---|---:|---:|---|"]
+    for verdict in results["verdicts"]:
+        target = "—" if verdict["target"] is None else f">= {verdict['target']}"
+        lines.append(f"| {verdict['label']} | {verdict['value']:.2f} | {target} | {verdict['verdict']} |")
+    if "accuracy_on_test" in info:
+        lines += [
+            "",
+            f"Accuracy of the output against the test split's groups: {info['accuracy_on_test']:.4f}.",
+        ]
+    if results.get("error"):
+        lines += ["", "**The run stopped on an error:**", "", "```", results["error"].rstrip(), "```"]
+    lines.append("")
+    return "\n".join(
+        [*lines, *checks_lines(results["checks"]), *machine_lines(results["machine"], results["code"])]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 600 posts per split, 1 repeat")
+    parser.add_argument("--repeats", type=int, default=3, help="measurements of each side (3)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder")
+    parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
+    args = parser.parse_args(argv)
+    models = tempfile.mkdtemp(prefix="bunryu-bench-models-")
+    os.environ["MODEL_DIR"] = models
+    try:
+        setup_django(SCRIPT)
+        bench = Bench(quick=args.quick, repeats=1 if args.quick else max(1, args.repeats))
+        return run_measured(
+            bench, name="classify", results_dir=args.results, markdown=markdown, strict=args.strict
+        )
+    finally:
+        shutil.rmtree(models, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
