@@ -193,6 +193,8 @@ def bulk_classify(
     started = time.perf_counter()
     answers: list[tuple[list[int], list[float]]] = []
     _WORK = (ensemble, bulk.items, k)
+    if processes > 1 and multiprocessing.current_process().daemon:
+        processes = 1  # a daemonic worker process may not start children: classify here
     try:
         if processes == 1:
             for done, part in enumerate(bounds, 1):
