@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -236,6 +237,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 WORKER_LOST_AFTER_SECONDS = float(os.environ.get("WORKER_LOST_AFTER_SECONDS", 60))
 WORKER_CHECK_SECONDS = float(os.environ.get("WORKER_CHECK_SECONDS", 30))
 CELERY_BEAT_SCHEDULE = {
+    # new and changed offers join their catalogs every night (a full rebuild is a button and a command)
+    "catalog-daily-attach": {
+        "task": "catalog.tasks.catalog_daily_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "training-reap-stale-runs": {
         "task": "training.tasks.training_runs_reap_task",
         "schedule": WORKER_CHECK_SECONDS,

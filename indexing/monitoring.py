@@ -68,20 +68,25 @@ def indexing_status(name: str = "contents") -> dict:
 
 def throughput_figure(name: str = "contents") -> str:
     """Lag (worst per minute) and events handled per minute over the last day, as Plotly JSON."""
+    now = timezone.localtime()
     rows = list(
-        SyncMinute.objects.filter(target=name, minute__gte=timezone.now() - timedelta(days=1)).order_by(
-            "minute"
-        )
+        SyncMinute.objects.filter(target=name, minute__gte=now - timedelta(days=1)).order_by("minute")
     )
-    minutes = [row.minute.isoformat() for row in rows]
+    minutes = [timezone.localtime(row.minute).strftime("%Y-%m-%d %H:%M") for row in rows]  # shown times
     figure = go.Figure()
-    figure.add_bar(x=minutes, y=[row.events for row in rows], name="events / min", marker_color="#8fb3d9")
+    figure.add_bar(
+        x=minutes, y=[row.events for row in rows], name="events / min", marker_color="#8fb3d9", width=60_000
+    )
     figure.add_scatter(
         x=minutes, y=[row.lag_max_ms / 1000 for row in rows], name="lag (s, worst)", yaxis="y2", mode="lines"
     )
     figure.update_layout(
         height=320,
-        margin={"l": 50, "r": 50, "t": 20, "b": 40},
+        margin={"l": 50, "r": 50, "t": 20, "b": 60},
+        xaxis={
+            "type": "date",
+            "range": [f"{now - timedelta(days=1):%Y-%m-%d %H:%M}", f"{now:%Y-%m-%d %H:%M}"],
+        },
         yaxis={"title": "events / min"},
         yaxis2={"title": "lag (s)", "overlaying": "y", "side": "right", "rangemode": "tozero"},
         legend={"orientation": "h"},

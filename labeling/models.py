@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from labeling.paths import category_path
+
 
 class ChangesetLinkedHistory(models.Model):
     """Base of the historical tables: each history row may name the bulk changeset that wrote it.
@@ -108,11 +110,6 @@ class Category(models.Model):
     @property
     def is_large(self) -> bool:
         return self.level == self.Level.LARGE
-
-
-def category_path(name: str, parent_name: str | None) -> str:
-    """'large/small' for small categories, the name for large ones."""
-    return f"{parent_name}/{name}" if parent_name else name
 
 
 def text_hash(title: str, body: str) -> str:

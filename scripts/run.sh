@@ -17,6 +17,7 @@ if [ ! -f "$manifest" ] || [ -n "$(find static .venv/.installed-requirements.txt
 fi
 .venv/bin/python manage.py ensure_admin --url "http://$BIND/" >/dev/null
 .venv/bin/python manage.py load_demo  # authored by nobody: "done today" counts only real work
+.venv/bin/python manage.py load_catalog_demo
 
 # The worker and the web server run in sessions of their own: Ctrl-C reaches this script only, which stops
 # them in order (a terminal's Ctrl-C sent to every process at once left gunicorn killing its workers and

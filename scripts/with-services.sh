@@ -47,7 +47,7 @@ redis_pid=$!
 for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 if [ -n "$search_pid" ]; then
-  for _ in $(seq 1200); do
+  for _ in $(seq 6000); do  # up to 10 min: the first start resolves the jars with Maven and makes the CDS archive
     curl -sf "http://127.0.0.1:$search_port/_cluster/health" >/dev/null 2>&1 && break
     kill -0 "$search_pid" 2>/dev/null || { cat "$work/search.log" >&2; echo "search node did not start" >&2; exit 1; }
     sleep 0.1

@@ -21,4 +21,3 @@ def test_the_api_docs_page_shows_swagger_ui_from_local_files(client):
     assert "<script>" not in html  # no inline script: the content security policy would block it
     script = client.get(reverse("api-docs") + "?script=")
     assert script.status_code == 200 and reverse("api-schema") in script.content.decode()
-

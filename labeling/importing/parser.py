@@ -16,6 +16,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from labeling.paths import PATH_MARK, category_path
+
 FIELDS = ("external_id", "title", "body", "category")
 ALIASES = {
     "external_id": ("external_id", "id", "외부id", "아이디"),
@@ -306,6 +308,10 @@ class CategoryMatcher:
 
     @staticmethod
     def by_path(text: str, index, key) -> list[CategoryRef]:
+        """'large › small' (as pages and exports write it: one reading), or 'large/small' (every split)."""
+        if PATH_MARK in text:
+            large, _, small = text.partition(PATH_MARK)
+            return list(index.get((key(large.strip()), key(small.strip())), []))
         parts = text.split("/")
         matches: list[CategoryRef] = []
         for cut in range(1, len(parts)):
@@ -315,12 +321,9 @@ class CategoryMatcher:
 
 
 def ambiguous_error(text: str, candidates: list[CategoryRef]) -> str:
-    paths = [f"{ref.large}/{ref.small}" for ref in candidates]
-    if len(set(paths)) < len(paths):  # e.g. a › b/c and a/b › c: no way to write it apart
-        splits = " and ".join(f"{ref.large} › {ref.small}" for ref in candidates)
-        return f"category '{shown(text.strip())}' matches {splits}: rename one of them in the taxonomy"
+    paths = [category_path(ref.small, ref.large) for ref in candidates]
     options = paths[0] if len(paths) == 1 else ", ".join(paths[:-1]) + " or " + paths[-1]
-    return f"category '{shown(text.strip())}' is ambiguous: write it as large/small ({options})"
+    return f"category '{shown(text.strip())}' is ambiguous: write it as large {PATH_MARK} small ({options})"
 
 
 # -------------------------------------------------------------------------------------------------- rows

@@ -16,6 +16,7 @@ from core.pauses import pause_point
 from core.text import text_problem
 from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
 from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
+from labeling.paths import PATH_MARK
 from labeling.services.contents import TITLE_MAX, content_fields
 from labeling.services.versions import changeset_apply, changeset_open
 from labeling.services.words import content_words_refresh_later
@@ -249,8 +250,8 @@ def _content_ids(external_ids: list[str]) -> dict[str, tuple[int, str]]:
 
 
 def _split_path(text: str) -> tuple[str, str]:
-    """'large/small' -> (large, small); a name without '/' goes under the large category 'general'."""
-    large, _, small = text.strip().partition("/")
+    """'large › small' or 'large/small' -> (large, small); a bare name goes under the large 'general'."""
+    large, _, small = text.strip().partition(PATH_MARK if PATH_MARK in text else "/")
     return (large.strip(), small.strip()) if small.strip() else ("general", large.strip())
 
 

@@ -4,6 +4,7 @@ from core.errors import ApplicationError
 from core.history import save_with_history
 from core.text import text_check
 from labeling.models import Category, Taxonomy
+from labeling.paths import PATH_MARK
 
 NAME_MAX = Category._meta.get_field("name").max_length
 
@@ -15,6 +16,17 @@ def taxonomy_create(*, name: str, description: str = "") -> Taxonomy:
     if Taxonomy.objects.filter(name=name).exists():
         raise ApplicationError(f"A taxonomy named {name!r} already exists.")
     return Taxonomy.objects.create(name=name, description=description)
+
+
+def _category_name(raw: str) -> str:
+    name = text_check(raw.strip(), name="category name", max_length=NAME_MAX)
+    if not name:
+        raise ApplicationError("A category needs a name.")
+    if PATH_MARK in name:
+        raise ApplicationError(
+            f"A category name cannot contain {PATH_MARK!r}: it separates large and small in paths."
+        )
+    return name
 
 
 @transaction.atomic
@@ -29,10 +41,8 @@ def category_create(
     reason: str = "created",
 ) -> Category:
     """Create a large category (no parent) or a small one under a large category."""
-    name = text_check(name.strip(), name="category name", max_length=NAME_MAX)
+    name = _category_name(name)
     text_check(guideline, name="guideline")
-    if not name:
-        raise ApplicationError("A category needs a name.")
     if parent is not None and (parent.taxonomy_id != taxonomy.id or not parent.is_large):
         raise ApplicationError(f"{parent.path!r} cannot hold small categories: pick a large category.")
     siblings = Category.objects.filter(taxonomy=taxonomy, parent=parent)
@@ -60,9 +70,7 @@ def category_update(*, category: Category, user, reason: str, **changes) -> Cate
     if unknown:
         raise ApplicationError(f"Cannot change {', '.join(sorted(unknown))} here.")
     if "name" in changes:
-        changes["name"] = text_check(changes["name"].strip(), name="category name", max_length=NAME_MAX)
-        if not changes["name"]:
-            raise ApplicationError("A category needs a name.")
+        changes["name"] = _category_name(changes["name"])
     for field, value in changes.items():
         setattr(category, field, value)
     save_with_history(category, user=user, reason=reason)

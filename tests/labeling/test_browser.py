@@ -32,10 +32,10 @@ def test_login_and_read_the_dashboard(page):
     page.click("text=petitions")
 
     assert page.locator("h1").inner_text().startswith("petitions")
-    pets_row = page.locator("tr[data-category='사회/복지/반려동물']")
+    pets_row = page.locator("tr[data-category='사회/복지 › 반려동물']")
     assert pets_row.get_attribute("class") == "small below-minimum"
     assert pets_row.locator("[data-testid=count]").inner_text() == "1"
-    health_row = page.locator("tr[data-category='사회/복지/보건복지']")
+    health_row = page.locator("tr[data-category='사회/복지 › 보건복지']")
     assert health_row.locator("[data-testid=count]").inner_text() == str(
         Example.objects.filter(category=health).count()
     )

@@ -50,7 +50,7 @@ def test_preview_reports_each_kind_and_changes_nothing(petitions):
     preview = import_preview(dataset=petitions, data=korean_csv(*GOOD, BAD))
     assert (preview.encoding, preview.new, preview.changed, preview.errors) == ("cp949", 1, 1, 1)
     assert preview.error_rows == [{"line": 4, "external_id": "p-3", "error": "unknown category '반려동물'"}]
-    assert preview.changed_rows[0]["before"] == "사회/복지/보건복지"
+    assert preview.changed_rows[0]["before"] == "사회/복지 › 보건복지"
     existing.refresh_from_db()
     assert existing.category.name == "보건복지" and Example.objects.count() == 1
 

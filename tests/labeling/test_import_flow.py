@@ -58,8 +58,8 @@ def test_manager_imports_a_cp949_file_with_a_bad_row(page, live_worker, tmp_path
     page.click("[data-testid=apply-import]")
     page.wait_for_selector("[data-testid=job-changeset]", timeout=60000)
     page.goto(f"/labeling/datasets/{dataset.id}/")
-    assert page.locator("tr[data-category='사회/복지/육아/교육'] [data-testid=count]").inner_text() == "2"
-    assert page.locator("tr[data-category='사회/복지/보건복지'] [data-testid=count]").inner_text() == "1"
+    assert page.locator("tr[data-category='사회/복지 › 육아/교육'] [data-testid=count]").inner_text() == "2"
+    assert page.locator("tr[data-category='사회/복지 › 보건복지'] [data-testid=count]").inner_text() == "1"
     assert Changeset.objects.get().details["rejected"] == 1
 
 

@@ -153,19 +153,26 @@ def test_ambiguous_small_name_asks_for_the_path():
     parsed = parse("title,category\n잡담,기타\n잡담2,문화/기타\n")
     assert (
         parsed.rows[0].error
-        == "category '기타' is ambiguous: write it as large/small (사회/기타 or 문화/기타)"
+        == "category '기타' is ambiguous: write it as large › small (사회 › 기타 or 문화 › 기타)"
     )
     assert parsed.rows[0].category_id is None
     assert parsed.rows[1].category_id == 3
 
 
-def test_path_that_splits_two_ways_is_reported_not_guessed():
+def test_path_that_splits_two_ways_is_reported_and_the_separator_tells_them_apart():
     categories = [CategoryRef(1, "a", "b/c"), CategoryRef(2, "a/b", "c")]
-    parsed = parse_examples_file(b"title,category\nx,a/b/c\n", categories=categories)
+    data = "title,category\nx,a/b/c\ny,a › b/c\nz,a/b › c\n".encode()
+    parsed = parse_examples_file(data, categories=categories)
     assert (
         parsed.rows[0].error
-        == "category 'a/b/c' matches a › b/c and a/b › c: rename one of them in the taxonomy"
+        == "category 'a/b/c' is ambiguous: write it as large › small (a › b/c or a/b › c)"
     )
+    assert [r.category_id for r in parsed.rows[1:]] == [1, 2]
+
+
+def test_paths_as_pages_and_exports_write_them_are_read_back():
+    parsed = parse("title,category\n어린이집,사회/복지 › 육아/교육\n")
+    assert parsed.rows[0].category_id == 1
 
 
 def test_loose_match_after_nfc_trimming_and_ascii_case():
@@ -291,7 +298,20 @@ def test_parser_imports_only_the_standard_library():
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
-    assert imported <= {"__future__", "codecs", "csv", "dataclasses", "hashlib", "io", "re", "unicodedata"}
+    # labeling.paths (how a category path is written) is itself pure: it imports nothing.
+    assert imported <= {
+        "__future__",
+        "codecs",
+        "csv",
+        "dataclasses",
+        "hashlib",
+        "io",
+        "re",
+        "unicodedata",
+        "labeling",
+    }
+    paths = Path(__file__).resolve().parents[2].joinpath("labeling/paths.py").read_text()
+    assert not [node for node in ast.walk(ast.parse(paths)) if isinstance(node, (ast.Import, ast.ImportFrom))]
 
 
 def test_ten_thousand_rows_of_about_1kb():

@@ -146,8 +146,8 @@ def test_category_lists_name_paths_and_keep_the_choice(client, world):
     client.force_login(ana)
     html = search(client, dataset, category=health.id).content.decode()
     search_form, relabel_form = html.split('name="category"')[1:3]
-    assert f'<option value="{health.id}" selected>사회/보건복지</option>' in search_form
-    assert f'<option value="{kids.id}">사회/육아/교육</option>' in search_form
+    assert f'<option value="{health.id}" selected>사회 › 보건복지</option>' in search_form
+    assert f'<option value="{kids.id}">사회 › 육아/교육</option>' in search_form
     assert "&lt;b&gt;경제&lt;/b&gt;</option>" in search_form and "<b>" not in html
     assert f'<option value="{kids.parent_id}">' not in relabel_form  # large categories label nothing
-    assert f'<option value="{health.id}">사회/보건복지</option>' in relabel_form
+    assert f'<option value="{health.id}">사회 › 보건복지</option>' in relabel_form

@@ -89,3 +89,10 @@ def test_guidelines_are_edited_in_multi_line_fields_and_keep_their_lines(client,
     post(client, dataset, action="update", category=pets.id, name=pets.name, guideline=guideline, reason="r")
     pets.refresh_from_db()
     assert pets.guideline.splitlines() == ["포함: 유기견 입양", "제외: 동물 학대 (안전으로)"]
+
+
+def test_a_category_name_cannot_hold_the_path_separator(client, taxonomy):
+    dataset, society, life, pets = taxonomy
+    client.force_login(user_with_role(roles.MANAGER, username="manager"))
+    page = post(client, dataset, action="create", name="사회 › 복지", parent=society.id).content.decode()
+    assert "cannot contain" in page and not Category.objects.filter(name="사회 › 복지").exists()

@@ -44,8 +44,8 @@ def test_one_text_gets_small_and_large_categories_explained_and_logged(api, cham
     response = classify(api, champion.dataset, text=SPACE_TEXT, k=2)
     assert response.status_code == 200, response.content
     answer = response.json()["results"][0]
-    assert answer["category"]["path"] == "sci/sci.space"
-    assert [c["path"] for c in answer["top"]][0] == "sci/sci.space" and len(answer["top"]) == 2
+    assert answer["category"]["path"] == "sci › sci.space"
+    assert [c["path"] for c in answer["top"]][0] == "sci › sci.space" and len(answer["top"]) == 2
     assert answer["large"][0]["path"] == "sci"
     explanation = answer["explanation"]
     assert explanation["models"][0]["name"] == f"run #{champion.id} (champion)" and explanation["rules"] == []
@@ -168,7 +168,7 @@ def test_answers_are_json_for_any_client_that_takes_json(api, champion, accept, 
     assert response.status_code == status and response.headers["Content-Type"] == "application/json"
     assert ("\n  " in response.content.decode()) is pretty
     if status == 200:
-        assert response.json()["results"][0]["category"]["path"] == "sci/sci.space"
+        assert response.json()["results"][0]["category"]["path"] == "sci › sci.space"
         assert response.headers["Allow"] == "POST, OPTIONS"
 
 
@@ -177,7 +177,7 @@ def test_read_endpoints(api, champion):
     assert api.get(reverse("api-datasets")).json()[0]["champion_run"] == champion.id
     assert api.get(reverse("api-dataset", args=[dataset.id])).json()["name"] == "news"
     categories = api.get(reverse("api-categories", args=[dataset.id])).json()
-    assert {c["path"] for c in categories} >= {"sci", "sci/sci.space"}
+    assert {c["path"] for c in categories} >= {"sci", "sci › sci.space"}
     assert api.get(reverse("api-champion", args=[dataset.id])).json()["id"] == champion.id
     runs = api.get(reverse("api-runs", args=[dataset.id])).json()
     assert runs[0]["accuracy"] == champion.accuracy and runs[0]["champion"]

@@ -122,7 +122,7 @@ def test_a_long_prediction_log_is_paged_without_counting_it_all(client, news, se
     assert "10,000+ answers" in page and page.count("data-prediction=") == 50
     smalls = Category.objects.filter(taxonomy=news.taxonomy, parent__isnull=False).count()
     assert len(re.findall(r'<option value="\d+"', page)) == (1 + 50) * smalls  # the filter, each review form
-    assert f'<option value="{space.id}" selected>sci/sci.space</option>' in page
+    assert f'<option value="{space.id}" selected>sci › sci.space</option>' in page
     last = client.get(url, {"page": 201}).content.decode()
     assert last.count("data-prediction=") == 1  # 10,001 ids read: 200 full pages and one
 

@@ -64,10 +64,13 @@ def test_health_and_confusion_equal_the_stored_predictions(client, flipped):
                 p["given_id"] == given.id and p["predicted_id"] == predicted.id for p in predictions
             )
             assert confusion.counts[i, j] == expected
-    # The flipped labels come first in the ranking.
+    # The flipped labels come first in the ranking. How far ahead depends on the held-out posts and the folds,
+    # which a hash of the content ids chooses: ids are whatever the sequences give after earlier tests, so
+    # the bounds hold for every split (over 17 id offsets: 2nd at most 4th, 4th at most 21st), while a
+    # ranking that ignored the labels would put them there about 3 times in 100 (each).
     ranking = [row.content_id for row in checks.suspicious_predictions(run, only_doubted=False)]
     ranks = sorted(ranking.index(content_id) for content_id in wrong)
-    assert ranks[3] < 12, ranks  # most of the 6 among the first tenth of 120
+    assert ranks[1] < 8 and ranks[3] < 30, ranks  # 2 of the 6 among the first 8, 4 in the first quarter
     # The pages show the same numbers.
     client.force_login(user_with_role(roles.ANNOTATOR, username="annotator"))
     page = client.get(reverse("training:health", args=[news.id])).content.decode()

@@ -92,7 +92,11 @@ def category_health(run: TrainingRun) -> list[CategoryHealth]:
     unknown = 2.0
     return sorted(
         by_id.values(),
-        key=lambda r: (r.training_accuracy if r.training_accuracy is not None else unknown, -r.examples),
+        key=lambda r: (
+            r.training_accuracy if r.training_accuracy is not None else unknown,
+            -r.examples,
+            r.category.path,
+        ),
     )
 
 

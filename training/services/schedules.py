@@ -11,7 +11,6 @@ from labeling.selectors.versions import dataset_dirty
 from training.errors import TrainingError
 from training.models import RetrainSchedule, TrainingRun
 from training.selectors import dataset_champion_run
-from training.services.runs import run_start
 
 
 def _task_name(schedule: RetrainSchedule, kind: str) -> str:
@@ -112,6 +111,9 @@ def scheduled_training(*, dataset, reason: str) -> TrainingRun | None:
             schedule.dirty_threshold is None or changes_since_champion(dataset) < schedule.dirty_threshold
         ):
             return None
+        # Imported here: the training stack (numpy, scikit-learn) is not for every command's start-up.
+        from training.services.runs import run_start
+
         run = run_start(
             dataset=dataset,
             user=None,

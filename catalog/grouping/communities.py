@@ -1,0 +1,101 @@
+"""Communities of the matched-offer graph and how well connected each one is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import igraph
+import numpy as np
+
+METHODS = ("label_propagation", "leiden", "components")
+
+
+@dataclass
+class GroupQuality:
+    edge_proportion: float  # edges present / possible (pairs of offers from different shops)
+    mean_similarity: float
+    conductance: float  # weight leaving the group / its weighted degree (0: nothing leaves)
+    score: float
+
+
+def communities_find(
+    n: int, edges: np.ndarray, weights: np.ndarray, *, method: str = "label_propagation", seed: int = 7
+) -> np.ndarray:
+    """A community label for every node (isolated nodes get their own)."""
+    if method not in METHODS:
+        raise ValueError(f"Unknown community method {method!r}; choose one of {', '.join(METHODS)}.")
+    graph = igraph.Graph(n=n, edges=edges.tolist(), directed=False)
+    graph.es["weight"] = weights.tolist()
+    if method == "components" or len(edges) == 0:
+        return np.asarray(graph.connected_components().membership)
+    import random
+
+    random.seed(seed)  # igraph draws from Python's generator
+    if method == "leiden":
+        found = graph.community_leiden(objective_function="modularity", weights="weight", n_iterations=-1)
+    else:
+        found = graph.community_label_propagation(weights="weight")
+    return np.asarray(found.membership)
+
+
+def group_quality(
+    members: np.ndarray, inside: np.ndarray, leaving_weight: float, shops: np.ndarray
+) -> GroupQuality:
+    """Edge proportion, mean similarity, conductance, and the score that decides publish or review.
+
+    `inside` holds the similarities of the candidate edges within the group (after the rules), and
+    `leaving_weight` the total similarity of candidate edges from the group to offers outside it.
+    """
+    size = len(members)
+    if size < 2:
+        return GroupQuality(0.0, 0.0, 1.0, 0.0)
+    _, per_shop = np.unique(shops[members], return_counts=True)
+    possible = (size * (size - 1) - int((per_shop * (per_shop - 1)).sum())) / 2
+    present = len(inside)
+    proportion = min(present / possible, 1.0) if possible else 0.0
+    mean = float(inside.mean()) if present else 0.0
+    volume = 2 * float(inside.sum()) + leaving_weight
+    conductance = leaving_weight / volume if volume else 1.0
+    score = proportion * mean * (1.0 - conductance)
+    return GroupQuality(round(proportion, 4), round(mean, 4), round(conductance, 4), round(score, 4))
+
+
+def constrained_merge(
+    labels: np.ndarray, edges: np.ndarray, weights: np.ndarray, shops: np.ndarray, conflicts: np.ndarray
+) -> np.ndarray:
+    """Inside each community, join offers along its edges strongest first, refusing a join that would put
+    two offers of one shop, or two offers a rule kept apart (`conflicts`: pairs), in one group.
+
+    Label propagation spreads a label along chains: A-B and B-C pass, though a rule cut A-C (different model
+    numbers) or A and C come from one shop. This keeps the communities' edges but never such a group.
+    """
+    n = len(labels)
+    parent = np.arange(n)
+    shop_sets = [{shops[i]} for i in range(n)]
+    enemies: list[set[int]] = [set() for _ in range(n)]
+    for a, b in conflicts:
+        enemies[a].add(b)
+        enemies[b].add(a)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for position in np.argsort(-weights, kind="stable"):
+        a, b = edges[position]
+        if labels[a] != labels[b]:
+            continue
+        root_a, root_b = find(a), find(b)
+        if root_a == root_b or shop_sets[root_a] & shop_sets[root_b]:
+            continue
+        if any(find(enemy) == root_b for enemy in enemies[root_a]):
+            continue
+        if len(shop_sets[root_a]) < len(shop_sets[root_b]):
+            root_a, root_b = root_b, root_a
+        parent[root_b] = root_a
+        shop_sets[root_a] |= shop_sets[root_b]
+        enemies[root_a] |= enemies[root_b]
+        shop_sets[root_b], enemies[root_b] = set(), set()
+    return np.asarray([find(x) for x in range(n)])

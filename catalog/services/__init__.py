@@ -1,0 +1,1 @@
+"""Catalog services: offer import, builds (full and incremental), review decisions, the demo."""

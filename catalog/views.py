@@ -1,0 +1,239 @@
+"""Catalog pages (category managers): catalogs, the review queue, a catalog, rules, runs, import, figures."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from catalog import selectors
+from catalog.errors import CatalogError
+from catalog.figures import coverage_figure, quality_figure
+from catalog.grouping.communities import METHODS
+from catalog.models import Catalog, CatalogRun, CategoryRules, Offer, OfferImport
+from catalog.services import review
+from catalog.services.offers import offers_apply, offers_preview
+from catalog.services.runs import catalog_run_cancel, catalog_run_enqueue, run_totals
+from core import roles
+from core.history import save_with_history
+from core.params import number_param, numbers_param
+from labeling.models import Category
+
+manager_only = roles.role_required(roles.MANAGER)
+MAX_UPLOAD = 50 * 2**20
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(level=Category.Level.SMALL), required=False
+    )
+    status = forms.ChoiceField(choices=[("", "any"), *Catalog.Status.choices], required=False)
+
+
+class RulesForm(forms.ModelForm):
+    community = forms.ChoiceField(choices=[(m, m.replace("_", " ")) for m in METHODS])
+    one_offer_per_shop = forms.BooleanField(required=False)
+    pack_size = forms.BooleanField(required=False)
+    model_numbers = forms.BooleanField(required=False)
+    options = forms.BooleanField(required=False)
+    price_ratio = forms.FloatField(min_value=0, max_value=1000, help_text="0 switches the rule off")
+    threshold = forms.FloatField(min_value=0.05, max_value=1.0)
+    publish_threshold = forms.FloatField(min_value=0.0, max_value=1.0)
+    k = forms.IntegerField(min_value=1, max_value=500)
+
+    class Meta:
+        model = CategoryRules
+        fields = ["threshold", "publish_threshold", "k", "community"]
+
+    RULES = ("one_offer_per_shop", "pack_size", "model_numbers", "options", "price_ratio")
+
+
+def _fail(request, error: CatalogError):
+    messages.error(request, str(error))
+
+
+@manager_only
+def catalog_list(request):
+    form = SearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    category = data.get("category")
+    rows = selectors.catalog_search(
+        category_id=category.id if category else None, q=data.get("q", ""), status=data.get("status", "")
+    )[:200]
+    runs = CatalogRun.objects.all()[:5]
+    return render(request, "catalog/list.html", {"form": form, "catalogs": rows, "runs": runs})
+
+
+@manager_only
+def review_queue(request):
+    """One catalog at a time, the largest and least certain first; keys in static/js/review.js."""
+    skipped = numbers_param(request.GET, "skip")
+    queue = selectors.review_queue().exclude(id__in=skipped)
+    current = queue.first()
+    view = selectors.catalog_detail(current) if current else None
+    context = {
+        "view": view,
+        "waiting": selectors.review_queue().count(),
+        "skipped": skipped,
+    }
+    return render(request, "catalog/review.html", context)
+
+
+@manager_only
+def catalog_page(request, catalog_id: int):
+    catalog = get_object_or_404(Catalog.objects.select_related("category__parent"), pk=catalog_id)
+    return render(request, "catalog/catalog.html", {"view": selectors.catalog_detail(catalog)})
+
+
+@require_POST
+@manager_only
+def catalog_decide(request, catalog_id: int):
+    """Approve, reject, split, retitle, merge: one decision, as history rows and constraints."""
+    catalog = get_object_or_404(Catalog, pk=catalog_id)
+    action = request.POST.get("action", "")
+    try:
+        if action == "approve":
+            review.catalog_approve(catalog=catalog, user=request.user)
+        elif action == "reject":
+            review.catalog_reject(catalog=catalog, user=request.user)
+        elif action == "split":
+            offers = numbers_param(request.POST, "offer")
+            review.catalog_split(catalog=catalog, offer_ids=offers, user=request.user)
+        elif action == "title":
+            review.catalog_title_set(catalog=catalog, title=request.POST.get("title", ""), user=request.user)
+        elif action == "merge":
+            source = Catalog.objects.filter(pk=number_param(request.POST, "source") or 0).first()
+            if source is None:
+                raise CatalogError("No catalog with that number to merge in.")
+            review.catalog_merge(target=catalog, source=source, user=request.user)
+        elif action == "move":
+            offer = Offer.objects.filter(pk=number_param(request.POST, "offer") or 0).first()
+            target = Catalog.objects.filter(pk=number_param(request.POST, "target") or 0).first()
+            if offer is None or target is None:
+                raise CatalogError("Name an offer of this catalog and the catalog to move it to.")
+            review.offer_move(offer=offer, target=target, user=request.user)
+        else:
+            raise CatalogError(f"Unknown action {action[:30]!r}.")
+        messages.success(request, f"Catalog #{catalog.id}: {action} done.")
+    except CatalogError as error:
+        _fail(request, error)
+    if request.POST.get("next") == "queue":
+        return redirect("catalog:review")
+    return redirect("catalog:catalog", catalog.id)
+
+
+@manager_only
+def rules_page(request, category_id: int):
+    category = get_object_or_404(Category, pk=category_id, level=Category.Level.SMALL)
+    rules = CategoryRules.objects.filter(category=category).first() or CategoryRules(category=category)
+    current = {"one_offer_per_shop": True, "pack_size": True, "model_numbers": True, "options": True,
+               "price_ratio": 3.0} | (rules.rules or {})  # fmt: skip
+    form = RulesForm(request.POST or None, instance=rules, initial=current)
+    if request.method == "POST" and form.is_valid():
+        rules = form.save(commit=False)
+        rules.rules = {name: form.cleaned_data[name] for name in RulesForm.RULES}
+        save_with_history(rules, user=request.user, reason="rules page")
+        messages.success(request, f"Rules of {category.path} saved; the next run uses them.")
+        return redirect("catalog:rules", category.id)
+    history = rules.history.select_related("history_user").order_by("-history_id")[:20] if rules.pk else []
+    return render(request, "catalog/rules.html", {"form": form, "category": category, "history": history})
+
+
+@require_POST
+@manager_only
+def run_start(request):
+    mode = request.POST.get("mode", CatalogRun.Mode.FULL)
+    category = number_param(request.POST, "category")
+    try:
+        run = catalog_run_enqueue(user=request.user, mode=mode, category_ids=[category] if category else None)
+    except CatalogError as error:
+        _fail(request, error)
+        return redirect("catalog:list")
+    return redirect("catalog:run", run.id)
+
+
+@manager_only
+def run_page(request, catalog_run_id: int):
+    run = get_object_or_404(CatalogRun, pk=catalog_run_id)
+    if request.headers.get("Accept") == "application/json" or request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "status": run.status,
+                "progress": run.progress,
+                "stage": run.stage,
+                "message": run.message,
+                "result": run_totals(run),
+            }  # fmt: skip
+        )
+    return render(request, "catalog/run.html", {"run": run, "totals": run_totals(run)})
+
+
+@require_POST
+@manager_only
+def run_cancel(request, catalog_run_id: int):
+    run = get_object_or_404(CatalogRun, pk=catalog_run_id)
+    try:
+        catalog_run_cancel(run=run)
+    except CatalogError as error:
+        _fail(request, error)
+    return redirect("catalog:run", run.id)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField()
+    encoding = forms.ChoiceField(
+        choices=[("", "detect"), ("utf-8", "UTF-8"), ("cp949", "CP949")], required=False
+    )
+
+
+@manager_only
+def import_page(request):
+    """Upload -> preview (counts and refused rows) -> apply; nothing is written before apply."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            messages.error(request, f"The file has {upload.size:,} bytes; at most {MAX_UPLOAD:,}.")
+            return redirect("catalog:import")
+        data, encoding = upload.read(), form.cleaned_data["encoding"] or ""
+        preview = offers_preview(data=data, file_name=upload.name, encoding=encoding or None)
+        saved = OfferImport.objects.create(file_name=upload.name[:255], data=data, encoding=encoding,
+                                           preview=preview.as_dict(), uploaded_by=request.user)  # fmt: skip
+        return redirect("catalog:import-detail", saved.id)
+    return render(request, "catalog/import.html", {"form": form, "imports": OfferImport.objects.all()[:10]})
+
+
+@manager_only
+def import_detail(request, offer_import_id: int):
+    upload = get_object_or_404(OfferImport, pk=offer_import_id)
+    if request.method == "POST" and upload.status == OfferImport.Status.PREVIEWED:
+        try:
+            upload.result = offers_apply(
+                data=bytes(upload.data),
+                user=request.user,
+                file_name=upload.file_name,
+                encoding=upload.encoding or None,
+            )
+            upload.status = OfferImport.Status.APPLIED
+            messages.success(request, "Offers imported.")
+        except CatalogError as error:
+            upload.status, upload.result = OfferImport.Status.REFUSED, {"error": str(error)}
+            _fail(request, error)
+        upload.save(update_fields=["status", "result"])
+        return redirect("catalog:import-detail", upload.id)
+    return render(request, "catalog/import_detail.html", {"upload": upload, "preview": upload.preview})
+
+
+@manager_only
+def figures_page(request):
+    rows = selectors.category_figures()
+    context = {
+        "rows": rows,
+        "precision": selectors.reviewed_precision(),
+        "coverage_figure": coverage_figure(rows),
+        "quality_figure": quality_figure(selectors.quality_scores()),
+    }
+    return render(request, "catalog/figures.html", context)

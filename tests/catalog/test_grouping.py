@@ -1,0 +1,104 @@
+"""The grouping pipeline on hand-made offers and graphs: each rule cuts an edge; communities; quality."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from catalog.grouping.build import GroupingParams, offers_group
+from catalog.grouping.communities import communities_find, constrained_merge, group_quality
+
+
+def _frame(rows):
+    frame = pd.DataFrame(rows, columns=["shop", "title", "price"])
+    frame["offer_id"] = np.arange(100, 100 + len(frame))
+    return frame
+
+
+def _cut_reason(rows, **rules):
+    grouping = offers_group(
+        _frame(rows), GroupingParams.from_dict({"threshold": 0.3, "k": 10, "rules": rules})
+    )
+    edge = grouping.edges[(grouping.edges["a"] == 0) & (grouping.edges["b"] == 1)]
+    return edge["cut"].iloc[0], grouping.labels
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "reason"),
+    [
+        (("a", "제주 삼다수 2L 12개입", 9000), ("b", "제주 삼다수 2L 6개입", 9000), "pack size"),
+        (("a", "Sony Turntable PSLX350H", 100), ("b", "Sony Turntable PSLX250H", 100), "model number"),
+        (("a", "Kensington wall mount black", 50), ("b", "Kensington wall mount white", 50), "option"),
+        (("a", "Photoshop Elements 8 Mac", 90), ("b", "Photoshop Elements 8 Windows", 90), "option"),
+        (("a", "Canon EOS camera body", 500), ("b", "Canon EOS camera body", 50), "price ratio"),
+        (("a", "Canon EOS camera body", 500), ("a", "Canon EOS camera body", 500), "same shop"),
+    ],
+)
+def test_each_rule_cuts_an_edge(left, right, reason):
+    cut, labels = _cut_reason([left, right])
+    assert cut == reason
+    assert labels[0] != labels[1]
+
+
+def test_without_the_rule_the_pair_joins():
+    cut, labels = _cut_reason(
+        [("a", "Canon EOS camera body", 500), ("b", "Canon EOS camera body", 50)], price_ratio=0
+    )
+    assert cut == ""
+    assert labels[0] == labels[1]
+
+
+def test_each_offer_matched_at_most_once_per_other_shop():
+    rows = [("a", "Bose Acoustimass 5 speaker AM53", 1), ("b", "Bose Acoustimass 5 speaker AM53", 1),
+            ("b", "Bose Acoustimass 5 speakers AM53", 1)]  # fmt: skip
+    grouping = offers_group(_frame(rows), GroupingParams.from_dict({"threshold": 0.3, "k": 10}))
+    assert grouping.labels[0] == grouping.labels[1] != grouping.labels[2]
+    assert grouping.edges["matched"].sum() == 1
+
+
+def test_reviewer_split_and_join_are_constraints():
+    rows = [
+        ("a", "Bose Acoustimass 5 speaker", 1),
+        ("b", "Bose Acoustimass 5 speaker", 1),
+        ("c", "Nikon lens", 1),
+    ]
+    frame = _frame(rows)
+    params = GroupingParams.from_dict({"threshold": 0.3, "k": 10})
+    assert offers_group(frame, params, split=[(100, 101)]).labels.tolist().count(0) <= 1
+    joined = offers_group(frame, params, joined=[(100, 102)]).labels
+    assert joined[0] == joined[2]
+
+
+def test_label_propagation_finds_two_cliques_joined_by_one_weak_edge():
+    clique = [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5)]
+    edges = np.asarray([*clique, (2, 3)])
+    weights = np.asarray([0.9] * 6 + [0.1])
+    for method in ("label_propagation", "leiden"):
+        labels = communities_find(6, edges, weights, method=method)
+        assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1 and labels[0] != labels[3]
+
+
+def test_a_community_never_holds_two_offers_of_a_shop_or_a_pair_a_rule_cut():
+    # one community; offers 0 and 2 come from one shop, and a rule cut the edge 1-3
+    edges = np.asarray([(0, 1), (3, 4), (1, 4), (1, 2)])
+    weights, shops = np.asarray([0.9, 0.85, 0.8, 0.7]), np.asarray(list("abacd"))
+    labels = constrained_merge(np.zeros(5, int), edges, weights, shops, np.asarray([(1, 3)]))
+    assert labels[0] == labels[1] and labels[3] == labels[4]
+    assert len({labels[0], labels[2], labels[3]}) == 3
+
+
+def test_quality_rises_with_connectedness():
+    shops = np.asarray(["a", "b", "c"])
+    full = group_quality(np.arange(3), np.asarray([0.9, 0.9, 0.9]), 0.0, shops)
+    sparse = group_quality(np.arange(3), np.asarray([0.9, 0.9]), 0.0, shops)
+    leaky = group_quality(np.arange(3), np.asarray([0.9, 0.9, 0.9]), 3.0, shops)
+    assert full.edge_proportion == 1.0 and sparse.edge_proportion == pytest.approx(2 / 3, abs=1e-3)
+    assert full.score > sparse.score and full.score > leaky.score
+    assert leaky.conductance > 0
+
+
+def test_title_extraction_keeps_consensus_brand_model_and_unit():
+    rows = [("a", "[무료배송] 제주 삼다수 2L 12개입", 1), ("b", "제주 삼다수 2L x 12병", 1)]
+    grouping = offers_group(_frame(rows), GroupingParams.from_dict({"threshold": 0.2, "k": 10}))
+    assert len(grouping.groups) == 1
+    title = grouping.groups["title"].iloc[0]
+    assert title.startswith("제주 삼다수") and "무료배송" not in title
