@@ -70,7 +70,7 @@ def _urls(ids: dict[str, int]) -> list[str]:
         names = entry.pattern.converters.keys()
         url = route
         for name in names:
-            url = url.replace(f"<int:{name}>", str(ids[name]))
+            url = url.replace(f"<int:{name}>", str(ids.get(name, 0)))  # 0: names nothing (a 404)
         urls.append("/" + url)
     return urls
 

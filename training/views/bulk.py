@@ -24,7 +24,7 @@ class BulkForm(forms.Form):
 @roles.role_required(roles.ANNOTATOR)
 def bulk_page(request, dataset_id: int):
     dataset = dataset_or_404(dataset_id)
-    can_start = roles.has_role(request.user, roles.MANAGER)
+    can_start = roles.request_has_role(request, roles.MANAGER)
     form = BulkForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if not can_start:
