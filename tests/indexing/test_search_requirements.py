@@ -143,7 +143,7 @@ def test_category_rename_reaches_the_documents(world):
     categories["society"].save()
     drain(world_search(world))
     labels = _doc(world, examples["kids"].content_id)["labels"]
-    assert labels[0]["path"] == "사회문화/육아/교육"
+    assert labels[0]["path"] == "사회문화 › 육아/교육"
 
 
 def _doc(world, content_id):

@@ -32,7 +32,7 @@ def test_category_create_and_update_record_who_and_why(alice):
     small = services.category_create(taxonomy=taxonomy, name="육아/교육", parent=large, user=alice)
     services.category_update(category=small, guideline="학교, 보육", user=alice, reason="clarify")
 
-    assert small.level == Category.Level.SMALL and small.path == "사회/육아/교육"
+    assert small.level == Category.Level.SMALL and small.path == "사회 › 육아/교육"
     created, updated = small.history.order_by("history_id")
     assert (created.history_type, created.history_user, created.history_change_reason) == (
         "+",

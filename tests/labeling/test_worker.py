@@ -4,6 +4,7 @@ import pytest
 from django.db.models import Count
 
 from labeling.models import Example
+from labeling.paths import category_path
 from labeling.tasks import dataset_category_counts_task
 from tests.factories import DatasetFactory, ExampleFactory, SmallCategoryFactory
 
@@ -20,7 +21,7 @@ def test_worker_computes_counts_from_the_committed_database(live_worker):
     counts = result.get(timeout=60)
 
     expected = {
-        f"{c['category__parent__name']}/{c['category__name']}": c["n"]
+        category_path(c["category__name"], c["category__parent__name"]): c["n"]
         for c in Example.objects.filter(dataset=dataset)
         .values("category__parent__name", "category__name")
         .annotate(n=Count("id"))

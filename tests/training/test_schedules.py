@@ -11,7 +11,7 @@ from tests.training.conftest import FAST, make_dataset
 from tests.training.test_runs import train
 from training.errors import TrainingError
 from training.models import RetrainSchedule, TrainingRun
-from training.services import schedules
+from training.services import runs
 from training.services.schedules import changes_since_champion, schedule_save, scheduled_training
 from training.tasks import scheduled_training_task
 
@@ -71,7 +71,7 @@ def test_nightly_and_dirty_check_firing_together_start_one_run(monkeypatch):
     values = {"nightly_hour": 3, "dirty_threshold": 1, "params": FAST}
     schedule_save(dataset=dataset, user=None, values=values)
     both_inside = threading.Barrier(2)
-    original = schedules.run_start
+    original = runs.run_start
 
     def run_start_when_both_checked(**kwargs):
         # wait for the other task to pass its check too (it cannot while this one holds the lock)
@@ -79,7 +79,7 @@ def test_nightly_and_dirty_check_firing_together_start_one_run(monkeypatch):
             both_inside.wait(timeout=3)
         return original(**kwargs)
 
-    monkeypatch.setattr(schedules, "run_start", run_start_when_both_checked)
+    monkeypatch.setattr(runs, "run_start", run_start_when_both_checked)  # schedules imports it from there
     started = {}
 
     def fire(reason: str) -> None:
