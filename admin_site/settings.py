@@ -296,7 +296,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.api_exception_handler",
 }
 # Largest request body read into memory (API bodies, forms; uploaded files are not counted): a bigger API body
 # answers 413 with this limit. A classification batch of 1,000 texts must fit in it: 1,000 texts of 100,000

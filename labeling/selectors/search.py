@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet
 
@@ -49,6 +47,8 @@ def _contents_matching(text: str, in_body: bool) -> QuerySet:
         return Content.objects.filter(by_title).order_by().values("id")
     if connection.vendor != "postgresql":
         return Content.objects.filter(by_title | Q(body__icontains=text)).values("id")
+    from django.contrib.postgres.search import SearchQuery  # PostgreSQL only: psycopg is not for SQLite
+
     # The words' GIN index, plus a scan of the few bodies the background job has not indexed yet.
     indexed = ContentWords.objects.filter(words=SearchQuery(words, config="simple", search_type="raw"))
     pending = Content.objects.filter(
@@ -89,6 +89,8 @@ def _content_among(contents: QuerySet) -> Q:
     as `IN (subquery)` the planner may merge the two and walk every content row in id order instead."""
     if connection.vendor != "postgresql":
         return Q(content_id__in=contents)
+    from django.contrib.postgres.expressions import ArraySubquery  # PostgreSQL only (psycopg)
+
     return Q(_EqualsAny(F("content_id"), ArraySubquery(contents)))
 
 

@@ -1,11 +1,12 @@
-"""Errors reach API clients in one place (core.errors.api_exception_handler): a status and a stable code."""
+"""Errors reach API clients in one place (core.api_errors.api_exception_handler): a status and a code."""
 
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core import roles
-from core.errors import ApplicationError, api_exception_handler
+from core.api_errors import api_exception_handler
+from core.errors import ApplicationError
 from labeling.models import Example
 from tests.factories import ExampleFactory, user_with_role
 
