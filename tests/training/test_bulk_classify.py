@@ -67,9 +67,9 @@ def test_a_file_with_categories_agrees_with_the_api_row_for_row(champion, posts,
     assert list(answers[0]) == [*HEADER, "given_category"]
     assert [a["external_id"] for a in answers] == [f"x{n}" for n in range(len(posts))]
     assert {a["given_category"] for a in answers} == {
-        "rec/rec.autos",
-        "sci/sci.space",
-        "talk/talk.politics.guns",
+        "rec › rec.autos",
+        "sci › sci.space",
+        "talk › talk.politics.guns",
     }
     assert "2 processes" in report
     right = sum(a["predicted_category"] == a["given_category"] for a in answers)

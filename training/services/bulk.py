@@ -4,7 +4,7 @@ in the database, classified in process by the dataset's serving ensemble, in par
 The answers are `classify()`'s (same ensemble and decision, `ensemble_top`; not logged), so a file
 classified here and the same texts sent to the API agree row for row. Output: one CSV row per text,
 `external_id,predicted_category,score,second_category,second_score` (further pairs with `--k`), plus
-`given_category` when the input has categories; categories written as the importer reads them (`large/small`).
+`given_category` when the input has categories; categories written as the importer reads them (`large › small`).
 """
 
 import csv
@@ -33,7 +33,8 @@ from training.errors import TrainingConflict
 from training.services.classify import MAX_CHARS, TextToClassify, ensemble_top
 from training.serving import ensemble_for
 
-CHUNK = 250  # texts per task handed to a process (progress, load balance; at most the API's MAX_BATCH)
+CHUNK = 1000  # texts per task handed to a process (the bench's predict_proba batches; progress, balance)
+TASKS = 8  # at least this many tasks when there are enough texts (two processes balance; job progress)
 MAX_K = 10
 ERRORS_SHOWN = 5
 CONFUSIONS_SHOWN = 20
@@ -154,6 +155,20 @@ def _check_lengths(rows) -> None:
 _WORK: tuple | None = None  # (ensemble, items, k) of the pool being run: forked children inherit it
 
 
+def _one_thread_each() -> None:
+    """A forked child computes on one core: BLAS/OpenMP pools and numba held to one thread, so N processes
+    use N cores instead of N x threads fighting over them."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except (ImportError, ValueError):  # numba absent, or its threading layer not started: nothing to hold
+        pass
+
+
 def _chunk_answers(bounds: tuple[int, int]) -> list[tuple[list[int], list[float]]]:
     """One chunk's top-k (category ids, scores); no database (a child never touches the parent's
     connection, which it shares)."""
@@ -187,7 +202,8 @@ def bulk_classify(
             f"Dataset {dataset.name} has no champion and no rules yet: train a model first."
         )
     processes, total = processes or default_processes(), len(bulk.items)
-    size = max(1, min(CHUNK, -(-total // (processes * 4))))  # a few chunks per process at least
+    # the same chunks whatever the number of processes: the same batches, so the same figures byte for byte
+    size = max(1, min(CHUNK, -(-total // TASKS)))
     bounds = [(start, min(start + size, total)) for start in range(0, total, size)]
     processes = min(processes, len(bounds))
     started = time.perf_counter()
@@ -202,7 +218,7 @@ def bulk_classify(
                 progress(done, len(bounds))
         else:
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(processes, mp_context=context) as pool:
+            with ProcessPoolExecutor(processes, mp_context=context, initializer=_one_thread_each) as pool:
                 for done, part in enumerate(pool.map(_chunk_answers, bounds), 1):
                     answers += part
                     progress(done, len(bounds))
