@@ -4,7 +4,8 @@ in the database, classified in process by the dataset's serving ensemble, in par
 The answers are `classify()`'s (same ensemble and decision, `ensemble_top`; not logged), so a file
 classified here and the same texts sent to the API agree row for row. Output: one CSV row per text,
 `external_id,predicted_category,score,second_category,second_score` (further pairs with `--k`), plus
-`given_category` when the input has categories; categories written as the importer reads them (`large › small`).
+`given_category` when the input has categories; categories written as the importer reads them
+(`large › small`).
 """
 
 import csv
