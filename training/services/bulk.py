@@ -156,7 +156,7 @@ def _check_lengths(rows) -> None:
 _WORK: tuple | None = None  # (ensemble, items, k) of the pool being run: forked children inherit it
 
 
-def _one_thread_each() -> None:
+def one_thread_each() -> None:
     """A forked child computes on one core: BLAS/OpenMP pools and numba held to one thread, so N processes
     use N cores instead of N x threads fighting over them."""
     from threadpoolctl import threadpool_limits
@@ -219,7 +219,7 @@ def bulk_classify(
                 progress(done, len(bounds))
         else:
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(processes, mp_context=context, initializer=_one_thread_each) as pool:
+            with ProcessPoolExecutor(processes, mp_context=context, initializer=one_thread_each) as pool:
                 for done, part in enumerate(pool.map(_chunk_answers, bounds), 1):
                     answers += part
                     progress(done, len(bounds))
