@@ -38,12 +38,46 @@ TARGETS = {"two_processes_vs_predict_proba": 1.5}
 BATCH = 1000
 
 
+_TWO: tuple | None = None  # (model, texts) inherited by the forked children of `_two_processes`
+
+
+def _half(bounds: tuple[int, int]) -> int:
+    model, texts = _TWO
+    for start in range(bounds[0], bounds[1], BATCH):
+        model.predict_proba(texts[start : min(start + BATCH, bounds[1])])
+    return bounds[1] - bounds[0]
+
+
+def _two_processes(model, texts: list[str]) -> float:
+    """The machine's two-core ceiling in this run: the same predict_proba, each half of the texts in a forked
+    process held to one thread (as the command's children are); seconds, forks included."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from training.services.bulk import one_thread_each
+
+    global _TWO
+    _TWO, half = (model, texts), -(-len(texts) // 2)
+    started = time.perf_counter()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(2, mp_context=context, initializer=one_thread_each) as pool:
+        done = sum(pool.map(_half, [(0, half), (half, len(texts))]))
+    _TWO = None
+    assert done == len(texts)
+    return time.perf_counter() - started
+
+
 class Bench:
     def __init__(self, *, quick: bool, repeats: int) -> None:
         self.quick, self.repeats = quick, repeats
         self.check = Checks()
         self.info: dict = {}
-        self.timings: dict[str, list[float]] = {"predict_proba": [], "command_1": [], "command_2": []}
+        self.timings: dict[str, list[float]] = {
+            "predict_proba": [],
+            "predict_proba_2": [],
+            "command_1": [],
+            "command_2": [],
+        }
         self.folder = Path(tempfile.mkdtemp(prefix="bunryu-bench-classify-"))
 
     def setup(self) -> None:
@@ -91,6 +125,7 @@ class Bench:
             for start in range(0, len(texts), BATCH):
                 model.predict_proba(texts[start : start + BATCH])
             self.timings["predict_proba"].append(time.perf_counter() - started)
+            self.timings["predict_proba_2"].append(_two_processes(model, texts))
             for processes in (1, 2):
                 self._command(processes)
             say(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in self.timings.items()))
@@ -152,6 +187,29 @@ class Bench:
                         "verdict": verdict,
                     }
                 )
+        if "predict_proba_2" in rates and "command_2" in rates:
+            for key, label, value in (
+                (
+                    "predict_proba_two_processes_vs_one",
+                    "predict_proba texts/s, 2 forked processes / 1 (the two-core scaling here)",
+                    rates["predict_proba_2"] / rates["predict_proba"],
+                ),
+                (
+                    "command_2_vs_predict_proba_two_processes",
+                    "command texts/s, 2 processes / predict_proba in 2 forked processes",
+                    rates["command_2"] / rates["predict_proba_2"],
+                ),
+            ):
+                verdicts.append(
+                    {
+                        "key": key,
+                        "label": label,
+                        "value": round(value, 3),
+                        "target": None,
+                        "higher_is_better": True,
+                        "verdict": "info",
+                    }
+                )
         return {
             "benchmark": "classify",
             "machine": machine,
@@ -193,6 +251,7 @@ def markdown(results: dict) -> str:
     ]
     names = {
         "predict_proba": "in-process `predict_proba`, 1 process",
+        "predict_proba_2": "in-process `predict_proba`, 2 forked processes (half the texts each)",
         "command_1": "`classify` command, 1 process",
         "command_2": "`classify` command, 2 processes",
     }

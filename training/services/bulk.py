@@ -4,17 +4,17 @@ in the database, classified in process by the dataset's serving ensemble, in par
 The answers are `classify()`'s (same ensemble and decision, `ensemble_top`; not logged), so a file
 classified here and the same texts sent to the API agree row for row. Output: one CSV row per text,
 `external_id,predicted_category,score,second_category,second_score` (further pairs with `--k`), plus
-`given_category` when the input has categories; categories written as the importer reads them (`large/small`).
+`given_category` when the input has categories; categories written as the importer reads them
+(`large › small`).
 """
 
 import csv
 import io
-import multiprocessing
 import os
+import pickle
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,8 @@ from training.errors import TrainingConflict
 from training.services.classify import MAX_CHARS, TextToClassify, ensemble_top
 from training.serving import ensemble_for
 
-CHUNK = 250  # texts per task handed to a process (progress, load balance; at most the API's MAX_BATCH)
+CHUNK = 1000  # texts per task handed to a process (the bench's predict_proba batches; progress, balance)
+TASKS = 8  # at least this many tasks when there are enough texts (two processes balance; job progress)
 MAX_K = 10
 ERRORS_SHOWN = 5
 CONFUSIONS_SHOWN = 20
@@ -154,6 +155,20 @@ def _check_lengths(rows) -> None:
 _WORK: tuple | None = None  # (ensemble, items, k) of the pool being run: forked children inherit it
 
 
+def one_thread_each() -> None:
+    """A forked child computes on one core: BLAS/OpenMP pools and numba held to one thread, so N processes
+    use N cores instead of N x threads fighting over them."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except (ImportError, ValueError):  # numba absent, or its threading layer not started: nothing to hold
+        pass
+
+
 def _chunk_answers(bounds: tuple[int, int]) -> list[tuple[list[int], list[float]]]:
     """One chunk's top-k (category ids, scores); no database (a child never touches the parent's
     connection, which it shares)."""
@@ -187,29 +202,82 @@ def bulk_classify(
             f"Dataset {dataset.name} has no champion and no rules yet: train a model first."
         )
     processes, total = processes or default_processes(), len(bulk.items)
-    size = max(1, min(CHUNK, -(-total // (processes * 4))))  # a few chunks per process at least
+    # the same chunks whatever the number of processes: the same batches, so the same figures byte for byte
+    size = max(1, min(CHUNK, -(-total // TASKS)))
     bounds = [(start, min(start + size, total)) for start in range(0, total, size)]
     processes = min(processes, len(bounds))
     started = time.perf_counter()
-    answers: list[tuple[list[int], list[float]]] = []
     _WORK = (ensemble, bulk.items, k)
-    if processes > 1 and multiprocessing.current_process().daemon:
-        processes = 1  # a daemonic worker process may not start children: classify here
     try:
-        if processes == 1:
-            for done, part in enumerate(bounds, 1):
-                answers += _chunk_answers(part)
-                progress(done, len(bounds))
-        else:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(processes, mp_context=context) as pool:
-                for done, part in enumerate(pool.map(_chunk_answers, bounds), 1):
-                    answers += part
-                    progress(done, len(bounds))
+        answers = _classify_forked(bounds, processes, progress)
     finally:
         _WORK = None
     seconds = time.perf_counter() - started
     return _result(bulk, answers, k, processes, seconds, _paths(dataset))
+
+
+def _groups(bounds: list[tuple[int, int]], processes: int) -> list[list[tuple[int, int]]]:
+    """The chunks in `processes` runs of consecutive chunks, of about the same number of characters each."""
+    items = _WORK[1]
+    sizes = [sum(len(item.text) + len(item.title) for item in items[a:b]) + 1 for a, b in bounds]
+    total, groups, done = sum(sizes), [[] for _ in range(processes)], 0
+    for part, size in zip(bounds, sizes, strict=True):
+        groups[min(processes - 1, done * processes // total)].append(part)
+        done += size
+    return [group for group in groups if group]
+
+
+def _classify_forked(bounds, processes: int, progress) -> list[tuple[list[int], list[float]]]:
+    """Answers for every chunk, in order: the first run of chunks here, each other run in a forked child
+    (which inherits the models and the texts, so nothing goes to it; only its small answers come back
+    through a pipe). This process works too, so N processes cost N - 1 forks."""
+    groups = _groups(bounds, processes) if processes > 1 else [bounds]
+    children = [_fork(group) for group in groups[1:]]
+    answers: list[tuple[list[int], list[float]]] = []
+    try:
+        for done, part in enumerate(groups[0], 1):
+            answers += _chunk_answers(part)
+            progress(done, len(bounds))
+        done = len(groups[0])
+        while children:
+            pid, reader = children[0]
+            with os.fdopen(reader, "rb") as pipe:
+                data = pipe.read()
+            children.pop(0)
+            _, status = os.waitpid(pid, 0)
+            outcome, value = pickle.loads(data) if data else ("error", "no answer")
+            if outcome != "ok" or status != 0:
+                raise RuntimeError(f"a classification process failed: {value}")
+            answers += value
+            done += len(groups[len(groups) - len(children) - 1])
+            progress(done, len(bounds))
+    finally:
+        for pid, reader in children:  # after an error: the pipes closed (a writing child stops), all reaped
+            os.close(reader)
+            os.waitpid(pid, 0)
+    return answers
+
+
+def _fork(group: list[tuple[int, int]]) -> tuple[int, int]:
+    """A child classifying `group` and writing ("ok", answers) or ("error", text) to a pipe; (pid, pipe)."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(writer)
+        return pid, reader
+    code = 1
+    try:  # the child: no database, no return into the caller's code
+        os.close(reader)
+        one_thread_each()
+        try:
+            message = ("ok", [answer for part in group for answer in _chunk_answers(part)])
+            code = 0
+        except BaseException as error:  # reported to the parent, which raises
+            message = ("error", f"{type(error).__name__}: {error}")
+        with os.fdopen(writer, "wb") as pipe:
+            pipe.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        os._exit(code)
 
 
 def _paths(dataset: Dataset) -> dict[int, str]:
