@@ -207,12 +207,25 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     return bytes(data).decode("utf-8-sig" if name == "utf-8-sig" else name), name
 
 
-def choose_delimiter(header_line: str, delimiter: str | None) -> str:
+def choose_delimiter(text: str, delimiter: str | None) -> str:
+    """The delimiter chosen, or the one the header (the text's first line that is not blank) uses most."""
     if delimiter is not None:
         if delimiter.lower() not in DELIMITERS:
             raise ImportFileError(f"unknown delimiter '{delimiter}': choose a comma or a tab")
         return DELIMITERS[delimiter.lower()]
+    header_line = first_line(text)
     return "\t" if header_line.count("\t") > header_line.count(",") else ","
+
+
+def first_line(text: str) -> str:
+    """The first line that is not blank (the header), without copying the rest of the text."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if line.strip() or end < 0:
+            return line
+        start = end + 1
 
 
 def text_lines(stream: BinaryIO, name: str) -> TextIO:
