@@ -228,10 +228,26 @@ def first_line(text: str) -> str:
         start = end + 1
 
 
+class _Borrowed(io.RawIOBase):
+    """The caller's stream, read through without being closed when the text reader over it is dropped (the
+    caller may read it again: a preview, then an apply)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        piece = self.stream.read(len(buffer))
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
 def text_lines(stream: BinaryIO, name: str) -> TextIO:
     """The stream decoded line by line; \\r\\n and \\r read as \\n (also inside quoted cells, as before)."""
     stream.seek(0)
-    return io.TextIOWrapper(stream, encoding=name, newline=None)
+    return io.TextIOWrapper(io.BufferedReader(_Borrowed(stream), SLICE), encoding=name, newline=None)
 
 
 def peek_header_line(lines: TextIO) -> tuple[list[str], str]:
