@@ -9,4 +9,11 @@ from labeling.importing.parser import (
     parse_examples_file,
 )
 
-__all__ = ["CategoryRef", "ExamplesReader", "ImportFileError", "ParsedFile", "ParsedRow", "parse_examples_file"]
+__all__ = [
+    "CategoryRef",
+    "ExamplesReader",
+    "ImportFileError",
+    "ParsedFile",
+    "ParsedRow",
+    "parse_examples_file",
+]
