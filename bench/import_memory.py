@@ -9,7 +9,8 @@ process of their own (`core.jobs.job_run`, as the worker runs them), which repor
 (getrusage) and seconds. The small file is the baseline of the same run: bounded memory means the peak does
 not grow with the rows. Writes bench/results/import_memory.md and .json.
 
-Run from the project root:  scripts/with-services.sh .venv/bin/python bench/import_memory.py [--rows 100000]
+Run from the project root:  make bench
+                       or:  scripts/with-services.sh .venv/bin/python bench/import_memory.py [--rows 100000]
 """
 
 import argparse
