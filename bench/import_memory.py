@@ -74,7 +74,7 @@ def _child(step: str, file: Path | None) -> dict:
     from core.jobs import job_enqueue, job_run
     from core.models import Job
 
-    upload = ExampleImport.objects.defer("data").get()
+    upload = ExampleImport.objects.get()
     job = job_enqueue(
         kind=step, dataset=upload.dataset, params={"import": upload.id}, user=upload.uploaded_by
     )

@@ -34,7 +34,7 @@ def job_revert(job: Job) -> dict:
 
 
 def job_import_preview(job: Job) -> dict:
-    upload = ExampleImport.objects.defer("data").get(pk=job.params["import"])
+    upload = ExampleImport.objects.get(pk=job.params["import"])
     with upload_stream(upload) as data:  # read a slice at a time: bounded memory whatever the file's size
         preview = import_preview(
             dataset=upload.dataset, data=data, encoding=upload.encoding, delimiter=upload.delimiter
@@ -46,7 +46,7 @@ def job_import_preview(job: Job) -> dict:
 
 def job_import_apply(job: Job) -> dict:
     with transaction.atomic():
-        upload = ExampleImport.objects.select_for_update().defer("data").get(pk=job.params["import"])
+        upload = ExampleImport.objects.select_for_update().get(pk=job.params["import"])
         if upload.status != ExampleImport.Status.APPLIED:  # else a redelivered task: already done
             with upload_stream(upload) as data:
                 upload.changeset = _apply(upload, data, job)

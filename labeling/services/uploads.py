@@ -1,4 +1,4 @@
-"""An uploaded examples file (ExampleImport.data) read as a stream, a slice at a time, never loaded whole.
+"""An uploaded examples file (ExampleImportBytes) read as a stream, a slice at a time, never loaded whole.
 
 PostgreSQL: `substring(data from .. for ..)` per slice (the column is stored uncompressed, migration 0019, so
 a slice is fetched without decompressing what comes before it). SQLite: the blob's incremental I/O
@@ -10,10 +10,10 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-from labeling.models import ExampleImport
+from labeling.models import ExampleImport, ExampleImportBytes
 
 SLICE = 4 << 20  # bytes fetched per query
-TABLE = ExampleImport._meta.db_table
+TABLE = ExampleImportBytes._meta.db_table
 
 
 class _SliceReader(io.RawIOBase):
@@ -50,12 +50,13 @@ def _postgresql_reader(pk: int) -> _SliceReader:
     def fetch(start: int, count: int) -> bytes:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT substring(data from %s for %s) FROM {TABLE} WHERE id = %s", [start + 1, count, pk]
+                f"SELECT substring(data from %s for %s) FROM {TABLE} WHERE upload_id = %s",
+                [start + 1, count, pk],
             )
             return bytes(cursor.fetchone()[0])
 
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT octet_length(data) FROM {TABLE} WHERE id = %s", [pk])
+        cursor.execute(f"SELECT octet_length(data) FROM {TABLE} WHERE upload_id = %s", [pk])
         return _SliceReader(cursor.fetchone()[0], fetch)
 
 
@@ -74,7 +75,7 @@ def upload_stream(upload: ExampleImport):
     elif connection.vendor == "postgresql":
         raw, close = _postgresql_reader(upload.pk), None
     else:  # another database: the whole value, as before
-        raw, close = io.BytesIO(bytes(upload.data)), None
+        raw, close = io.BytesIO(upload.data), None
     try:
         yield io.BufferedReader(raw, buffer_size=SLICE) if isinstance(raw, _SliceReader) else raw
     finally:
