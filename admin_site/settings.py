@@ -363,3 +363,7 @@ CONTENT_SECURITY_POLICY = {
 SILENCED_SYSTEM_CHECKS.append("security.W003")
 # The OpenAPI schema at /api/schema/: for signed-in users and token holders only, unless this is set.
 API_SCHEMA_PUBLIC = env_flag("API_SCHEMA_PUBLIC")
+# Imports of labelled examples are parsed, checked and written this many rows at a time (one transaction
+# still: all or nothing), so a worker's memory stays bounded whatever the file's size.
+IMPORT_CHUNK_ROWS = int(os.environ.get("IMPORT_CHUNK_ROWS", 5000))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 2_000_000))

@@ -5,7 +5,7 @@ import unicodedata
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
@@ -365,7 +365,6 @@ class ExampleImport(models.Model):
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="imports")
     file_name = models.CharField(max_length=255)
-    data = models.BinaryField()
     encoding = models.CharField(max_length=20, blank=True)  # blank: detect
     delimiter = models.CharField(max_length=5, blank=True)  # blank: detect
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
@@ -383,6 +382,41 @@ class ExampleImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} -> {self.dataset_id} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():  # the row and its bytes, or neither
+            super().save(*args, **kwargs)
+            pending = getattr(self, "_pending_data", None)
+            if pending is not None:
+                ExampleImportBytes.objects.update_or_create(upload_id=self.pk, defaults={"data": pending})
+                self._pending_data = None
+
+    # The uploaded bytes live in their own table (ExampleImportBytes): updating this row's status or preview
+    # then never rewrites them (SQLite rewrites a whole row on any update, a 200 MB blob included).
+    # `ExampleImport(data=...)` / `.objects.create(data=...)` still work: save() stores them.
+    @property
+    def data(self) -> bytes:
+        pending = getattr(self, "_pending_data", None)
+        if pending is not None:
+            return pending
+        return bytes(ExampleImportBytes.objects.get(upload_id=self.pk).data)
+
+    @data.setter
+    def data(self, value: bytes) -> None:
+        self._pending_data = bytes(value)
+
+
+class ExampleImportBytes(models.Model):
+    """The bytes of an upload, apart from the row whose status and preview change (read as a stream by the
+    import jobs: labeling/services/uploads.py)."""
+
+    upload = models.OneToOneField(
+        ExampleImport, on_delete=models.CASCADE, primary_key=True, related_name="bytes"
+    )
+    data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"bytes of import {self.upload_id}"
 
 
 class QueueClaim(models.Model):

@@ -2,10 +2,18 @@
 
 from labeling.importing.parser import (
     CategoryRef,
+    ExamplesReader,
     ImportFileError,
     ParsedFile,
     ParsedRow,
     parse_examples_file,
 )
 
-__all__ = ["CategoryRef", "ImportFileError", "ParsedFile", "ParsedRow", "parse_examples_file"]
+__all__ = [
+    "CategoryRef",
+    "ExamplesReader",
+    "ImportFileError",
+    "ParsedFile",
+    "ParsedRow",
+    "parse_examples_file",
+]

@@ -3,7 +3,7 @@
 Pure standard library on purpose: no Django, no database. The caller passes every small category of the
 taxonomy as `CategoryRef`s and gets back a `ParsedFile`; problems with the whole file are in
 `file_errors` (and then there are no rows), problems with one row are in that row's `error`.
-`parse_examples_file` never raises for bad input.
+`parse_examples_file` and `ExamplesReader` never raise for bad input.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO, TextIO
 
 from labeling.paths import PATH_MARK, category_path
 
@@ -131,44 +134,81 @@ def quoted_list(names) -> str:
 
 
 # --------------------------------------------------------------------------------------------- decoding
+#
+# The file is read as a stream of bytes (a file object, or bytes wrapped in one), never decoded whole: the
+# encoding is checked in one pass of slices, then the rows are decoded line by line (bounded memory).
+
+SLICE = 1 << 20  # bytes read at a time
 
 
-def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
-    """(text, encoding used); raises ImportFileError."""
+def as_stream(data) -> BinaryIO:
+    return io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
+
+
+def resolve_encoding(stream: BinaryIO, encoding: str | None) -> str:
+    """The encoding to read the stream with, checked over the whole stream; raises ImportFileError."""
+    stream.seek(0)
+    start = stream.read(len(codecs.BOM_UTF8))
+    stream.seek(0)
     if encoding is None:
-        return detect_and_decode(data)
+        return detect(stream, start)
     name = ENCODINGS.get(encoding.strip().lower().replace("_", "-"))
     if name is None:
         raise ImportFileError(f"unknown encoding '{encoding}': choose utf-8, utf-8-sig or cp949")
-    if name == "utf-8" and data.startswith(codecs.BOM_UTF8):
+    if name == "utf-8" and start.startswith(codecs.BOM_UTF8):
         name = "utf-8-sig"
-    return decode_as(data, name), name
+    bad = bad_byte(stream, name)
+    if bad is not None:
+        raise ImportFileError(f"not valid {name} at byte {bad}: choose another encoding")
+    return name
 
 
-def decode_as(data: bytes, name: str) -> str:
-    skip = len(codecs.BOM_UTF8) if name == "utf-8-sig" and data.startswith(codecs.BOM_UTF8) else 0
+def bad_byte(stream: BinaryIO, name: str) -> int | None:
+    """The offset of the first byte that does not decode as `name`, or None; reads slice by slice."""
+    decoder = codecs.getincrementaldecoder("utf-8" if name == "utf-8-sig" else name)()
+    stream.seek(0)
+    offset = 0
+    if name == "utf-8-sig" and stream.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+        offset = len(codecs.BOM_UTF8)
+    else:
+        stream.seek(0)
     try:
-        return data[skip:].decode("utf-8" if name == "utf-8-sig" else name)
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            f"not valid {name} at byte {skip + exc.start}: choose another encoding"
-        ) from None
+        while piece := stream.read(SLICE):
+            held = len(decoder.getstate()[0])
+            try:
+                decoder.decode(piece)
+            except UnicodeDecodeError as exc:
+                return offset - held + exc.start
+            offset += len(piece)
+        held = len(decoder.getstate()[0])
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return offset - held + exc.start
+        return None
+    finally:
+        stream.seek(0)
 
 
-def detect_and_decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(codecs.BOM_UTF8):
-        return decode_as(data, "utf-8-sig"), "utf-8-sig"
-    if data.startswith(UTF16_BOMS):
+def detect(stream: BinaryIO, start: bytes) -> str:
+    if start.startswith(codecs.BOM_UTF8):
+        return resolve_encoding(stream, "utf-8-sig")
+    if start.startswith(UTF16_BOMS):
         raise ImportFileError("the file is UTF-16 (Excel's “Unicode text”): save it as CSV UTF-8")
     for name in ("utf-8", "cp949"):
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError:
-            continue
+        if bad_byte(stream, name) is None:
+            return name
     raise ImportFileError("cannot tell the encoding: save the file as UTF-8, or choose the encoding")
 
 
+def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """(text, encoding used) of a whole small file; raises ImportFileError."""
+    name = resolve_encoding(as_stream(data), encoding)
+    return bytes(data).decode("utf-8-sig" if name == "utf-8-sig" else name), name
+
+
 def choose_delimiter(text: str, delimiter: str | None) -> str:
+    """The delimiter chosen, or the one the header (the text's first line that is not blank) uses most."""
     if delimiter is not None:
         if delimiter.lower() not in DELIMITERS:
             raise ImportFileError(f"unknown delimiter '{delimiter}': choose a comma or a tab")
@@ -186,6 +226,38 @@ def first_line(text: str) -> str:
         if line.strip() or end < 0:
             return line
         start = end + 1
+
+
+class _Borrowed(io.RawIOBase):
+    """The caller's stream, read through without being closed when the text reader over it is dropped (the
+    caller may read it again: a preview, then an apply)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        piece = self.stream.read(len(buffer))
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+def text_lines(stream: BinaryIO, name: str) -> TextIO:
+    """The stream decoded line by line; \\r\\n and \\r read as \\n (also inside quoted cells, as before)."""
+    stream.seek(0)
+    return io.TextIOWrapper(io.BufferedReader(_Borrowed(stream), SLICE), encoding=name, newline=None)
+
+
+def peek_header_line(lines: TextIO) -> tuple[list[str], str]:
+    """(lines read, the first line that is not blank): the header line, to choose the delimiter by."""
+    read = []
+    for line in lines:
+        read.append(line)
+        if line.strip():
+            return read, line.removeprefix("\ufeff")
+    raise ImportFileError("the file is empty")
 
 
 # ---------------------------------------------------------------------------------------------- columns
@@ -396,47 +468,113 @@ def csv_problem(exc: csv.Error, delimiter: str) -> str:
 # ------------------------------------------------------------------------------------------------- main
 
 
-def parse_examples_file(
-    data: bytes,
-    *,
-    categories: list[CategoryRef],
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    columns: dict[str, str] | None = None,
-    max_rows: int = 200_000,
-    max_field_chars: int = 100_000,
-    category_required: bool = True,
-) -> ParsedFile:
-    """Parse an uploaded examples file. `columns` maps our field to a header name ("" = do not use); without
-    `category_required` a file may have no category column (its rows then have no category)."""
-    result = ParsedFile(encoding="", delimiter="", columns={}, rows=[], file_errors=[])
-    try:
-        text, result.encoding = decode(data, encoding)
-        text = text.removeprefix("\ufeff")
-        if "\r" in text:  # a scan; each replace copies the whole file (20 MB and more)
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if not text or text.isspace():
-            raise ImportFileError("the file is empty")
-        result.delimiter = choose_delimiter(text, delimiter)
-        read_records(text, result, categories, columns, max_rows, max_field_chars, category_required)
-    except ImportFileError as exc:
-        result.file_errors, result.rows = [str(exc)], []
+class ExamplesReader:
+    """An examples file read in chunks of rows: `open()` reads the header (False and `file_errors` when the
+    file cannot be read at all), then `chunks(size)` yields lists of at most `size` rows. A problem met later
+    with the whole file (too many rows, no rows) ends the chunks and is put in `file_errors`: the caller must
+    then drop what it did with the chunks (an apply rolls back). Memory: one chunk, plus the external ids
+    seen (to report duplicates)."""
+
+    def __init__(
+        self,
+        data,
+        *,
+        categories: list[CategoryRef],
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        columns: dict[str, str] | None = None,
+        max_rows: int = 200_000,
+        max_field_chars: int = 100_000,
+        category_required: bool = True,
+    ):
+        self.stream = as_stream(data)
+        self.categories, self.overrides, self.category_required = categories, columns, category_required
+        self.wanted_encoding, self.wanted_delimiter = encoding, delimiter
+        self.max_rows, self.max_field_chars = max_rows, max_field_chars
+        self.encoding, self.delimiter, self.columns = "", "", {}
+        self.file_errors: list[str] = []
+        self.notes: list[str] = []
+        self.rows_read = 0
+        self.reader = self.builder = None
+
+    def open(self) -> bool:
+        try:
+            self.encoding = resolve_encoding(self.stream, self.wanted_encoding)
+            raise_field_limit(self.stream)
+            lines = text_lines(self.stream, self.encoding)
+            read, header_line = peek_header_line(lines)
+            self.delimiter = choose_delimiter(header_line, self.wanted_delimiter)
+            read[0] = read[0].removeprefix("\ufeff")
+            self.reader = csv.reader(itertools.chain(read, lines), delimiter=self.delimiter, strict=True)
+            header = read_header(self.reader)
+            index = map_columns(header, self.overrides, category_required=self.category_required)
+            self.columns = {name: header[i] for name, i in index.items()}
+            matcher = CategoryMatcher(self.categories)
+            self.builder = RowBuilder(index, len(header), matcher, self.max_field_chars)
+        except ImportFileError as exc:
+            self.file_errors = [str(exc)]
+            return False
+        return True
+
+    def chunks(self, size: int) -> Iterator[list[ParsedRow]]:
+        chunk: list[ParsedRow] = []
+        try:
+            for row in self.rows():
+                chunk.append(row)
+                if len(chunk) >= size:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+            if not self.rows_read:
+                raise ImportFileError("the file has a header but no rows")
+        except ImportFileError as exc:
+            self.file_errors = [str(exc)]
+
+    def rows(self) -> Iterator[ParsedRow]:
+        reader = self.reader
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                note = f"rows after line {line} were not read"
+                problem = csv_problem(exc, self.delimiter)
+                self.notes.append(f"line {line}: {problem}; {note}")
+                self.rows_read += 1
+                yield ParsedRow(line, "", "", "", None, "", f"{problem}; {note}")
+                return
+            if is_blank(cells):
+                continue
+            if self.rows_read >= self.max_rows:
+                raise ImportFileError(f"more than {self.max_rows} rows: split the file")
+            self.rows_read += 1
+            yield self.builder.build(line, cells)
+
+
+def raise_field_limit(stream: BinaryIO) -> None:
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if csv.field_size_limit() <= size:
+        csv.field_size_limit(size + 1)  # process-wide; only ever raised, so no field trips it
+
+
+def parse_examples_file(data, **options) -> ParsedFile:
+    """Parse a whole examples file (bytes or a binary file object) into one `ParsedFile`; `columns` maps our
+    field to a header name ("" = do not use); without `category_required` a file may have no category
+    column (its rows then have no category). For big files, read them in chunks with `ExamplesReader`."""
+    reader = ExamplesReader(data, **options)
+    rows: list[ParsedRow] = []
+    if reader.open():
+        for chunk in reader.chunks(10_000):
+            rows.extend(chunk)
+    result = ParsedFile(reader.encoding, reader.delimiter, reader.columns, rows, reader.file_errors)
+    result.notes = reader.notes
+    if result.file_errors:
+        result.rows = []
     return result
-
-
-def read_records(
-    text, result: ParsedFile, categories, overrides, max_rows, max_field_chars, category_required=True
-) -> None:
-    if csv.field_size_limit() <= len(text):
-        csv.field_size_limit(len(text) + 1)  # process-wide; only ever raised, so no field trips it
-    reader = csv.reader(io.StringIO(text), delimiter=result.delimiter, strict=True)
-    header = read_header(reader)
-    index = map_columns(header, overrides, category_required=category_required)
-    result.columns = {name: header[i] for name, i in index.items()}
-    builder = RowBuilder(index, len(header), CategoryMatcher(categories), max_field_chars)
-    read_rows(reader, builder, result, max_rows)
-    if not result.rows:
-        raise ImportFileError("the file has a header but no rows")
 
 
 def read_header(reader) -> list[str]:
@@ -449,27 +587,3 @@ def read_header(reader) -> list[str]:
         except csv.Error as exc:
             raise ImportFileError(f"the header line cannot be read: {exc}") from None
     return [unicodedata.normalize("NFC", cell.strip()) for cell in cells]
-
-
-def read_rows(reader, builder: RowBuilder, result: ParsedFile, max_rows: int) -> None:
-    while True:
-        line = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            stop_at_broken_record(result, line, exc)
-            return
-        if is_blank(cells):
-            continue
-        if len(result.rows) >= max_rows:
-            raise ImportFileError(f"more than {max_rows} rows: split the file")
-        result.rows.append(builder.build(line, cells))
-
-
-def stop_at_broken_record(result: ParsedFile, line: int, exc: csv.Error) -> None:
-    note = f"rows after line {line} were not read"
-    problem = csv_problem(exc, result.delimiter)
-    result.rows.append(ParsedRow(line, "", "", "", None, "", f"{problem}; {note}"))
-    result.notes.append(f"line {line}: {problem}; {note}")

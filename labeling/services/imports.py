@@ -2,9 +2,11 @@
 changeset. Parsing is in `labeling.importing.parser` (pure); this module checks rows against the database."""
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -14,11 +16,12 @@ from core.history import chunked
 from core.inserts import insert_with_history
 from core.pauses import pause_point
 from core.text import text_problem
-from labeling.importing import CategoryRef, ParsedFile, parse_examples_file
+from labeling.importing import CategoryRef, ExamplesReader, ParsedRow
 from labeling.models import Category, Changeset, Content, Dataset, Example, text_hash
 from labeling.paths import PATH_MARK
+from labeling.services.bulk import ApplyCounts, examples_apply
 from labeling.services.contents import TITLE_MAX, content_fields
-from labeling.services.versions import changeset_apply, changeset_open
+from labeling.services.versions import changeset_open
 from labeling.services.words import content_words_refresh_later
 
 EXTERNAL_ID_MAX = Content._meta.get_field("external_id").max_length
@@ -67,13 +70,33 @@ def category_refs(dataset: Dataset) -> list[CategoryRef]:
     return [CategoryRef(id=c.id, large=c.parent.name, small=c.name) for c in small]
 
 
-def _parse(dataset: Dataset, data: bytes, encoding: str, delimiter: str) -> ParsedFile:
-    parsed = parse_examples_file(
-        data, categories=category_refs(dataset), encoding=encoding or None, delimiter=delimiter or None
+def _reader(dataset: Dataset, data, encoding: str, delimiter: str) -> ExamplesReader:
+    """The file (bytes or a binary file object) opened for reading in chunks of rows."""
+    reader = ExamplesReader(
+        data,
+        categories=category_refs(dataset),
+        encoding=encoding or None,
+        delimiter=delimiter or None,
+        max_rows=settings.IMPORT_MAX_ROWS,
     )
-    for (
-        row
-    ) in parsed.valid_rows:  # the rule of our columns (core/text.py), which the pure parser does not know
+    reader.open()
+    return reader
+
+
+def _chunks(reader: ExamplesReader) -> Iterator[list[ParsedRow]]:
+    """The file's rows, `settings.IMPORT_CHUNK_ROWS` at a time, checked against our columns' rule."""
+    if reader.file_errors:
+        return
+    for chunk in reader.chunks(settings.IMPORT_CHUNK_ROWS):
+        _check_text(chunk)
+        yield chunk
+
+
+def _check_text(rows: list[ParsedRow]) -> None:
+    """The rule of our columns (core/text.py), which the pure parser does not know."""
+    for row in rows:
+        if row.error:
+            continue
         problems = [
             f"{name} {problem}"
             for name, value, limit in (
@@ -85,7 +108,6 @@ def _parse(dataset: Dataset, data: bytes, encoding: str, delimiter: str) -> Pars
         ]
         if problems:
             row.error = "; ".join(problems)
-    return parsed
 
 
 def _current(dataset: Dataset, external_ids: list[str]) -> dict[str, tuple]:
@@ -119,17 +141,26 @@ def _classify(row, now) -> str:
 
 
 @_collector_paused()
-def import_preview(
-    *, dataset: Dataset, data: bytes, encoding: str = "", delimiter: str = ""
-) -> ImportPreview:
-    """What applying this file would do: new / changed / unchanged / rejected rows, with reasons."""
-    parsed = _parse(dataset, data, encoding, delimiter)
-    preview = ImportPreview(
-        parsed.encoding, parsed.delimiter, file_errors=parsed.file_errors, notes=parsed.notes
-    )
+def import_preview(*, dataset: Dataset, data, encoding: str = "", delimiter: str = "") -> ImportPreview:
+    """What applying this file would do: new / changed / unchanged / rejected rows, with reasons.
+
+    `data` is bytes or a binary file object; it is read in chunks of rows (bounded memory)."""
+    reader = _reader(dataset, data, encoding, delimiter)
     names = Category.objects.filter(taxonomy_id=dataset.taxonomy_id).select_related("parent").in_bulk()
-    current = _current(dataset, [row.external_id for row in parsed.valid_rows])
-    for row in parsed.rows:
+    preview = ImportPreview("", "")
+    for chunk in _chunks(reader):
+        _preview_chunk(dataset, chunk, preview, names)
+    preview.encoding, preview.delimiter = reader.encoding, reader.delimiter
+    preview.notes = reader.notes
+    if reader.file_errors:  # a file error voids the rows (one met after some chunks, too)
+        preview = ImportPreview(reader.encoding, reader.delimiter, file_errors=reader.file_errors)
+        preview.notes = reader.notes
+    return preview
+
+
+def _preview_chunk(dataset: Dataset, rows: list[ParsedRow], preview: ImportPreview, names: dict) -> None:
+    current = _current(dataset, [row.external_id for row in rows if not row.error])
+    for row in rows:
         if row.error:
             preview.errors += 1
             if len(preview.error_rows) < ROWS_KEPT:
@@ -150,7 +181,6 @@ def import_preview(
                     "after": names[row.category_id].path,
                 }
             )
-    return preview
 
 
 def _write_contents(rows, *, user, changeset: Changeset) -> dict[str, int]:
@@ -200,37 +230,59 @@ def _update_texts(existing: dict[str, tuple], by_external_id: dict, *, user, cha
 def import_apply(
     *,
     dataset: Dataset,
-    data: bytes,
+    data,
     user,
     file_name: str,
     encoding: str = "",
     delimiter: str = "",
     skip_invalid: bool = False,
 ) -> Changeset:
-    """Apply a file as one changeset (after an automatic version): all accepted rows or nothing."""
-    parsed = _parse(dataset, data, encoding, delimiter)
-    if parsed.file_errors:
-        raise ApplicationError("The file cannot be imported: " + "; ".join(parsed.file_errors))
-    if parsed.error_rows and not skip_invalid:
+    """Apply a file as one changeset (after an automatic version): all accepted rows or nothing.
+
+    `data` (bytes or a binary file object) is parsed, checked and written in chunks of rows, all in this one
+    transaction: a rejected row or a file error met in a later chunk rolls back what earlier chunks wrote."""
+    reader = _reader(dataset, data, encoding, delimiter)
+    if reader.file_errors:
+        raise ApplicationError("The file cannot be imported: " + "; ".join(reader.file_errors))
+    reason = f"import of {file_name}"
+    changeset = changeset_open(dataset=dataset, kind=Changeset.Kind.IMPORT, user=user, reason=reason)
+    counts, written, rejected, first_error = ApplyCounts(), 0, 0, None
+    for chunk in _chunks(reader):
+        errors = [row for row in chunk if row.error]
+        rejected += len(errors)
+        first_error = first_error or (errors[0] if errors else None)
+        if first_error and not skip_invalid:
+            continue  # nothing more is written: the rest is only read, to count the rejected rows
+        rows = [row for row in chunk if not row.error]
+        if rows:
+            _apply_chunk(rows, counts, user=user, changeset=changeset)
+            written += len(rows)
+    if reader.file_errors:
+        raise ApplicationError("The file cannot be imported: " + "; ".join(reader.file_errors))
+    if first_error and not skip_invalid:
         raise ApplicationError(
-            f"{len(parsed.error_rows)} rows were rejected (first on line {parsed.error_rows[0].line}: "
-            f"{parsed.error_rows[0].error}). Fix the file, or apply only the valid rows."
+            f"{rejected} rows were rejected (first on line {first_error.line}: "
+            f"{first_error.error}). Fix the file, or apply only the valid rows."
         )
-    rows = parsed.valid_rows
-    if not rows:
+    if not written:
         raise ApplicationError("The file has no valid rows.")
-    changeset = changeset_open(
-        dataset=dataset,
-        kind=Changeset.Kind.IMPORT,
-        user=user,
-        reason=f"import of {file_name}",
-        details={"file": file_name, "rows": len(rows), "rejected": len(parsed.error_rows)},
-    )
+    content_words_refresh_later()
+    for name, value in asdict(counts).items():
+        setattr(changeset, name, value)
+    changeset.details = {"file": file_name, "rows": written, "rejected": rejected}
+    changeset.save()
+    return changeset
+
+
+def _apply_chunk(rows: list[ParsedRow], counts: ApplyCounts, *, user, changeset: Changeset) -> None:
     content_ids = _write_contents(rows, user=user, changeset=changeset)
     pause_point("import-contents-written")
     targets = {content_ids[row.external_id]: (row.category_id, Example.Status.ACTIVE) for row in rows}
-    content_words_refresh_later()
-    return changeset_apply(changeset, targets, user=user)
+    done = examples_apply(
+        dataset=changeset.dataset, targets=targets, changeset=changeset, user=user, reason=changeset.reason
+    )
+    for name, value in asdict(done).items():
+        setattr(counts, name, getattr(counts, name) + value)
 
 
 def _content_ids(external_ids: list[str]) -> dict[str, tuple[int, str]]:
@@ -263,10 +315,20 @@ def dataset_create_from_file(
     from labeling.services.datasets import dataset_create
     from labeling.services.taxonomy import category_create, taxonomy_create
 
-    parsed = parse_examples_file(data, categories=[], encoding=encoding or None, delimiter=delimiter or None)
-    if parsed.file_errors:
-        raise ApplicationError("The file cannot be imported: " + "; ".join(parsed.file_errors))
-    paths = sorted({_split_path(row.category_text) for row in parsed.rows if row.category_text.strip()})
+    reader = ExamplesReader(
+        data,
+        categories=[],
+        encoding=encoding or None,
+        delimiter=delimiter or None,
+        max_rows=settings.IMPORT_MAX_ROWS,
+    )
+    found = set()
+    if reader.open():
+        for chunk in reader.chunks(settings.IMPORT_CHUNK_ROWS):
+            found.update(_split_path(row.category_text) for row in chunk if row.category_text.strip())
+    if reader.file_errors:
+        raise ApplicationError("The file cannot be imported: " + "; ".join(reader.file_errors))
+    paths = sorted(found)
     if not paths:
         raise ApplicationError("The file names no categories.")
     taxonomy = taxonomy_create(name=name, description=f"created from an import into {name}")

@@ -7,6 +7,7 @@ from django.utils.dateparse import parse_datetime
 from core.models import Job
 from labeling.models import Changeset, DatasetVersion, ExampleImport
 from labeling.services.imports import import_apply, import_preview
+from labeling.services.uploads import upload_stream
 from labeling.services.versions import changeset_revert, version_rollback
 
 
@@ -34,9 +35,10 @@ def job_revert(job: Job) -> dict:
 
 def job_import_preview(job: Job) -> dict:
     upload = ExampleImport.objects.get(pk=job.params["import"])
-    preview = import_preview(
-        dataset=upload.dataset, data=bytes(upload.data), encoding=upload.encoding, delimiter=upload.delimiter
-    )
+    with upload_stream(upload) as data:  # read a slice at a time: bounded memory whatever the file's size
+        preview = import_preview(
+            dataset=upload.dataset, data=data, encoding=upload.encoding, delimiter=upload.delimiter
+        )
     upload.preview, upload.status = preview.as_dict(), ExampleImport.Status.PREVIEWED
     upload.save(update_fields=["preview", "status"])
     return {"import": upload.id, "next": reverse("labeling:import", args=[upload.id])}
@@ -46,15 +48,20 @@ def job_import_apply(job: Job) -> dict:
     with transaction.atomic():
         upload = ExampleImport.objects.select_for_update().get(pk=job.params["import"])
         if upload.status != ExampleImport.Status.APPLIED:  # else a redelivered task: already done
-            upload.changeset = import_apply(
-                dataset=upload.dataset,
-                data=bytes(upload.data),
-                user=job.created_by,
-                file_name=upload.file_name,
-                encoding=upload.encoding,
-                delimiter=upload.delimiter,
-                skip_invalid=bool(job.params.get("skip_invalid")),
-            )
+            with upload_stream(upload) as data:
+                upload.changeset = _apply(upload, data, job)
             upload.status = ExampleImport.Status.APPLIED
             upload.save(update_fields=["changeset", "status"])
     return {"import": upload.id, "changeset": upload.changeset_id}
+
+
+def _apply(upload: ExampleImport, data, job: Job) -> Changeset:
+    return import_apply(
+        dataset=upload.dataset,
+        data=data,
+        user=job.created_by,
+        file_name=upload.file_name,
+        encoding=upload.encoding,
+        delimiter=upload.delimiter,
+        skip_invalid=bool(job.params.get("skip_invalid")),
+    )

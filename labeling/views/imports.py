@@ -53,9 +53,7 @@ def import_upload(request, dataset_id: int):
             )
             return redirect("core:job", job.id)
         messages.error(request, error)
-    recent = (
-        ExampleImport.objects.filter(dataset=dataset).select_related("uploaded_by", "changeset").defer("data")
-    )
+    recent = ExampleImport.objects.filter(dataset=dataset).select_related("uploaded_by", "changeset")
     return render(
         request,
         "labeling/import_upload.html",
@@ -71,7 +69,7 @@ def import_upload(request, dataset_id: int):
 @roles.role_required(roles.MANAGER)
 def import_detail(request, import_id: int):
     example_import = get_object_or_404(
-        ExampleImport.objects.select_related("dataset", "changeset").defer("data"), pk=import_id
+        ExampleImport.objects.select_related("dataset", "changeset"), pk=import_id
     )
     preview = example_import.preview
     accepted = sum(preview.get(kind, 0) for kind in ("new", "changed", "unchanged"))
@@ -90,7 +88,7 @@ def import_detail(request, import_id: int):
 @require_POST
 @roles.role_required(roles.MANAGER)
 def import_apply_view(request, import_id: int):
-    example_import = get_object_or_404(ExampleImport.objects.defer("data"), pk=import_id)
+    example_import = get_object_or_404(ExampleImport.objects, pk=import_id)
     if example_import.status != ExampleImport.Status.PREVIEWED:
         messages.error(request, "This file is not ready to apply (already applied, or not previewed yet).")
         return redirect("labeling:import", example_import.id)

@@ -302,6 +302,9 @@ def test_parser_imports_only_the_standard_library():
     assert imported <= {
         "__future__",
         "codecs",
+        "collections",
+        "itertools",
+        "typing",
         "csv",
         "dataclasses",
         "hashlib",

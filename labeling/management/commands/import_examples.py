@@ -39,8 +39,12 @@ class Command(DataCommand):
         author = get_user_model().objects.filter(username=user).first() if user else None
         if user and author is None:
             raise CommandError(f"No user named {user!r}.")
-        data, delimiter = file.read_bytes(), {"comma": ",", "tab": "\t"}.get(delimiter, "")
-        with transaction.atomic():  # without --apply everything, a created dataset too, is rolled back
+        delimiter = {"comma": ",", "tab": "\t"}.get(delimiter, "")
+        # the file is read in chunks of rows, a pass at a time (bounded memory whatever its size)
+        with (
+            file.open("rb") as data,
+            transaction.atomic(),
+        ):  # without --apply everything, a created dataset too, is rolled back
             target = self._dataset(
                 dataset, create, data=data, user=author, encoding=encoding, delimiter=delimiter
             )
