@@ -480,6 +480,7 @@ def run(args) -> int:
         "benchmark": "indexing",
         "code": code_version(ROOT),
         "parameters": vars(args) | {"results": None},
+        "load_average_at_start": os.getloadavg(),
     }
     error = None
     try:
