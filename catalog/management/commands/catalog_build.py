@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.errors import CatalogError
-from catalog.management.commands._users import author_named
 from catalog.models import CatalogRun
 from catalog.services.offers import offers_classify
 from catalog.services.runs import catalog_run_enqueue, catalog_run_inline, run_totals
+from core.commands import author_named
 from core.errors import ApplicationError
 from labeling.models import Category, Dataset
 

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.errors import CatalogError
-from catalog.management.commands._users import author_named
 from catalog.services.offers import offers_apply, offers_preview
+from core.commands import author_named
 
 ROW_ERRORS_SHOWN = 50
 

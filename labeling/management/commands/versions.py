@@ -1,12 +1,12 @@
 import argparse
 from functools import partial
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, localtime, make_aware
 
 from core import roles
+from core.commands import author_named
 from core.errors import ApplicationError
 from labeling.management.base import DataCommand
 from labeling.models import Dataset, DatasetVersion
@@ -44,19 +44,11 @@ class Command(DataCommand):
         self.dataset = Dataset.objects.filter(name=dataset).first()
         if self.dataset is None:
             raise CommandError(f"No dataset named {dataset!r}.")
-        self.user = self._user(user)
+        self.user = author_named(user)
         try:
             getattr(self, f"do_{action}")(**options)
         except ApplicationError as error:
             raise CommandError(str(error)) from error
-
-    def _user(self, username):
-        if not username:
-            return None
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"No user named {username!r}.")
-        return user
 
     def _version(self, number: int) -> DatasetVersion:
         version = DatasetVersion.objects.filter(dataset=self.dataset, number=number).first()

@@ -2,9 +2,9 @@ import json
 import sys
 import time
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core.commands import author_named
 from core.errors import ApplicationError
 from labeling.models import Dataset, DatasetVersion
 from training.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, ParameterError, parse_assignments
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         dataset = Dataset.objects.filter(name=opts["dataset"]).first()
         if dataset is None:
             raise CommandError(f"No dataset named {opts['dataset']!r}.")
-        user = self._user(opts["user"])
+        user = author_named(opts["user"])
         if opts["unless_champion"] and dataset_champion_run(dataset) is not None:
             self._log(f"{dataset.name} has a champion; nothing to do.")
             return
@@ -87,14 +87,6 @@ class Command(BaseCommand):
         self._report(run, as_json=opts["json"])
         if run.status != TrainingRun.Status.SUCCEEDED:
             raise CommandError(f"run #{run.id} {run.status}: {run.message}")
-
-    def _user(self, name):
-        if not name:
-            return None
-        user = get_user_model().objects.filter(username=name).first()
-        if user is None:
-            raise CommandError(f"No user named {name!r}.")
-        return user
 
     def _log(self, line: str) -> None:
         print(line, file=sys.stderr, flush=True)

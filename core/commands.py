@@ -1,3 +1,5 @@
+"""What every app's management commands share."""
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
