@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,6 +18,7 @@ from catalog.services.runs import catalog_run_cancel, catalog_run_enqueue, run_t
 from core import roles
 from core.history import save_with_history
 from core.params import number_param, numbers_param
+from core.progress import progress_poll
 from labeling.models import Category
 
 manager_only = roles.role_required(roles.MANAGER)
@@ -158,17 +158,10 @@ def run_start(request):
 @manager_only
 def run_page(request, catalog_run_id: int):
     run = get_object_or_404(CatalogRun, pk=catalog_run_id)
-    if request.headers.get("Accept") == "application/json" or request.GET.get("format") == "json":
-        return JsonResponse(
-            {
-                "status": run.status,
-                "progress": run.progress,
-                "stage": run.stage,
-                "message": run.message,
-                "result": run_totals(run),
-            }  # fmt: skip
-        )
-    return render(request, "catalog/run.html", {"run": run, "totals": run_totals(run)})
+    totals = run_totals(run)
+    if poll := progress_poll(request, run, totals):
+        return poll
+    return render(request, "catalog/run.html", {"run": run, "totals": totals})
 
 
 @require_POST
