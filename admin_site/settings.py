@@ -176,6 +176,8 @@ STORAGES = {
 WHITENOISE_MAX_AGE = 60  # the files whose names carry no hash (a year for the hashed ones)
 
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", VAR_DIR / "models"))
+# Days a bulk classification's answers stay in MODEL_DIR/bulk after its job ended (0: kept until deleted)
+BULK_OUTPUT_RETENTION_DAYS = float(os.environ.get("BULK_OUTPUT_RETENTION_DAYS", 7))
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_QUEUE_DIR = VAR_DIR / "celery"
@@ -247,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": WORKER_CHECK_SECONDS,
     },
     "core-reap-orphaned-jobs": {"task": "core.tasks.jobs_reap_task", "schedule": WORKER_CHECK_SECONDS},
+    # bulk classification answers older than BULK_OUTPUT_RETENTION_DAYS are deleted (their jobs say expired)
+    "training-expire-bulk-outputs": {
+        "task": "training.tasks.bulk_outputs_expire_task",
+        "schedule": crontab(minute=17),
+    },
     # indexing (each does nothing while SEARCH_URL is unset): the drainer loops ~55 s, so one always runs
     "indexing-drain": {
         "task": "indexing.tasks.outbox_drain_task",

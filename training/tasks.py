@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from labeling.models import Dataset
-from training.services import runs, schedules
+from training.services import bulk_retention, runs, schedules
 
 
 @shared_task(
@@ -30,3 +30,9 @@ def scheduled_training_task(dataset_id: int, reason: str) -> int | None:
 def training_runs_reap_task() -> list[int]:
     """Fail runs whose worker stopped sending heartbeats."""
     return [run.id for run in runs.runs_reap_stale()]
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def bulk_outputs_expire_task() -> list[int]:
+    """Delete bulk classification files older than BULK_OUTPUT_RETENTION_DAYS; mark their jobs expired."""
+    return bulk_retention.bulk_outputs_expire()

@@ -2,9 +2,10 @@
 read the accuracy and download the answers."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from core import roles
@@ -12,6 +13,7 @@ from core.errors import ApplicationError
 from core.models import Job
 from labeling.selectors import dataset_or_404
 from training.services.bulk import JOB_KIND, MAX_K, bulk_job_files, bulk_job_start
+from training.services.bulk_retention import bulk_output_expired
 
 
 class BulkForm(forms.Form):
@@ -58,13 +60,22 @@ def _job(job_id: int) -> Job:
 @roles.role_required(roles.ANNOTATOR)
 def bulk_result(request, job_id: int):
     job = _job(job_id)
-    return render(request, "training/bulk_result.html", {"job": job, "dataset": job.dataset})
+    expired = bulk_output_expired(job)
+    context = {"job": job, "dataset": job.dataset, "expired": expired, "kept": _expired_text()}
+    return render(request, "training/bulk_result.html", context)
+
+
+def _expired_text() -> str:
+    days = settings.BULK_OUTPUT_RETENTION_DAYS
+    return f"The answers expired: they are kept {days:g} days after the job ends (BULK_OUTPUT_RETENTION_DAYS)"
 
 
 @roles.role_required(roles.ANNOTATOR)
 def bulk_download(request, job_id: int):
     job = _job(job_id)
     _, output = bulk_job_files(job.id)
+    if bulk_output_expired(job):
+        return HttpResponse(_expired_text(), status=410, content_type="text/plain; charset=utf-8")
     if job.status != Job.Status.SUCCEEDED or not output.exists():
         raise Http404("No answers for this job.")
     return FileResponse(output.open("rb"), as_attachment=True, filename=f"classified-{job.id}.csv")
