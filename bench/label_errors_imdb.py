@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from bench.common import Checks, migrate_fresh, say
+from bench.label_errors_run import reference_out_of_fold
 
 DATA = "/work/shared/datasets/imdb-label-errors"
 SHARES = (0.01, 0.02, 0.05)
@@ -52,21 +53,6 @@ def _import_csv(rows: list[dict]) -> bytes:
     for row in rows:
         writer.writerow([f"imdb/{row['index']}", "", row["text"], row["label"]])
     return buffer.getvalue().encode("utf-8")
-
-
-def reference_out_of_fold(texts: list[str], given: np.ndarray, folds: np.ndarray) -> np.ndarray:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    probabilities = np.zeros((len(texts), 2))
-    for fold in range(FOLDS):
-        train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-        model = make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=1000)
-        ).fit([texts[i] for i in train], given[train])
-        probabilities[test] = model.predict_proba([texts[i] for i in test])
-    return probabilities
 
 
 def run_imdb(*, script: str, params: dict | None = None) -> dict:
@@ -130,7 +116,7 @@ def run_imdb(*, script: str, params: dict | None = None) -> dict:
         [content_of[i] for i in by_content], [labels[i] for i in by_content], folds=FOLDS, seed=run.seed
     )
     started = time.perf_counter()
-    probabilities = reference_out_of_fold([row["text"] for row in rows], given, folds)
+    probabilities = reference_out_of_fold([row["text"] for row in rows], given, folds, 2)
     margin = probabilities[np.arange(len(given)), given] - probabilities[np.arange(len(given)), 1 - given]
     figures["reference"] = {
         "recall": recall_at(np.argsort(margin, kind="stable"), errors),

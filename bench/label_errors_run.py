@@ -24,6 +24,8 @@ from training.verification import confident_issues, label_quality
 
 NOISE = 0.05  # share of the labels flipped
 FOLDS = 5
+SHARES = (0.01, 0.02, 0.05)  # top shares of a ranking compared with the reference (0.05 = k, the flipped)
+REFERENCE = "TF-IDF word 1-2 grams (sublinear) + logistic regression (scikit-learn defaults otherwise)"
 TRAIN_POSTS = 11_314  # the official train split
 QUICK_POSTS = 2_000
 CLEANLAB_VERSION = "2.9.0"
@@ -64,6 +66,32 @@ METHODS = [
         "top k",
     ),
 ]
+
+
+def reference_out_of_fold(texts: list[str], given: np.ndarray, folds: np.ndarray, classes: int) -> np.ndarray:
+    """The plain scikit-learn reference's out-of-fold probabilities on the given folds (IMDB's too)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    probabilities = np.zeros((len(texts), classes))
+    for fold in np.unique(folds):
+        train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+        model = make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=1000)
+        ).fit([texts[i] for i in train], given[train])
+        probabilities[np.ix_(test, model.classes_)] = model.predict_proba([texts[i] for i in test])
+    return probabilities
+
+
+def found_at_shares(score: np.ndarray, is_error: np.ndarray) -> dict:
+    """Precision and recall of the first 1 / 2 / 5 % of the ranking by `score` (lowest first)."""
+    order = np.argsort(score, kind="stable")
+    taken = [order[: round(share * len(order))] for share in SHARES]
+    return {
+        "precision": [float(is_error[rows].mean()) for rows in taken],
+        "recall": [float(is_error[rows].sum() / is_error.sum()) for rows in taken],
+    }
 
 
 def read_train_split() -> tuple[list[str], list[str]]:
@@ -195,8 +223,10 @@ class Bench:
             found[key] = _found(taken, is_flipped, seconds) | {"set_size": len(chosen[key])}
             precision, recall = found[key]["precision"], found[key]["recall"]
             say(f"seed {seed}: {key}: precision {precision:.3f}, recall {recall:.3f}")
+        shares = self._shares(probabilities, noisy, folds, is_flipped)
         return {
             "seed": seed,
+            "shares": shares,
             "posts": len(noisy),
             "flipped": k,
             "oof_seconds": round(oof_seconds, 2),
@@ -208,6 +238,23 @@ class Bench:
             "found": found,
             "agreement": self._agreement(seed, chosen),
         }
+
+    def _shares(self, probabilities: np.ndarray, noisy: np.ndarray, folds: np.ndarray, is_flipped) -> dict:
+        """The pipeline's and the reference's rankings (margin; self-confidence beside) at the same shares."""
+        started = time.perf_counter()
+        reference = reference_out_of_fold(self.texts, noisy, folds, len(self.classes))
+        seconds = time.perf_counter() - started
+        say(f"reference out-of-fold in {seconds:.1f} s")
+        rows = np.arange(len(noisy))
+        shares = {"reference_seconds": round(seconds, 1)}
+        for key, matrix in (("pipeline", probabilities), ("reference", reference)):
+            shares[key] = {
+                "margin": found_at_shares(label_quality(matrix, noisy), is_flipped),
+                "self_confidence": found_at_shares(matrix[rows, noisy], is_flipped),
+                "oof_accuracy_vs_true_labels": float((matrix.argmax(axis=1) == self.given).mean()),
+            }
+            say(f"{key}: margin precision at 1/2/5 %: {shares[key]['margin']['precision']}")
+        return shares
 
     def _out_of_fold(self, labels: list[str], folds: np.ndarray) -> tuple[np.ndarray, float, list[float]]:
         """Out-of-fold probabilities (default algorithm and parameters); seconds, in all and per fold."""
@@ -274,12 +321,33 @@ class Bench:
             },
             "methods": {key: {"label": label, "taken": taken} for key, label, taken in METHODS},
             "summary": _summary(self.runs),
+            "reference": REFERENCE,
+            "shares": list(SHARES),
+            **_verdicts(self.runs),
             "runs": self.runs,
             "checks": self.check.rows,
             "machine": _machine(self.cleanlab),
             "code": self.code | _changed_since(self.code),
             "error": error,
         }
+
+
+def _mean_at_shares(runs: list[dict], who: str, ranking: str, measure: str) -> list[float]:
+    return [float(x) for x in np.mean([run["shares"][who][ranking][measure] for run in runs], axis=0)]
+
+
+def _verdicts(runs: list[dict]) -> dict:
+    """Target: the pipeline's margin ranking finds at least as many flips as the reference's at every share
+    (precision, mean over the seeds)."""
+    runs = [run for run in runs if "shares" in run]
+    if not runs:
+        return {"verdicts": [], "failed_targets": []}
+    ours = _mean_at_shares(runs, "pipeline", "margin", "precision")
+    theirs = _mean_at_shares(runs, "reference", "margin", "precision")
+    passed = all(a >= b - 1e-9 for a, b in zip(ours, theirs, strict=True))
+    label = "pipeline (margin) >= reference (margin): top-k precision at 1 / 2 / 5 %, mean over the seeds"
+    verdict = {"key": "flips_vs_reference", "label": label, "verdict": "pass" if passed else "FAIL"}
+    return {"verdicts": [verdict], "failed_targets": [] if passed else ["flips_vs_reference"]}
 
 
 def _summary(runs: list[dict]) -> dict:
@@ -384,6 +452,45 @@ def _md_results(results: dict) -> list[str]:
     return [*lines, ""]
 
 
+RANKINGS = (("margin", "normalised margin (default)"), ("self_confidence", "self-confidence"))
+
+
+def _md_reference(results: dict) -> list[str]:
+    runs = [run for run in results["runs"] if "shares" in run]
+    if not runs:
+        return []
+    shares = " / ".join(f"{share:.0%}" for share in results["shares"])
+    posts = " / ".join(f"{round(share * runs[0]['posts']):,}" for share in results["shares"])
+    seeds = f"mean over {len(runs)} seeds" if len(runs) > 1 else "one seed"
+    lines = [
+        f"## Against a plain scikit-learn reference (same flips, same folds; {seeds})",
+        "",
+        f"Reference: {results['reference']}, {results['folds']}-fold on the pipeline's folds, raw texts. "
+        f"Precision and recall of the first {shares} of each ranking ({posts} posts; 5 % = k).",
+        "",
+        "| out-of-fold probabilities | ranking | precision at 1 / 2 / 5 % | recall at 1 / 2 / 5 % "
+        "| OOF accuracy vs true labels |",
+        "|---|---|---|---|---:|",
+    ]
+    for who, label in (("pipeline", f"the pipeline (`{results['algorithm']}`)"), ("reference", "reference")):
+        for ranking, name in (
+            ("margin", "normalised margin (default)"),
+            ("self_confidence", "self-confidence"),
+        ):
+            cells = [
+                " / ".join(f"{v:.3f}" for v in _mean_at_shares(runs, who, ranking, measure))
+                for measure in ("precision", "recall")
+            ]
+            accuracy = np.mean([run["shares"][who]["oof_accuracy_vs_true_labels"] for run in runs])
+            lines.append(f"| {label} | {name} | {cells[0]} | {cells[1]} | {accuracy:.4f} |")
+    seconds = ", ".join(f"{run['shares']['reference_seconds']:.0f}" for run in runs)
+    lines += ["", f"Reference out-of-fold seconds per seed: {seconds}."]
+    for verdict in results["verdicts"]:
+        shown = "pass" if verdict["verdict"] == "pass" else "**FAIL**"
+        lines.append(f"Target ({verdict['label']}): {shown}.")
+    return [*lines, ""]
+
+
 def _md_seeds(results: dict) -> list[str]:
     lines = [
         f"## Out-of-fold step ({results['folds']}-fold, {results['algorithm']}, default parameters)",
@@ -484,6 +591,7 @@ def markdown(results: dict) -> str:
         "each method then ranks or picks the posts whose label looks wrong. Text: Subject header + body.",
         "",
         *_md_results(results),
+        *_md_reference(results),
         *_md_seeds(results),
         *_md_agreement(results),
         *checks_lines(results["checks"]),
