@@ -24,6 +24,7 @@ SHARES = (0.01, 0.02, 0.05)
 FOLDS = 5
 REFERENCE_RECALL = (0.243, 0.401, 0.654)  # measured by the author with the reference below
 TARGET = "pipeline >= reference at each share"
+TARGET_PUBLISHED = "pipeline >= the issue's published reference (0.243 / 0.401 / 0.654) at each share"
 
 
 def read_reviews() -> tuple[list[dict], np.ndarray]:
@@ -124,10 +125,9 @@ def run_imdb(*, script: str, params: dict | None = None) -> dict:
         "seconds": round(time.perf_counter() - started, 1),
     }
     say(f"imdb: reference recall at 1/2/5 %: {figures['reference']['recall']}")
-    figures["passed"] = all(
-        ours >= theirs - 1e-9
-        for ours, theirs in zip(figures["pipeline"]["recall"], figures["reference"]["recall"], strict=True)
-    )
+    ours = figures["pipeline"]["recall"]
+    figures["passed"] = all(a >= b - 1e-9 for a, b in zip(ours, figures["reference"]["recall"], strict=True))
+    figures["passed_published"] = all(a >= b - 1e-9 for a, b in zip(ours, REFERENCE_RECALL, strict=True))
     return figures
 
 
@@ -155,5 +155,11 @@ def markdown_lines(figures: dict) -> list[str]:
             recall = " | ".join(f"{value:.3f}" for value in row["recall"])
             lines.append(f"| {label} | {recall} | {row['oof_accuracy']:.4f} | {row.get(seconds) or 0:.0f} |")
     if "passed" in figures:
-        lines += ["", f"Target ({TARGET}): {'pass' if figures['passed'] else '**FAIL**'}."]
+        lines += [
+            f"| the issue's published reference (its own folds) | {' | '.join(map(str, REFERENCE_RECALL))} "
+            "| 0.915 | — |",
+            "",
+            f"Target ({TARGET}): {'pass' if figures['passed'] else '**FAIL**'}.",
+            f"Target ({TARGET_PUBLISHED}): {'pass' if figures['passed_published'] else '**FAIL**'}.",
+        ]
     return [*lines, ""]
