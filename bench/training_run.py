@@ -46,15 +46,18 @@ REFERENCE = "sklearn-reference"  # plain TfidfVectorizer() + LinearSVC() on the 
 OLD_DEFAULT = (
     "tfidf-svm, old default (3 SVMs on 2/3 of the rows, sigmoids)",
     "tfidf-svm",
-    {"calibration": "sigmoid-3-svms"},
+    {"calibration": "sigmoid-3-svms", "max_df": 0.5},
 )
 REFERENCE_ROW = ("plain TfidfVectorizer() + LinearSVC() (reference)", REFERENCE, {})
+PREVIOUS_DEFAULT = ("tfidf-svm, previous default (one SVM, max_df 0.5)", "tfidf-svm", {"max_df": 0.5})
 CONFIGS = {
     "20newsgroups": [
         REFERENCE_ROW,
         OLD_DEFAULT,
+        PREVIOUS_DEFAULT,
         ("tfidf-svm (defaults)", "tfidf-svm", {}),
         ("tfidf-svm, char 2-5 n-grams", "tfidf-svm", {"char_ngrams": 5}),
+        ("tfidf-svm, word 1-2 + char 2-5 n-grams", "tfidf-svm", {"word_ngrams": 2, "char_ngrams": 5}),
         ("tfidf-logreg (defaults)", "tfidf-logreg", {}),
         ("fasttext (defaults)", "fasttext", {}),
         ("fasttext (defaults), rows in tar order (grouped by newsgroup)", "fasttext", {"in_order": True}),
@@ -64,6 +67,7 @@ CONFIGS = {
     "korean-petitions": [
         REFERENCE_ROW,
         OLD_DEFAULT,
+        PREVIOUS_DEFAULT,
         ("tfidf-svm (defaults)", "tfidf-svm", {}),
         ("tfidf-svm, char 2-5 n-grams", "tfidf-svm", {"char_ngrams": 5}),
         ("tfidf-svm, morphemes", "tfidf-svm", {"morphemes": True}),

@@ -42,7 +42,7 @@ TFIDF_PARAMS = {
     "word_ngrams": Param(1, "longest word n-gram", 1, 4),
     "char_ngrams": Param(0, "longest character n-gram, from 2 (0 = no character features)", 0, 6),
     "min_df": Param(2, "terms in fewer documents are dropped", 1, 1000),
-    "max_df": Param(0.5, "terms in a larger share of documents are dropped", 0.01, 1.0),
+    "max_df": Param(1.0, "terms in a larger share of documents are dropped (1.0: none)", 0.01, 1.0),
     "max_features": Param(500_000, "vocabulary cap per vectorizer", 1000, 10_000_000),
 }
 
