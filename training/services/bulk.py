@@ -382,7 +382,8 @@ def _classify_forked(units, processes: int, progress) -> list[_Part]:
     inherits the models and the input, so nothing goes to it; only its parts come back through a pipe).
     This process works too, so N processes cost N - 1 forks."""
     groups = _groups(units, processes) if processes > 1 else [units]
-    if len(groups) > 1:
+    frozen = len(groups) > 1 and not gc.get_freeze_count()
+    if frozen:
         # The garbage collector of a child would write to the header of every object it inherited and so
         # copy each of their pages: the objects made so far are left out of collections (here and there).
         gc.freeze()
@@ -407,7 +408,8 @@ def _classify_forked(units, processes: int, progress) -> list[_Part]:
         for pid, reader in children:  # after an error: the pipes closed (a writing child stops), all reaped
             os.close(reader)
             os.waitpid(pid, 0)
-        gc.unfreeze()
+        if frozen:
+            gc.unfreeze()
     return parts
 
 
