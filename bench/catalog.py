@@ -211,6 +211,14 @@ def markdown(results: dict) -> str:
             "",
             "## Scale (synthetic offers, full build of the grouping, categories of ~50k)",
             "",
+            *(
+                [
+                    f"Rows from the run on commit {results['scale_commit']} (not rerun with the quality).",
+                    "",
+                ]
+                if results.get("scale_commit")
+                else []
+            ),
             "| offers | categories | groups | wall s | CPU s | peak RSS GB | P / R / F1 |",
             "|---:|---:|---:|---:|---:|---:|---|",
         ]
