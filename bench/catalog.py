@@ -232,6 +232,9 @@ def markdown(results: dict) -> str:
                 f"| {row['offers']:,} | {row['categories']} | {row['groups']:,} | {row['seconds']} | "
                 f"{row['cpu_seconds']} | {row['peak_rss_bytes'] / 2**30:.2f} | {shown} |"
             )
+    check = results.get("scale_check")
+    if check:
+        lines += ["", check]
     earlier = results.get("scale_earlier")
     if earlier:
         lines += [
