@@ -206,6 +206,7 @@ class OfferImport(models.Model):
     """An uploaded offer file: kept so its preview and its apply read the same bytes."""
 
     class Status(models.TextChoices):
+        UPLOADED = "uploaded", "uploaded"  # its preview job has not finished
         PREVIEWED = "previewed", "previewed"
         APPLIED = "applied", "applied"
         REFUSED = "refused", "refused"
@@ -213,7 +214,11 @@ class OfferImport(models.Model):
     file_name = models.CharField(max_length=255)
     data = models.BinaryField()
     encoding = models.CharField(max_length=20, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    # the file's offers without a category get the category this dataset's champion predicts, when applied
+    classify_with = models.ForeignKey(
+        "labeling.Dataset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     preview = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
     uploaded_by = models.ForeignKey(

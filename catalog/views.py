@@ -13,13 +13,13 @@ from catalog.figures import coverage_figure, quality_figure
 from catalog.grouping.communities import METHODS
 from catalog.models import Catalog, CatalogRun, CategoryRules, Offer, OfferImport
 from catalog.services import review
-from catalog.services.offers import offers_apply, offers_preview
+from catalog.services.imports import offer_import_apply_enqueue, offer_import_upload, offers_classify_enqueue
 from catalog.services.runs import catalog_run_cancel, catalog_run_enqueue, run_totals
 from core import roles
 from core.history import save_with_history
 from core.params import number_param, numbers_param
 from core.progress import progress_poll
-from labeling.models import Category
+from labeling.models import Category, Dataset
 
 manager_only = roles.role_required(roles.MANAGER)
 MAX_UPLOAD = 50 * 2**20
@@ -180,43 +180,69 @@ class UploadForm(forms.Form):
     encoding = forms.ChoiceField(
         choices=[("", "detect"), ("utf-8", "UTF-8"), ("cp949", "CP949")], required=False
     )
+    classify_with = forms.ModelChoiceField(
+        queryset=Dataset.objects.order_by("name"),
+        required=False,
+        empty_label="(leave them without a category)",
+        label="Offers without a category: classify by the champion of",
+    )
+
+
+class ClassifyForm(forms.Form):
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"))
 
 
 @manager_only
 def import_page(request):
-    """Upload -> preview (counts and refused rows) -> apply; nothing is written before apply."""
+    """Upload -> preview job -> apply job; nothing is written to offers before the apply job."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
-            messages.error(request, f"The file has {upload.size:,} bytes; at most {MAX_UPLOAD:,}.")
+        if not 0 < upload.size <= MAX_UPLOAD:
+            messages.error(request, f"The file has {upload.size:,} bytes; it must have 1 to {MAX_UPLOAD:,}.")
             return redirect("catalog:import")
-        data, encoding = upload.read(), form.cleaned_data["encoding"] or ""
-        preview = offers_preview(data=data, file_name=upload.name, encoding=encoding or None)
-        saved = OfferImport.objects.create(file_name=upload.name[:255], data=data, encoding=encoding,
-                                           preview=preview.as_dict(), uploaded_by=request.user)  # fmt: skip
-        return redirect("catalog:import-detail", saved.id)
-    return render(request, "catalog/import.html", {"form": form, "imports": OfferImport.objects.all()[:10]})
+        job = offer_import_upload(
+            data=upload.read(),
+            file_name=upload.name,
+            encoding=form.cleaned_data["encoding"] or "",
+            classify_with=form.cleaned_data["classify_with"],
+            user=request.user,
+        )
+        return redirect("core:job", job.id)
+    context = {
+        "form": form,
+        "classify_form": ClassifyForm(),
+        "uncategorised": Offer.objects.filter(category__isnull=True).count(),
+        "imports": OfferImport.objects.select_related("classify_with")[:10],
+    }
+    return render(request, "catalog/import.html", context)
+
+
+@require_POST
+@manager_only
+def classify_start(request):
+    form = ClassifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a dataset whose champion classifies the offers.")
+        return redirect("catalog:import")
+    try:
+        job = offers_classify_enqueue(dataset=form.cleaned_data["dataset"], user=request.user)
+    except CatalogError as error:
+        _fail(request, error)
+        return redirect("catalog:import")
+    return redirect("core:job", job.id)
 
 
 @manager_only
 def import_detail(request, offer_import_id: int):
-    upload = get_object_or_404(OfferImport, pk=offer_import_id)
-    if request.method == "POST" and upload.status == OfferImport.Status.PREVIEWED:
+    upload = get_object_or_404(OfferImport.objects.select_related("classify_with"), pk=offer_import_id)
+    if request.method == "POST":
         try:
-            upload.result = offers_apply(
-                data=bytes(upload.data),
-                user=request.user,
-                file_name=upload.file_name,
-                encoding=upload.encoding or None,
-            )
-            upload.status = OfferImport.Status.APPLIED
-            messages.success(request, "Offers imported.")
+            job = offer_import_apply_enqueue(upload=upload, user=request.user)
         except CatalogError as error:
-            upload.status, upload.result = OfferImport.Status.REFUSED, {"error": str(error)}
             _fail(request, error)
-        upload.save(update_fields=["status", "result"])
-        return redirect("catalog:import-detail", upload.id)
+            return redirect("catalog:import-detail", upload.id)
+        return redirect("core:job", job.id)
     return render(request, "catalog/import_detail.html", {"upload": upload, "preview": upload.preview})
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from catalog.errors import CatalogError
 from catalog.importing import OfferFile, parse_offers_file
@@ -82,8 +84,13 @@ def _differs(offer: Offer, row) -> bool:
 
 
 @transaction.atomic
-def offers_apply(*, data: bytes, user, file_name: str = "", encoding: str | None = None) -> dict:
-    """Create and update offers by (shop, external id); refuses the whole file when any row is refused."""
+def offers_apply(
+    *, data: bytes, user, file_name: str = "", encoding: str | None = None, classify_with=None
+) -> dict:
+    """Create and update offers by (shop, external id); refuses the whole file when any row is refused.
+
+    With `classify_with` (a dataset), the file's offers left without a category get the category its
+    champion predicts, in the same transaction: a classification that fails leaves nothing imported."""
     preview = offers_preview(data=data, file_name=file_name, encoding=encoding)
     parsed = preview.parsed
     if parsed.file_errors:
@@ -95,62 +102,74 @@ def offers_apply(*, data: bytes, user, file_name: str = "", encoding: str | None
             f"first at line {first.line}: {first.error}."
         )
     reason = f"offer import {file_name}".strip()
-    for name in preview.new_shops:
+    ids = _write(parsed, preview.new_shops, user=user, reason=reason)
+    result = {
+        "new": preview.new,
+        "changed": preview.changed,
+        "unchanged": preview.unchanged,
+        "shops": preview.new_shops,
+    }
+    if classify_with is not None:
+        result["classified"] = offers_classify(dataset=classify_with, user=user, offer_ids=ids)
+    return result
+
+
+def _write(parsed: OfferFile, new_shops: list[str], *, user, reason: str) -> list[int]:
+    """Shops, new offers (COPY) and changed offers (bulk update), all with history; the file's offer ids."""
+    for name in new_shops:
         save_with_history(Shop(name=name), user=user, reason=reason)
     shops = dict(Shop.objects.values_list("name", "id"))
     existing = _existing(parsed, shops)
-    fresh = []
+    now = timezone.now()
+    fresh, stale = [], []
     for row in parsed.rows:
         offer = existing.get((shops[row.shop], row.external_id))
         if offer is None:
             fresh.append(
                 {"shop_id": shops[row.shop], "external_id": row.external_id, "title": row.title,
                  "price": row.price, "brand": row.brand, "category_id": row.category_id, "attributes": {},
-                 "image_url": "", "image_vector": None}
+                 "image_url": "", "image_vector": None, "created_at": now, "modified_at": now}
             )  # fmt: skip
         elif _differs(offer, row):
-            offer.title, offer.price, offer.brand = row.title, row.price, row.brand
+            offer.title, offer.price, offer.brand, offer.modified_at = row.title, row.price, row.brand, now
             if row.category_id is not None:
                 offer.category_id = row.category_id
-            save_with_history(offer, user=user, reason=reason)
-    _stamp(fresh)
-    insert_with_history(Offer, fresh, user=user, reason=reason)
-    return {
-        "new": preview.new,
-        "changed": preview.changed,
-        "unchanged": preview.unchanged,
-        "shops": preview.new_shops,
-    }
+            stale.append(offer)
+    fields = ["title", "price", "brand", "category_id", "modified_at"]
+    bulk_update_with_history(
+        stale, Offer, fields, batch_size=2000, default_user=user, default_change_reason=reason
+    )
+    fresh_ids = insert_with_history(Offer, fresh, user=user, reason=reason)
+    return [offer.id for offer in existing.values()] + list(fresh_ids)
 
 
-def _stamp(rows: list[dict]) -> None:
-    from django.utils import timezone
-
-    now = timezone.now()
-    for row in rows:
-        row.update(created_at=now, modified_at=now)
-
-
-def offers_classify(*, dataset, user, limit: int | None = None) -> int:
-    """Give uncategorised offers the category the dataset's champion (its ensemble) predicts, in process.
-
-    Runs in the job (not through HTTP), in batches of the classifier's maximum; every offer's change is a
-    history row. Returns the number of offers classified.
-    """
-    from training.services.classify import MAX_BATCH, TextToClassify, classify
+def offers_classify(*, dataset, user, limit: int | None = None, offer_ids: list[int] | None = None) -> int:
+    """Give uncategorised offers (all, or those of `offer_ids`) the category the dataset's champion (its
+    ensemble) predicts: in process, in batches, not logged as API predictions; every change is a history
+    row. Returns the number of offers classified."""
+    from training.services.classify import MAX_BATCH, TextToClassify, ensemble_top
+    from training.serving import ensemble_for
 
     pending = Offer.objects.filter(category__isnull=True).order_by("id")
-    if limit:
-        pending = pending[:limit]
-    done = 0
-    offers = list(pending.only("id", "title", "brand", "category_id"))
+    if offer_ids is not None:
+        pending = pending.filter(id__in=offer_ids)
+    offers = list(pending[:limit] if limit else pending)
+    if not offers:
+        return 0
+    ensemble = ensemble_for(dataset)
+    if not ensemble.members and not ensemble.rules:
+        raise CatalogError(f"Dataset {dataset.name} has no champion and no rules yet: train a model first.")
     for start in range(0, len(offers), MAX_BATCH):
         batch = offers[start : start + MAX_BATCH]
         items = [TextToClassify(text=f"{o.brand} {o.title}".strip() or "-", title=o.title) for o in batch]
-        answers = classify(dataset=dataset, items=items, k=1, user=user)
-        with transaction.atomic():
-            for offer, answer in zip(batch, answers, strict=True):
-                offer.category_id = answer["category"]["id"]
-                save_with_history(offer, user=user, reason=f"classified by the champion of {dataset.name}")
-        done += len(batch)
-    return done
+        for offer, (ids, _) in zip(batch, ensemble_top(ensemble, items, 1), strict=True):
+            offer.category_id = ids[0] if ids else None
+    placed, now = [offer for offer in offers if offer.category_id is not None], timezone.now()
+    for offer in placed:
+        offer.modified_at = now  # so the next incremental run attaches it
+    with transaction.atomic():
+        bulk_update_with_history(
+            placed, Offer, ["category_id", "modified_at"], batch_size=2000, default_user=user,
+            default_change_reason=f"classified by the champion of {dataset.name}",
+        )  # fmt: skip
+    return len(placed)

@@ -1,7 +1,6 @@
 """Catalog pages, API and commands: roles everywhere, review decisions, bad input refused whole, export."""
 
 import csv
-import io
 
 import pytest
 from django.core.management import call_command
@@ -10,7 +9,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from catalog.errors import CatalogError
-from catalog.models import Catalog, CatalogMembership, CatalogRun, Offer, OfferImport, PairDecision, Shop
+from catalog.models import Catalog, CatalogMembership, CatalogRun, Offer, PairDecision, Shop
 from catalog.services.build import category_build
 from catalog.services.offers import offers_apply, offers_preview
 from core import roles
@@ -150,18 +149,6 @@ def test_reimport_updates_by_shop_and_external_id_and_cp949():
     offer = Offer.objects.get()
     assert (offer.shop.name, offer.title, str(offer.price)) == ("쿠팡", "new title", "8000.00")
     assert offer.history.count() == 2
-
-
-def test_import_page_previews_then_applies(tmp_path):
-    client = _client(roles.MANAGER)
-    upload = io.BytesIO(b'{"shop": "abt", "external_id": "7", "title": "Sony TV"}\n')
-    upload.name = "offers.jsonl"
-    response = client.post(reverse("catalog:import"), {"file": upload})
-    saved = OfferImport.objects.get()
-    assert response.url == reverse("catalog:import-detail", args=[saved.id]) and not Offer.objects.exists()
-    assert saved.preview["new"] == 1
-    client.post(reverse("catalog:import-detail", args=[saved.id]))
-    assert Offer.objects.get().title == "Sony TV"
 
 
 def test_commands_import_build_and_export(tmp_path, capsys):
