@@ -91,7 +91,7 @@ def catalog_page(request, catalog_id: int):
 @require_POST
 @manager_only
 def catalog_decide(request, catalog_id: int):
-    """Approve, reject, split, retitle, merge: one decision, as history rows and constraints."""
+    """Approve, reject, split, retitle, merge, move: one decision, as history rows and constraints."""
     catalog = get_object_or_404(Catalog, pk=catalog_id)
     action = request.POST.get("action", "")
     try:
@@ -110,11 +110,11 @@ def catalog_decide(request, catalog_id: int):
                 raise CatalogError("No catalog with that number to merge in.")
             review.catalog_merge(target=catalog, source=source, user=request.user)
         elif action == "move":
-            offer = Offer.objects.filter(pk=number_param(request.POST, "offer") or 0).first()
             target = Catalog.objects.filter(pk=number_param(request.POST, "target") or 0).first()
-            if offer is None or target is None:
-                raise CatalogError("Name an offer of this catalog and the catalog to move it to.")
-            review.offer_move(offer=offer, target=target, user=request.user)
+            if target is None:
+                raise CatalogError("No catalog with that number to move the offers to.")
+            offers = numbers_param(request.POST, "offer")
+            review.offers_move(catalog=catalog, offer_ids=offers, target=target, user=request.user)
         else:
             raise CatalogError(f"Unknown action {action[:30]!r}.")
         messages.success(request, f"Catalog #{catalog.id}: {action} done.")

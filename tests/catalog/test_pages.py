@@ -186,3 +186,19 @@ def test_a_second_run_is_refused_while_one_is_going():
 
     with pytest.raises(CatalogError, match="still going"):
         catalog_run_create(user=user)
+
+
+def test_move_takes_only_offers_of_the_catalog_and_an_existing_target(built):
+    client = _client(roles.MANAGER)
+    url = reverse("catalog:decide", args=[built["catalog"].id])
+    garmin = Catalog.objects.get(memberships__offer__external_id="abt-3")
+    outsider = Offer.objects.get(external_id="buy-3")
+    for form, message in (
+        ({"action": "move", "offer": [outsider.id], "target": garmin.id}, "Tick offers of this catalog"),
+        ({"action": "move", "offer": [built["offer"].id], "target": 999999}, "No catalog with that number"),
+    ):
+        response = client.post(url, form, follow=True)
+        assert message in response.content.decode()
+    assert not CatalogMembership.objects.filter(source="manual").exists()
+    client.post(url, {"action": "move", "offer": [built["offer"].id], "target": garmin.id})
+    assert CatalogMembership.objects.get(offer=built["offer"]).catalog == garmin
