@@ -155,6 +155,8 @@ class CategoryRules(models.Model):
     publish_threshold = models.FloatField(default=0.3)
     k = models.PositiveIntegerField(default=100)
     community = models.CharField(max_length=20, default="label_propagation")
+    # weight of the feed's image vectors beside char 0.75 / words 0.10 / model 0.15 (0: images unused)
+    image_weight = models.FloatField(default=0.0)
     rules = models.JSONField(default=dict, blank=True)  # catalog.grouping.graph.Rules fields
     history = HistoricalRecords(user_db_constraint=False, bases=[ChangesetLinkedHistory])
 
