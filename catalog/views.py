@@ -262,9 +262,11 @@ def import_detail(request, offer_import_id: int):
 @manager_only
 def figures_page(request):
     rows = selectors.category_figures()
+    precision_rows, precision = selectors.reviewed_precision()
     context = {
         "rows": rows,
-        "precision": selectors.reviewed_precision(),
+        "precision_rows": precision_rows,
+        "precision": precision,
         "coverage_figure": coverage_figure(rows),
         "quality_figure": quality_figure(selectors.quality_scores()),
     }
