@@ -20,7 +20,9 @@ def offer_import_upload(*, data: bytes, file_name: str, encoding: str, classify_
     upload = OfferImport.objects.create(
         file_name=file_name[:255], data=data, encoding=encoding, classify_with=classify_with, uploaded_by=user
     )
-    return job_enqueue(kind=PREVIEW, dataset=None, params={"import": upload.id}, user=user)
+    return job_enqueue(
+        kind=PREVIEW, dataset=None, params={"import": upload.id, "back": _next(upload)}, user=user
+    )
 
 
 @transaction.atomic
@@ -32,14 +34,17 @@ def offer_import_apply_enqueue(*, upload: OfferImport, user) -> Job:
         raise CatalogError(f"This file is {upload.status}: only a previewed file can be applied.")
     if preview.get("file_errors") or preview.get("error_count"):
         raise CatalogError("This file has refused rows: fix them and upload it again.")
-    return job_enqueue(kind=APPLY, dataset=None, params={"import": upload.id}, user=user)
+    return job_enqueue(
+        kind=APPLY, dataset=None, params={"import": upload.id, "back": _next(upload)}, user=user
+    )
 
 
 def offers_classify_enqueue(*, dataset, user) -> Job:
     """Enqueue the classification of every uncategorised offer by the dataset's champion."""
     if not Offer.objects.filter(category__isnull=True).exists():
         raise CatalogError("Every offer has a category: nothing to classify.")
-    return job_enqueue(kind=CLASSIFY, dataset=None, params={"dataset": dataset.id}, user=user)
+    params = {"dataset": dataset.id, "back": reverse("catalog:import")}
+    return job_enqueue(kind=CLASSIFY, dataset=None, params=params, user=user)
 
 
 def _next(upload: OfferImport) -> str:

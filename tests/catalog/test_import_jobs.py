@@ -125,6 +125,8 @@ def test_bad_input_changes_nothing(audio):
     upload = OfferImport.objects.order_by("-id").first()
     job = _ran(client.post(reverse("catalog:import-detail", args=[upload.id])))
     assert job.status == "failed" and "no champion" in job.message
+    page = client.get(reverse("core:job", args=[job.id])).content.decode()
+    assert "no champion" in page and reverse("catalog:import-detail", args=[upload.id]) in page
     upload.refresh_from_db()
     assert upload.status == "previewed" and not Offer.objects.exists() and not Shop.objects.exists()
     assert not Offer.history.exists()
