@@ -631,6 +631,7 @@ class ExamplesReader:
         return part
 
 
+BARE_CR = re.compile(rb"\r(?!\n)")
 LINE_END = re.compile(rb"\r\n|\r|\n")  # what the text reader (universal newlines) counts as a line's end
 
 
@@ -648,8 +649,8 @@ def line_end_offset(data: bytes, lines: int) -> int:
 def lines_between(data: bytes, start: int, end: int) -> int:
     """The line ends the text reader counts in data[start:end] (both offsets just after a line end)."""
     lines = data.count(b"\n", start, end)
-    if data.find(b"\r", start, end) >= 0:
-        lines += data.count(b"\r", start, end) - data.count(b"\r\n", start, end)
+    if data.find(b"\r", start, end) >= 0:  # a CR alone ends a line too
+        lines += sum(1 for _ in BARE_CR.finditer(data, start, end))
     return lines
 
 
