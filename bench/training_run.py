@@ -49,6 +49,7 @@ OLD_DEFAULT = (
     {"calibration": "sigmoid-3-svms", "max_df": 0.5},
 )
 REFERENCE_ROW = ("plain TfidfVectorizer() + LinearSVC() (reference)", REFERENCE, {})
+WORD_CHAR = {"word_ngrams": 2, "char_ngrams": 5}
 PREVIOUS_DEFAULT = ("tfidf-svm, previous default (one SVM, max_df 0.5)", "tfidf-svm", {"max_df": 0.5})
 CONFIGS = {
     "20newsgroups": [
@@ -57,7 +58,8 @@ CONFIGS = {
         PREVIOUS_DEFAULT,
         ("tfidf-svm (defaults)", "tfidf-svm", {}),
         ("tfidf-svm, char 2-5 n-grams", "tfidf-svm", {"char_ngrams": 5}),
-        ("tfidf-svm, word 1-2 + char 2-5 n-grams", "tfidf-svm", {"word_ngrams": 2, "char_ngrams": 5}),
+        ("tfidf-svm, word 1-2 + char 2-5 n-grams", "tfidf-svm", WORD_CHAR),
+        ("tfidf-svm, word 1-2 + char 2-5 n-grams, C 1", "tfidf-svm", WORD_CHAR | {"C": 1.0}),
         ("tfidf-logreg (defaults)", "tfidf-logreg", {}),
         ("fasttext (defaults)", "fasttext", {}),
         ("fasttext (defaults), rows in tar order (grouped by newsgroup)", "fasttext", {"in_order": True}),
