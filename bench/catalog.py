@@ -101,7 +101,7 @@ def markdown(results: dict) -> str:
         f"Report written {results['date']} on commit "
         f"{results['code']['commit']} ({'quick' if results['quick'] else 'full'} run; "
         f"{results['cpu_cores']} cores). Command: `scripts/with-services.sh .venv/bin/python "
-        "bench/catalog.py` (`--part quality` / `--part scale` measure one part and keep the other's figures).",
+        "bench/catalog.py` (`--part quality` / `--part scale` measure one part, keep the other's figures).",
         *measured_lines(results),
         "",
         "## Verdicts",
@@ -231,7 +231,11 @@ def main(argv=None) -> int:
         counts = [int(c) for c in args.scale.split(",") if c]
         results["scale"] = scale(counts, args.scale_timeout)
         counts = [int(c) for c in args.scale_db.split(",") if c]
-        results["scale_db"] = scale_db(counts, args.scale_timeout)
+        # sizes not measured now keep their last row (each row says when and on which commit)
+        kept = [row for row in results.get("scale_db", []) if row["offers"] not in counts]
+        measured = {"date": results["date"], "commit": results["code"]["commit"]}
+        fresh = [row | {"measured": measured} for row in scale_db(counts, args.scale_timeout)]
+        results["scale_db"] = sorted(kept + fresh, key=lambda row: row["offers"])
         results["scale_measured"] = {
             "date": results["date"],
             "commit": results["code"]["commit"],

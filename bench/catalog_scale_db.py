@@ -1,10 +1,10 @@
 """Scale rows of bench/catalog.py measured as an operator runs them: the real build on PostgreSQL.
 
-Per size, in a child process with its own fresh database: synthetic offers (bench/catalog_scale.py) are loaded
-through COPY with their history rows (`core.inserts.insert_with_history`, as the offer import writes them);
-then a full run goes through a real Celery worker with `--concurrency=2` (prefork: two processes), one task per
-category, writing catalogs, memberships, edges and history rows; then 10,000 new offers (a new shop's listing
-of products already in the catalog) are loaded and an incremental run attaches them, through the same worker.
+Per size, in a child process with its own fresh database: synthetic offers (bench/catalog_scale.py) are
+loaded through COPY with their history rows (`core.inserts.insert_with_history`, as the offer import writes
+them); then a full run goes through a real Celery worker with `--concurrency=2` (prefork: two processes), one
+task per category, writing catalogs, memberships, edges and history rows; then 10,000 new offers (a new shop's
+listing of products already in the catalog) are loaded and an incremental run attaches them, same worker.
 
 Peak memory is the peak of the summed RSS of the worker's processes (main + pool children), sampled every
 0.2 s from /proc, with the largest single process beside it. CPU seconds are those of the worker's processes

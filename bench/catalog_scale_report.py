@@ -67,17 +67,21 @@ def scale_db_lines(results: dict) -> list[str]:
         "",
         "## Scale: the real build on PostgreSQL (synthetic offers, categories of ~50k)",
         "",
-        "What an operator runs: `catalog_build --full`'s run, one Celery task per category, taken by a worker "
-        "with two prefork processes (`--concurrency=2`, OMP_NUM_THREADS=1), each task grouping its category "
-        "and writing catalogs, memberships, edges and their history rows in one transaction. Offers loaded "
-        "by COPY with their history rows first (not timed in the run). Memory: peak of the summed RSS of the "
-        "worker's processes (largest single process beside it). CPU: the worker's processes and PostgreSQL's.",
+        "What an operator runs: `catalog_build --full`'s run, one Celery task per category, taken by a "
+        "worker with two prefork processes (`--concurrency=2`, OMP_NUM_THREADS=1), each task grouping its "
+        "category and writing catalogs, memberships, edges and their history rows in one transaction. "
+        "Offers loaded by COPY with their history rows first (not timed in the run). Memory: peak of the "
+        "summed RSS of the worker's processes (largest single process beside it). CPU: the worker's "
+        "processes and PostgreSQL's.",
         "",
-        "| offers | categories | load s | run wall s | worker CPU s | PostgreSQL CPU s | grouping / writing s "
-        "(sum over tasks) | peak RSS GiB (one process) | catalogs | published | load avg before -> after | "
-        "P / R / F1 |",
+        "| offers | categories | load s | run wall s | worker CPU s | PostgreSQL CPU s | grouping / "
+        "writing s (sum over tasks) | peak RSS GiB (one process) | catalogs | published | load avg "
+        "before -> after | P / R / F1 |",
         "|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---|---|",
     ]
+    runs = sorted(
+        {f"{row['measured']['date']} on {row['measured']['commit']}" for row in rows if "measured" in row}
+    )
     for row in rows:
         if "full" not in row:
             lines.append(f"| {row['offers']:,} | error: {str(row.get('error'))[:300]} |" + " |" * 10)
@@ -98,8 +102,8 @@ def scale_db_lines(results: dict) -> list[str]:
         "Incremental run after each full run: 10,000 new offers (a new shop listing products already in the "
         "catalog) attached by `catalog_build` without `--full`, through the same worker.",
         "",
-        "| into | run wall s | worker CPU s | PostgreSQL CPU s | peak RSS GiB | attached | attached to its own "
-        "product | load avg before -> after |",
+        "| into | run wall s | worker CPU s | PostgreSQL CPU s | peak RSS GiB | attached | attached to "
+        "its own product | load avg before -> after |",
         "|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
@@ -108,18 +112,32 @@ def scale_db_lines(results: dict) -> list[str]:
         run = row["incremental"]
         own = run["attached_to_own_product"]
         lines.append(
-            f"| {row['offers']:,} | {run['seconds']} | {run['cpu_seconds']} | {run['postgresql_cpu_seconds']} | "
+            f"| {row['offers']:,} | {run['seconds']} | {run['cpu_seconds']} | "
+            f"{run['postgresql_cpu_seconds']} | "
             f"{run['peak_rss_bytes'] / GB:.2f} | {run['attached_share']:.1%} | "
             f"{'-' if own is None else f'{own:.1%}'} | "
             f"{run['load_average_before'][0]} -> {run['load_average_after'][0]} |"
         )
+    if len(runs) > 1:
+        lines += [
+            "",
+            "Rows measured in separate runs: "
+            + "; ".join(
+                f"{row['offers']:,} offers {row['measured']['date']} on commit {row['measured']['commit']}"
+                for row in rows
+                if "measured" in row
+            )
+            + ".",
+        ]
     sizes = _measured(rows)
     if len(sizes) > 1:
         ordered = sorted(sizes)
-        steps = [
-            f"{b // 1000:,}k / {a // 1000:,}k: CPU x{sizes[b]['full']['cpu_seconds'] / sizes[a]['full']['cpu_seconds']:.2f}, "
-            f"wall x{sizes[b]['full']['seconds'] / sizes[a]['full']['seconds']:.2f} (offers x{b / a:g})"
-            for a, b in zip(ordered, ordered[1:], strict=False)
-        ]
+        steps = []
+        for a, b in zip(ordered, ordered[1:], strict=False):
+            small, large = sizes[a]["full"], sizes[b]["full"]
+            steps.append(
+                f"{b // 1000:,}k / {a // 1000:,}k: CPU x{large['cpu_seconds'] / small['cpu_seconds']:.2f}, "
+                f"wall x{large['seconds'] / small['seconds']:.2f} (offers x{b / a:g})"
+            )
         lines += ["", "Growth: " + "; ".join(steps) + "."]
     return lines
