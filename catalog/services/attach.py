@@ -23,6 +23,7 @@ from catalog.services.build import category_params, offers_frame
 from core.inserts import insert_with_history
 
 CANDIDATES = 10  # catalogued offers compared exactly with each new offer
+NEW_CHUNK = 500  # new offers whose 3-gram similarities to the category are held at once
 
 
 @dataclass
@@ -43,13 +44,18 @@ def nearest_catalogued(titles: pd.Series, new_rows: np.ndarray, old_rows: np.nda
         matrix = vectorizer.fit_transform(titles.fillna("").astype(str)).tocsr()
     except ValueError:  # no n-gram at all
         return np.zeros((0, 2), np.int64)
-    similarity = (matrix[new_rows] @ matrix[old_rows].T).tocsr()
+    old = matrix[old_rows].T.tocsc()
     pairs = []
-    for position, row in enumerate(new_rows):
-        start, end = similarity.indptr[position], similarity.indptr[position + 1]
-        scores, columns = similarity.data[start:end], similarity.indices[start:end]
-        best = columns[np.argsort(-scores, kind="stable")[:k]]
-        pairs += [(row, old_rows[column]) for column in best]
+    for start in range(0, len(new_rows), NEW_CHUNK):  # the product's rows are dense-ish: bound its memory
+        rows = new_rows[start : start + NEW_CHUNK]
+        similarity = (matrix[rows] @ old).tocsr()
+        for position, row in enumerate(rows):
+            begin, end = similarity.indptr[position], similarity.indptr[position + 1]
+            scores, columns = similarity.data[begin:end], similarity.indices[begin:end]
+            if len(scores) > k:
+                best = np.argpartition(-scores, k - 1)[:k]
+                scores, columns = scores[best], columns[best]
+            pairs += [(row, old_rows[column]) for column in columns]
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
 
 
