@@ -46,6 +46,12 @@ def _arguments(argv):
     parser.add_argument("--scale-db-one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--scale-db-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
+        "--scale-deadline",
+        type=float,
+        help="Unix time by which a scale row must end: the full run is cancelled 10 min before it "
+        "(figures of the categories done), the incremental run at it",
+    )
+    parser.add_argument(
         "--pyjedai", type=Path, default=PYJEDAI_DIR, help=f"folder holding pyJedAI ({PYJEDAI_DIR})"
     )
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -207,7 +213,7 @@ def main(argv=None) -> int:
         from bench.common import setup_django
 
         setup_django("bench/catalog.py")
-        args.scale_db_out.write_text(json.dumps(scale_db_one(args.scale_db_one)))
+        args.scale_db_out.write_text(json.dumps(scale_db_one(args.scale_db_one, args.scale_deadline)))
         return 0
     import os
 
@@ -234,7 +240,9 @@ def main(argv=None) -> int:
         # sizes not measured now keep their last row (each row says when and on which commit)
         kept = [row for row in results.get("scale_db", []) if row["offers"] not in counts]
         measured = {"date": results["date"], "commit": results["code"]["commit"]}
-        fresh = [row | {"measured": measured} for row in scale_db(counts, args.scale_timeout)]
+        fresh = [
+            row | {"measured": measured} for row in scale_db(counts, args.scale_timeout, args.scale_deadline)
+        ]
         results["scale_db"] = sorted(kept + fresh, key=lambda row: row["offers"])
         results["scale_measured"] = {
             "date": results["date"],

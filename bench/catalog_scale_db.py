@@ -31,6 +31,7 @@ from bench.catalog_scale import NOISE, _rewrite, synthetic_offers
 from bench.common import ROOT, say
 
 INCREMENTAL = 10_000
+INCREMENTAL_SHARE = 600  # seconds before the deadline at which the full run is cancelled
 WORKERS = 2
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -183,10 +184,13 @@ def _start_worker(folder: Path) -> tuple[subprocess.Popen, str]:
     return process, name
 
 
-def _run(mode: str, user, worker: subprocess.Popen) -> dict:
-    """Enqueue a run (one task per category), wait for it; wall, CPU and memory of the worker's processes."""
+def _run(mode: str, user, worker: subprocess.Popen, deadline: float | None = None) -> dict:
+    """Enqueue a run (one task per category), wait for it; wall, CPU and memory of the worker's processes.
+
+    Past `deadline` (a time.time()) the run is cancelled as an operator would: categories not started are
+    skipped, those being built finish; the figures then cover the categories done."""
     from catalog.models import CatalogRun
-    from catalog.services.runs import FINISHED, catalog_run_enqueue, run_totals
+    from catalog.services.runs import FINISHED, catalog_run_cancel, catalog_run_enqueue, run_totals
 
     postmaster = _postmaster_pid()
     cpu_before = tree_cpu(worker.pid)
@@ -199,14 +203,19 @@ def _run(mode: str, user, worker: subprocess.Popen) -> dict:
             run.refresh_from_db()
             if run.status in FINISHED:
                 break
+            if deadline and time.time() > deadline and not run.cancel_requested:
+                say(f"  deadline: cancelling run #{run.id} ({len(run.done_categories)} categories done)")
+                catalog_run_cancel(run=run)
             if worker.poll() is not None:
                 raise RuntimeError("the Celery worker died during the run")
             time.sleep(0.5)
         seconds = time.perf_counter() - started
-    if run.status != CatalogRun.Status.SUCCEEDED:
+    if run.status not in (CatalogRun.Status.SUCCEEDED, CatalogRun.Status.CANCELLED):
         raise RuntimeError(f"run #{run.id} ended {run.status}: {run.message}")
     per_category = list(run.figures.values())
     return {
+        "finished": run.status == CatalogRun.Status.SUCCEEDED,
+        "categories_done": len(per_category),
         "seconds": round(seconds, 1),
         "cpu_seconds": round(tree_cpu(worker.pid) - cpu_before, 1),
         "postgresql_cpu_seconds": round(tree_cpu(postmaster) - pg_before, 1) if postmaster else None,
@@ -254,7 +263,7 @@ def _attach_precision(old: pd.DataFrame, new: pd.DataFrame, shops: dict) -> dict
     }
 
 
-def scale_db_one(count: int) -> dict:
+def scale_db_one(count: int, deadline: float | None = None) -> dict:
     """One size on the database DATABASE_URL names (fresh): load, full run through the worker, 10,000 new
     offers, incremental run; figures."""
     from bench.catalog_data import score
@@ -267,7 +276,7 @@ def scale_db_one(count: int) -> dict:
     folder.mkdir(parents=True)
     worker, _ = _start_worker(folder)
     try:
-        full = _run("full", user, worker)
+        full = _run("full", user, worker, deadline - INCREMENTAL_SHARE if deadline else None)
         say(f"  full run: {full}")
         quality = {}
         if count <= 200_000:
@@ -275,9 +284,12 @@ def scale_db_one(count: int) -> dict:
             alone = predicted < 0
             predicted[alone] = -1 - np.flatnonzero(alone)  # an offer in no catalog is its own group
             quality = score(predicted, offers["gold"].to_numpy())
+        if deadline and time.time() > deadline - 120:
+            incremental = {"skipped": "no time left before the deadline"}
+            return _row(count, categories, load_seconds, full, quality, incremental)
         new = new_shop_offers(offers, INCREMENTAL)
         new_load = _load(new, categories, shops, user, "scale bench: new offers")
-        incremental = _run("incremental", user, worker)
+        incremental = _run("incremental", user, worker, deadline)
         incremental |= {"new_offers": len(new), "load_seconds": round(new_load, 1)}
         incremental |= _attach_precision(offers, new, shops)
         say(f"  incremental run: {incremental}")
@@ -288,6 +300,10 @@ def scale_db_one(count: int) -> dict:
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, 9)
             worker.wait()
+    return _row(count, categories, load_seconds, full, quality, incremental)
+
+
+def _row(count, categories, load_seconds, full, quality, incremental) -> dict:
     return {
         "offers": count,
         "categories": len(categories),
@@ -299,7 +315,7 @@ def scale_db_one(count: int) -> dict:
     }
 
 
-def scale_db(counts: list[int], timeout: float) -> list[dict]:
+def scale_db(counts: list[int], timeout: float, deadline: float | None = None) -> list[dict]:
     """Each size in a child process on its own database (created, then dropped)."""
     from bench.common import require_postgresql
 
@@ -310,6 +326,8 @@ def scale_db(counts: list[int], timeout: float) -> list[dict]:
         env = os.environ | {"DATABASE_URL": url.rsplit("/", 1)[0] + "/" + database}
         out = Path(os.environ.get("TMPDIR", "/tmp")) / f"{database}.json"
         command = [sys.executable, str(ROOT / "bench" / "catalog.py"), "--scale-db-one", str(count)]
+        if deadline:
+            command += ["--scale-deadline", str(deadline)]
         say(f"scale-db: {count:,} offers in database {database}")
         try:
             done = subprocess.run(command + ["--scale-db-out", str(out)], env=env, timeout=timeout, cwd=ROOT)
