@@ -8,6 +8,10 @@ FULL_SECONDS, FULL_BYTES = 600, 16 * 10**9
 ATTACH_SECONDS = 60
 
 
+def _cpu(run: dict) -> float:
+    return run["cpu_seconds"] + (run["postgresql_cpu_seconds"] or 0.0)
+
+
 def _measured(rows: list[dict]) -> dict[int, dict]:
     return {row["offers"]: row for row in rows if "full" in row}
 
@@ -15,11 +19,16 @@ def _measured(rows: list[dict]) -> dict[int, dict]:
 def scale_db_verdicts(rows: list[dict]) -> list[dict]:
     sizes = _measured(rows)
     verdicts = []
-    target = f"CPU time(200k) / time(100k) <= {RATIO_TARGET} (full run, worker processes)"
+    target = f"time(200k) / time(100k) <= {RATIO_TARGET} (full run; CPU of the worker and PostgreSQL)"
     if 100_000 in sizes and 200_000 in sizes:
-        ratio = round(sizes[200_000]["full"]["cpu_seconds"] / sizes[100_000]["full"]["cpu_seconds"], 2)
+        small, large = sizes[100_000]["full"], sizes[200_000]["full"]
+        ratio = round(_cpu(large) / _cpu(small), 2)
+        actual = (
+            f"{ratio} (worker alone {large['cpu_seconds'] / small['cpu_seconds']:.2f}, "
+            f"wall {large['seconds'] / small['seconds']:.2f})"
+        )
         verdicts.append(
-            {"target": target, "actual": ratio, "verdict": "pass" if ratio <= RATIO_TARGET else "FAIL"}
+            {"target": target, "actual": actual, "verdict": "pass" if ratio <= RATIO_TARGET else "FAIL"}
         )
     else:
         verdicts.append({"target": target, "actual": "not run", "verdict": "NOT RUN"})
@@ -151,7 +160,9 @@ def scale_db_lines(results: dict) -> list[str]:
         for a, b in zip(ordered, ordered[1:], strict=False):
             small, large = sizes[a]["full"], sizes[b]["full"]
             steps.append(
-                f"{b // 1000:,}k / {a // 1000:,}k: CPU x{large['cpu_seconds'] / small['cpu_seconds']:.2f}, "
+                f"{b // 1000:,}k / {a // 1000:,}k: CPU x{_cpu(large) / _cpu(small):.2f} (worker "
+                f"x{large['cpu_seconds'] / small['cpu_seconds']:.2f}, PostgreSQL "
+                f"x{large['postgresql_cpu_seconds'] / small['postgresql_cpu_seconds']:.2f}), "
                 f"wall x{large['seconds'] / small['seconds']:.2f} (offers x{b / a:g})"
             )
         lines += ["", "Growth: " + "; ".join(steps) + "."]
