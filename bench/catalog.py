@@ -46,6 +46,11 @@ def _arguments(argv):
     parser.add_argument("--scale-db-one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--scale-db-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
+        "--scale-from",
+        type=Path,
+        help="with --part report: take the scale rows from this catalog.json (e.g. another branch's)",
+    )
+    parser.add_argument(
         "--scale-deadline",
         type=float,
         help="Unix time by which a scale row must end: the full run is cancelled 10 min before it "
@@ -249,6 +254,9 @@ def main(argv=None) -> int:
             "commit": results["code"]["commit"],
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         }
+    if args.scale_from:
+        other = json.loads(args.scale_from.read_text())
+        results.update({key: other[key] for key in ("scale_db", "scale_measured") if key in other})
     results.setdefault("scale", [])
     results["verdicts"] = verdicts(results)
     results["failed_targets"] = [v["target"] for v in results["verdicts"] if v["verdict"] != "pass"]
