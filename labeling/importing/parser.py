@@ -455,6 +455,22 @@ def is_blank(cells: list[str]) -> bool:
     return not any(map(str.strip, cells))
 
 
+def numbered_rows(reader) -> Iterator[tuple[int, list[str], csv.Error | None]]:
+    """A csv reader's non-blank rows with the line each starts on; a quoting error is yielded (with no
+    cells) and ends them, since the reader cannot say where the next row starts."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield line, [], exc
+            return
+        if not is_blank(cells):
+            yield line, cells, None
+
+
 def csv_problem(exc: csv.Error, delimiter: str) -> str:
     message = str(exc)
     if "unexpected end of data" in message:
@@ -532,22 +548,14 @@ class ExamplesReader:
             self.file_errors = [str(exc)]
 
     def rows(self) -> Iterator[ParsedRow]:
-        reader = self.reader
-        while True:
-            line = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
+        for line, cells, error in numbered_rows(self.reader):
+            if error is not None:
                 note = f"rows after line {line} were not read"
-                problem = csv_problem(exc, self.delimiter)
+                problem = csv_problem(error, self.delimiter)
                 self.notes.append(f"line {line}: {problem}; {note}")
                 self.rows_read += 1
                 yield ParsedRow(line, "", "", "", None, "", f"{problem}; {note}")
                 return
-            if is_blank(cells):
-                continue
             if self.rows_read >= self.max_rows:
                 raise ImportFileError(f"more than {self.max_rows} rows: split the file")
             self.rows_read += 1
