@@ -12,6 +12,16 @@ def _cpu(run: dict) -> float:
     return run["cpu_seconds"] + (run["postgresql_cpu_seconds"] or 0.0)
 
 
+def _done(row: dict) -> int:
+    return row["full"].get("categories_done", row["categories"])
+
+
+def _categories(row: dict) -> str:
+    if row["full"].get("finished", True):
+        return str(row["categories"])
+    return f"{_done(row)} of {row['categories']} (run cancelled for lack of time)"
+
+
 def _measured(rows: list[dict]) -> dict[int, dict]:
     return {row["offers"]: row for row in rows if "full" in row}
 
@@ -44,7 +54,7 @@ def scale_db_verdicts(rows: list[dict]) -> list[dict]:
             ""
             if full.get("finished", True)
             else (
-                f"cancelled at the deadline after {full['categories_done']} of "
+                f"cancelled for lack of time after {full['categories_done']} of "
                 f"{sizes[1_000_000]['categories']} categories: "
             )
         )
@@ -114,7 +124,7 @@ def scale_db_lines(results: dict) -> list[str]:
         tasks = full["category_seconds"]
         shown = f"{q['precision']} / {q['recall']} / {q['f1']}" if q else "-"
         lines.append(
-            f"| {row['offers']:,} | {row['categories']} | {row['load_seconds']} | {full['seconds']} | "
+            f"| {row['offers']:,} | {_categories(row)} | {row['load_seconds']} | {full['seconds']} | "
             f"{full['cpu_seconds']} | {full['postgresql_cpu_seconds']} | "
             f"{tasks.get('grouping_seconds', 0)} / {tasks.get('write_seconds', 0)} | "
             f"{full['peak_rss_bytes'] / GB:.2f} ({full['peak_rss_one_process_bytes'] / GB:.2f}) | "
@@ -166,4 +176,15 @@ def scale_db_lines(results: dict) -> list[str]:
                 f"wall x{large['seconds'] / small['seconds']:.2f} (offers x{b / a:g})"
             )
         lines += ["", "Growth: " + "; ".join(steps) + "."]
+    lines += [
+        "",
+        "Per category task (full runs): "
+        + "; ".join(
+            f"{offers:,} offers: {row['full']['cpu_seconds'] / _done(row):.1f} worker CPU s + "
+            f"{(row['full']['postgresql_cpu_seconds'] or 0) / _done(row):.1f} PostgreSQL CPU s, slowest task "
+            f"{row['full']['slowest_category_seconds']} s wall"
+            for offers, row in sorted(sizes.items())
+        )
+        + ".",
+    ]
     return lines
