@@ -6,9 +6,11 @@ class IndexingConfig(AppConfig):
     name = "indexing"
 
     def ready(self) -> None:
+        from catalog.selectors import text_matcher_register as catalog_matcher_register
         from indexing import capture, selectors
         from labeling.selectors.search import text_matcher_register
 
         post_migrate.connect(capture.ensure_after_migrate, sender=self)
-        # the examples search page takes its ids from the engine while SEARCH_URL is set
+        # the examples search and the catalog search take their ids from the engine while SEARCH_URL is set
         text_matcher_register(selectors.content_ids_matching)
+        catalog_matcher_register(selectors.catalog_ids_matching)

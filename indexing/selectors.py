@@ -41,9 +41,9 @@ def _filters(dataset_id: int | None, category: Category | None, status: str) -> 
     return filters
 
 
-def search_ready() -> bool:
-    """SEARCH_URL is set and an index has been created: searches go to the engine."""
-    return indexing_enabled() and IndexState.objects.filter(name="contents").exclude(live="").exists()
+def search_ready(name: str = "contents") -> bool:
+    """SEARCH_URL is set and the index has been created: searches go to the engine."""
+    return indexing_enabled() and IndexState.objects.filter(name=name).exclude(live="").exists()
 
 
 def content_ids_matching(dataset_id: int, text: str, in_body: bool) -> list[int] | None:
@@ -62,6 +62,30 @@ def content_ids_matching(dataset_id: int, text: str, in_body: bool) -> list[int]
         logger.warning("search engine unreachable, the database answers: %s", error)
         return None
     return [int(hit["_id"]) for hit in hits]
+
+
+def _ids_from_engine(name: str, body: dict) -> list[int] | None:
+    try:
+        hits = engine_get().search(search_alias(name), body)["hits"]["hits"]
+    except EngineError as error:
+        logger.warning("search engine unreachable, the database answers: %s", error)
+        return None
+    return [int(hit["_id"]) for hit in hits]
+
+
+def catalog_ids_matching(category_id: int | None, text: str, status: str) -> list[int] | None:
+    """The catalog search's text matcher: ids of the catalogs whose title, offer titles, brands or shops hold
+    every word (each word in one field or another), from the engine; None (the database answers) when there
+    is no engine or it cannot be reached."""
+    if not search_ready("catalogs"):
+        return None
+    fields = ["title^3", "title.en^2", "offer_titles", "offer_titles.en", "brands^2", "brands.en", "shops"]
+    query = {"multi_match": {"query": text, "type": "cross_fields", "operator": "and", "fields": fields}}
+    filters = [{"term": {"category": category_id}}] if category_id else []
+    if status:
+        filters.append({"term": {"status": status}})
+    body = {"size": MAX_IDS, "_source": False, "query": {"bool": {"must": [query], "filter": filters}}}
+    return _ids_from_engine("catalogs", body)
 
 
 def _marked(fragments: list[str]) -> SafeString:

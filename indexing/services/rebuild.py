@@ -61,9 +61,7 @@ def _start(name: str, state: IndexState) -> None:
         engine.alias_swap(search_alias(name), physical)
         state.live = physical
         state.save(update_fields=["live"])
-    recent = definition.model.objects.filter(modified_at__gte=timezone.now() - RECENT)
-    recent_ids = list(recent.order_by("-modified_at").values_list("id", flat=True)[:50000])
-    documents_write(name=name, ids=recent_ids, indices=[physical])
+    documents_write(name=name, ids=definition.recent(timezone.now() - RECENT), indices=[physical])
 
 
 def _chunks_write(name: str, state: IndexState, chunk: int, progress) -> None:

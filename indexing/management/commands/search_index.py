@@ -1,4 +1,5 @@
-"""manage.py search_index create|status|rebuild [--resume]|sync [--since ...]|verify [--repair]"""
+"""manage.py search_index create|status|rebuild [--resume]|sync [--since ...]|verify [--repair], each
+for every index or one (--index contents|catalogs)."""
 
 import json
 from datetime import timedelta
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from indexing import services
+from indexing.documents import DEFINITIONS
 from indexing.engine import EngineError
 from indexing.monitoring import indexing_status
 
@@ -28,8 +30,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="command", required=True)
-        commands.add_parser("create", help="create the index (empty) behind its alias; capture starts")
-        commands.add_parser("status", help="lag, pending events, checkpoints, drift, as JSON")
+        create = commands.add_parser("create", help="create the indexes (empty) behind their aliases")
+        status = commands.add_parser("status", help="lag, pending events, checkpoints, drift, as JSON")
         rebuild = commands.add_parser("rebuild", help="build a new index newest-first, then swap the alias")
         rebuild.add_argument("--resume", action="store_true", help="go on from an interrupted rebuild")
         sync = commands.add_parser("sync", help="drain the outbox, or re-index what changed since a moment")
@@ -38,46 +40,60 @@ class Command(BaseCommand):
             "verify", help="compare the index with the database document by document"
         )
         verify.add_argument("--repair", action="store_true", help="re-index the documents that differ")
+        for command in (create, status, rebuild, sync, verify):
+            command.add_argument(
+                "--index",
+                choices=sorted(DEFINITIONS),
+                help="one index (default: every index; every one created, for status, sync and verify)",
+            )
 
-    def handle(self, *args, command, **options):
+    def handle(self, *args, command, index=None, **options):
         if not services.indexing_enabled():
             raise CommandError("SEARCH_URL is not set (e.g. opensearch://127.0.0.1:9200): there is no engine")
+        if index:
+            names = [index]
+        elif command in ("create", "rebuild"):
+            names = sorted(DEFINITIONS)
+        else:
+            names = services.created_indexes()
         try:
-            getattr(self, f"_{command}")(**options)
+            for name in names:
+                getattr(self, f"_{command}")(name=name, **options)
         except EngineError as error:
             raise CommandError(f"the search engine refused or is unreachable: {error}") from error
 
-    def _create(self, **options):
-        state = services.index_create()
-        self.stdout.write(f"{services.search_alias('contents')} -> {state.live}")
+    def _create(self, *, name, **options):
+        state = services.index_create(name=name)
+        self.stdout.write(f"{services.search_alias(name)} -> {state.live}")
 
-    def _status(self, **options):
-        self.stdout.write(json.dumps(indexing_status(), indent=2, default=str, ensure_ascii=False))
+    def _status(self, *, name, **options):
+        self.stdout.write(json.dumps(indexing_status(name), indent=2, default=str, ensure_ascii=False))
 
-    def _rebuild(self, *, resume, **options):
+    def _rebuild(self, *, name, resume, **options):
         def progress(done, total):
-            self.stdout.write(f"\r{done:,} / {total:,}", ending="")
+            self.stdout.write(f"\r{name}: {done:,} / {total:,}", ending="")
 
-        result = services.index_rebuild(resume=resume, progress=progress)
+        result = services.index_rebuild(name=name, resume=resume, progress=progress)
         self.stdout.write(
-            f"\n{result['documents']:,} documents in {result['seconds']:.1f} s -> {result['index']}"
+            f"\n{name}: {result['documents']:,} documents in {result['seconds']:.1f} s -> {result['index']}"
         )
 
-    def _sync(self, *, since, **options):
+    def _sync(self, *, name, since, **options):
         if since:
-            result = services.sync_since(since=_since(since))
+            result = services.sync_since(name=name, since=_since(since))
             self.stdout.write(
-                f"{result.written:,} written, {result.stale:,} already newer, {len(result.errors)} refused"
+                f"{name}: {result.written:,} written, {result.stale:,} already newer, "
+                f"{len(result.errors)} refused"
             )
         else:
-            self.stdout.write(f"{services.outbox_drain():,} events drained")
+            self.stdout.write(f"{name}: {services.outbox_drain(name=name):,} events drained")
 
-    def _verify(self, *, repair, **options):
-        off = services.index_compare()
+    def _verify(self, *, name, repair, **options):
+        off = services.index_compare(name=name)
         ids = sorted({pk for ids in off.values() for pk in ids})
-        self.stdout.write(", ".join(f"{kind}: {len(pks):,}" for kind, pks in off.items()))
+        self.stdout.write(f"{name}: " + ", ".join(f"{kind}: {len(pks):,}" for kind, pks in off.items()))
         if ids and repair:
-            result = services.documents_write(name="contents", ids=ids)
+            result = services.documents_write(name=name, ids=ids)
             self.stdout.write(f"repaired: {result.written:,} written, {len(result.errors)} refused")
         elif ids:
-            raise CommandError(f"{len(ids):,} documents differ from the database (run with --repair)")
+            raise CommandError(f"{name}: {len(ids):,} documents differ from the database (run with --repair)")
