@@ -4,6 +4,8 @@ from django.db.models.signals import post_migrate
 
 class IndexingConfig(AppConfig):
     name = "indexing"
+    # kinds of core.models.Job this app runs (core.jobs imports the handler when a job runs)
+    job_handlers = {"index_rebuild": "indexing.services.jobs.job_index_rebuild"}
 
     def ready(self) -> None:
         from catalog.selectors import text_matcher_register as catalog_matcher_register

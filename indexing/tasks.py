@@ -29,11 +29,3 @@ def drift_repair_task(force: bool = False) -> dict:
         services.previous_drop(name=name)
         found[name] = services.drift_repair(name=name, force=force)
     return found
-
-
-@shared_task(acks_late=True, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)
-def index_rebuild_task(name: str = "contents", resume: bool = True) -> dict:
-    """Full recovery as a job; resumes an interrupted rebuild when retried."""
-    if not services.indexing_enabled():
-        return {}
-    return services.index_rebuild(name=name, resume=resume)

@@ -9,6 +9,7 @@ from core import dispatch, roles
 from indexing import services
 from indexing.documents import DEFINITIONS
 from indexing.monitoring import indexing_status, throughput_figure
+from indexing.services.jobs import rebuild_job_current, rebuild_job_start
 
 
 def _index_of(data) -> str:
@@ -24,6 +25,7 @@ def indexing_page(request):
         "figure": throughput_figure(name),
         "indexes": sorted(DEFINITIONS),
         "index": name,
+        "rebuild_job": rebuild_job_current(name),
     }
     return render(request, "indexing/status.html", context)
 
@@ -31,7 +33,7 @@ def indexing_page(request):
 @roles.role_required(roles.ADMIN)
 @require_POST
 def indexing_action(request):
-    """The page's buttons: retry dead letters, repair drift now, rebuild (each runs on the worker)."""
+    """The page's buttons: retry dead letters, repair drift now (on the worker), rebuild (a job: its page)."""
     action, name = request.POST.get("action", ""), _index_of(request.POST)
     back = f"{reverse('indexing:status')}?index={name}"
     if not services.indexing_enabled():
@@ -42,8 +44,9 @@ def indexing_action(request):
         dispatch.enqueue("indexing.tasks.drift_repair_task", force=True)
         messages.success(request, "Drift check and repair queued.")
     elif action == "rebuild":
-        dispatch.enqueue("indexing.tasks.index_rebuild_task", name=name, resume=True)
-        messages.success(request, "Rebuild queued: the alias swaps when it is done.")
+        job = rebuild_job_start(name=name, user=request.user)
+        messages.success(request, f"Rebuild of {name}: the alias swaps when it is done.")
+        return redirect("core:job", job.id)
     else:
         messages.error(request, "Unknown action.")
     return redirect(back)

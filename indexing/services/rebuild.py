@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.pauses import pause_point
 from indexing.documents import DEFINITIONS
 from indexing.models import DocVersion, IndexState
 from indexing.services.engine import engine_get, physical_name, search_alias
@@ -81,6 +82,7 @@ def _chunks_write(name: str, state: IndexState, chunk: int, progress) -> None:
         state.save(update_fields=["rebuild_cursor", "rebuild_done", "updated_at"])
         if progress:
             progress(state.rebuild_done, state.rebuild_total)
+        pause_point("rebuild-chunk-done")
 
     cursor = state.rebuild_cursor or 0
     with ThreadPoolExecutor(max_workers=SENDERS) as senders:

@@ -1,17 +1,25 @@
 """manage.py search_index create|status|rebuild [--resume]|sync [--since ...]|verify [--repair], each
 for every index or one (--index contents|catalogs)."""
 
+import contextlib
 import json
+import threading
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.commands import author_named
+from core.jobs import job_run
+from core.models import Job
 from indexing import services
 from indexing.documents import DEFINITIONS
 from indexing.engine import EngineError
 from indexing.monitoring import indexing_status
+from indexing.services.jobs import rebuild_job_start
 
 
 def _since(value: str):
@@ -25,6 +33,29 @@ def _since(value: str):
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
+@contextlib.contextmanager
+def _printing_progress(out, job_id: int, every: float = 1.0):
+    """Print the job's stage while it runs here (read by a thread of its own, on its own connection)."""
+    done = threading.Event()
+
+    def watch() -> None:
+        try:
+            while not done.wait(every):
+                stage = Job.objects.filter(pk=job_id).values_list("stage", flat=True).first()
+                if stage:
+                    out.write(f"\r{stage}", ending="")
+        finally:
+            connection.close()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
 class Command(BaseCommand):
     help = "Create, fill, sync and check the search index (SEARCH_URL)."
 
@@ -34,6 +65,10 @@ class Command(BaseCommand):
         status = commands.add_parser("status", help="lag, pending events, checkpoints, drift, as JSON")
         rebuild = commands.add_parser("rebuild", help="build a new index newest-first, then swap the alias")
         rebuild.add_argument("--resume", action="store_true", help="go on from an interrupted rebuild")
+        rebuild.add_argument(
+            "--background", action="store_true", help="hand the job to a worker instead of running it here"
+        )
+        rebuild.add_argument("--user", help="who the job is recorded for (a username)")
         sync = commands.add_parser("sync", help="drain the outbox, or re-index what changed since a moment")
         sync.add_argument("--since", help="2026-12-06T10:00, or 15m / 2h / 1d back from now")
         verify = commands.add_parser(
@@ -69,14 +104,24 @@ class Command(BaseCommand):
     def _status(self, *, name, **options):
         self.stdout.write(json.dumps(indexing_status(name), indent=2, default=str, ensure_ascii=False))
 
-    def _rebuild(self, *, name, resume, **options):
-        def progress(done, total):
-            self.stdout.write(f"\r{name}: {done:,} / {total:,}", ending="")
-
-        result = services.index_rebuild(name=name, resume=resume, progress=progress)
-        self.stdout.write(
-            f"\n{name}: {result['documents']:,} documents in {result['seconds']:.1f} s -> {result['index']}"
-        )
+    def _rebuild(self, *, name, resume, background, user, **options):
+        """A rebuild job (its page: /jobs/<id>/) run here with its progress printed, or by a worker. A job
+        of this index already queued, or left running by a process that died, is the one run here."""
+        job = rebuild_job_start(name=name, user=author_named(user), resume=resume, queue=background)
+        where = reverse("core:job", args=[job.id])
+        self.stdout.write(f"{name}: rebuild job #{job.id}, its progress on {where}")
+        if background:
+            return
+        with _printing_progress(self.stdout, job.id):
+            job_run(job.id)
+        job.refresh_from_db()
+        if job.status == Job.Status.RUNNING:
+            self.stdout.write(f"{name}: job #{job.id} is running in another process")
+        elif job.status != Job.Status.SUCCEEDED:
+            raise CommandError(f"{name}: rebuild job #{job.id} {job.status}: {job.message}")
+        else:
+            documents, seconds, index = (job.result[k] for k in ("documents", "seconds", "index"))
+            self.stdout.write(f"\n{name}: {documents:,} documents in {seconds:.1f} s -> {index}")
 
     def _sync(self, *, name, since, **options):
         if since:
