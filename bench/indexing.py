@@ -195,7 +195,7 @@ def _bare_bulk(engine, contents: int) -> dict:
     for start in range(0, len(ids), 5000):
         docs += [(pk, doc) for pk, (_, doc) in CONTENTS.build(ids[start : start + 5000]).items()]
     engine.index_delete("bench-bare")
-    engine.index_create("bench-bare", CONTENTS.body())
+    engine.index_create("bench-bare", _contents_body())  # the same analysis as ours (nori included)
     started = time.perf_counter()
     ok, errors = helpers.bulk(
         engine.client,
@@ -525,9 +525,9 @@ def run(args) -> int:
 
 
 def _contents_body() -> dict:
-    from indexing.documents import CONTENTS
+    from indexing.services.engine import index_body
 
-    return CONTENTS.body()
+    return index_body("contents")
 
 
 def _verdicts(results: dict) -> list[dict]:

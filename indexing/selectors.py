@@ -23,7 +23,8 @@ _MARK_OPEN, _MARK_CLOSE = "\x02", "\x03"  # highlight markers: the text is escap
 
 
 def _text_query(text: str, in_body: bool = True) -> dict:
-    fields = [("title", 3), ("title.en", 2)] + ([("body", 1), ("body.en", 1)] if in_body else [])
+    fields = [("title", 3), ("title.en", 2), ("title.ko", 2)]
+    fields += [("body", 1), ("body.en", 1), ("body.ko", 1)] if in_body else []
     should = [{"match": {f: {"query": text, "operator": "and", "boost": boost}}} for f, boost in fields]
     should.append({"term": {"external_id": {"value": text, "boost": 10}}})
     return {"bool": {"should": should, "minimum_should_match": 1}}
@@ -79,7 +80,8 @@ def catalog_ids_matching(category_id: int | None, text: str, status: str) -> lis
     is no engine or it cannot be reached."""
     if not search_ready("catalogs"):
         return None
-    fields = ["title^3", "title.en^2", "offer_titles", "offer_titles.en", "brands^2", "brands.en", "shops"]
+    fields = ["title^3", "title.en^2", "title.ko^2", "offer_titles", "offer_titles.en", "offer_titles.ko"]
+    fields += ["brands^2", "brands.en", "brands.ko", "shops", "shops.ko"]
     query = {"multi_match": {"query": text, "type": "cross_fields", "operator": "and", "fields": fields}}
     filters = [{"term": {"category": category_id}}] if category_id else []
     if status:

@@ -32,6 +32,17 @@ ANALYSIS = {
         "text_search": {"tokenizer": "standard", "filter": ["cjk_width", "lowercase", "cjk_bigram"]},
     },
 }
+# Where the engine has Lucene's Korean morphological analyzer (nori: our node's NoriAnalysisPlugin, or
+# OpenSearch's / Elasticsearch's analysis-nori plugin, same names), every text field also gets a `.ko`
+# subfield: words cut at morpheme boundaries, particles and endings dropped (대책을 -> 대책), which bigrams
+# alone cannot match.
+KOREAN_TOKENIZER = "nori_tokenizer"
+KOREAN_ANALYSIS = {
+    "tokenizer": {"korean_discard": {"type": KOREAN_TOKENIZER, "decompound_mode": "discard"}},
+    "analyzer": {
+        "korean": {"tokenizer": "korean_discard", "filter": ["nori_part_of_speech", "cjk_width", "lowercase"]}
+    },
+}
 TEXT = {
     "type": "text",
     "analyzer": "text_index",
@@ -74,7 +85,8 @@ class IndexDefinition:
     group_counts: Callable[[], Counter]
     group_ids: Callable[[object], list[int]]
 
-    def body(self) -> dict:
+    def body(self, *, korean: bool = False) -> dict:
+        """Settings and mappings of a new physical index; `korean`: with the `.ko` subfields (nori)."""
         index = {
             "number_of_shards": 1,
             "number_of_replicas": settings.SEARCH_INDEX_REPLICAS,
@@ -82,7 +94,14 @@ class IndexDefinition:
             # tombstones of deletes live this long: a delayed write of an older version stays refused
             "gc_deletes": "1h",
         }
-        return {"settings": {"index": index, "analysis": ANALYSIS}, "mappings": self.mapping}
+        if not korean:
+            return {"settings": {"index": index, "analysis": ANALYSIS}, "mappings": self.mapping}
+        analysis = {
+            **ANALYSIS,
+            **KOREAN_ANALYSIS,
+            "analyzer": ANALYSIS["analyzer"] | KOREAN_ANALYSIS["analyzer"],
+        }
+        return {"settings": {"index": index, "analysis": analysis}, "mappings": _with_korean(self.mapping)}
 
     def build(self, ids: list[int]) -> dict[int, tuple[int, dict]]:
         """The current documents with their versions, all read in one snapshot (REPEATABLE READ on
@@ -93,6 +112,16 @@ class IndexDefinition:
             )
             documents = self.documents(ids)
         return {pk: (versions.get(pk, 0), document) for pk, document in documents.items()}
+
+
+def _with_korean(mapping: dict) -> dict:
+    """The mapping with a `.ko` subfield beside every field analysed like TEXT."""
+    properties = {}
+    for name, field in mapping["properties"].items():
+        if field.get("analyzer") == TEXT["analyzer"]:
+            field = {**field, "fields": field["fields"] | {"ko": {"type": "text", "analyzer": "korean"}}}
+        properties[name] = field
+    return {**mapping, "properties": properties}
 
 
 def _definitions() -> dict[str, IndexDefinition]:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.pauses import pause_point
 from indexing.documents import DEFINITIONS
 from indexing.models import DocVersion, IndexState
-from indexing.services.engine import engine_get, physical_name, search_alias
+from indexing.services.engine import engine_get, index_body, physical_name, search_alias
 from indexing.services.sync import actions_send, dead_letter, documents_actions, documents_write
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def index_create(*, name: str = "contents") -> IndexState:
         if state.live and engine.index_exists(state.live):
             return state
         physical = physical_name(name)
-        engine.index_create(physical, DEFINITIONS[name].body())
+        engine.index_create(physical, index_body(name))
         engine.alias_swap(search_alias(name), physical)
         state.live = physical
         state.save()
@@ -48,7 +48,7 @@ def _start(name: str, state: IndexState) -> None:
     definition = DEFINITIONS[name]
     engine = engine_get()
     physical = physical_name(name)
-    engine.index_create(physical, definition.body())
+    engine.index_create(physical, index_body(name))
     top = definition.model.objects.order_by("-id").values_list("id", flat=True).first() or 0
     state.building = physical
     state.rebuild_cursor = top + 1

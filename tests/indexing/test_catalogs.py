@@ -89,6 +89,11 @@ def test_korean_word_inside_a_compound_title(world):
     assert found("사운드") == ["보스 블루투스스피커 사운드링크"]
 
 
+def test_korean_words_with_particles_through_the_morphological_analyzer(world):
+    assert found("갤럭시를") == ["삼성갤럭시울트라 자급제"]  # nori (.ko subfields) drops the particle
+    assert found("스피커가") == ["보스 블루투스스피커 사운드링크"]
+
+
 def test_english_words_model_numbers_brands_and_shops(world):
     assert found("SM-G998N") == ["삼성갤럭시울트라 자급제"]  # only in the offers' titles
     assert found("PSLX350H") == ["Sony Turntable PSLX350H"]
