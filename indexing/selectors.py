@@ -24,7 +24,7 @@ _MARK_OPEN, _MARK_CLOSE = "\x02", "\x03"  # highlight markers: the text is escap
 
 def _text_query(text: str, in_body: bool = True) -> dict:
     fields = [("title", 3), ("title.en", 2), ("title.ko", 2)]
-    fields += [("body", 1), ("body.en", 1), ("body.ko", 1)] if in_body else []
+    fields += [("body", 1), ("body.en", 1)] if in_body else []
     should = [{"match": {f: {"query": text, "operator": "and", "boost": boost}}} for f, boost in fields]
     should.append({"term": {"external_id": {"value": text, "boost": 10}}})
     return {"bool": {"should": should, "minimum_should_match": 1}}

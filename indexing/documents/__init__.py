@@ -33,9 +33,10 @@ ANALYSIS = {
     },
 }
 # Where the engine has Lucene's Korean morphological analyzer (nori: our node's NoriAnalysisPlugin, or
-# OpenSearch's / Elasticsearch's analysis-nori plugin, same names), every text field also gets a `.ko`
-# subfield: words cut at morpheme boundaries, particles and endings dropped (대책을 -> 대책), which bigrams
-# alone cannot match.
+# OpenSearch's / Elasticsearch's analysis-nori plugin, same names), the short text fields a definition names
+# (titles, brands, shops; not a content's body: nori costs several times the bigrams' indexing time per
+# character, bench/results/indexing.md) also get a `.ko` subfield: words cut at morpheme boundaries, particles
+# and endings dropped (대책을 -> 대책), which bigrams alone cannot match.
 KOREAN_TOKENIZER = "nori_tokenizer"
 KOREAN_ANALYSIS = {
     "tokenizer": {"korean_discard": {"type": KOREAN_TOKENIZER, "decompound_mode": "discard"}},
@@ -84,6 +85,8 @@ class IndexDefinition:
     group_include: str | None
     group_counts: Callable[[], Counter]
     group_ids: Callable[[object], list[int]]
+    # text fields that also get the Korean morphological `.ko` subfield where the engine has nori
+    korean_fields: tuple[str, ...] = ()
 
     def body(self, *, korean: bool = False) -> dict:
         """Settings and mappings of a new physical index; `korean`: with the `.ko` subfields (nori)."""
@@ -101,7 +104,8 @@ class IndexDefinition:
             **KOREAN_ANALYSIS,
             "analyzer": ANALYSIS["analyzer"] | KOREAN_ANALYSIS["analyzer"],
         }
-        return {"settings": {"index": index, "analysis": analysis}, "mappings": _with_korean(self.mapping)}
+        mapping = _with_korean(self.mapping, self.korean_fields)
+        return {"settings": {"index": index, "analysis": analysis}, "mappings": mapping}
 
     def build(self, ids: list[int]) -> dict[int, tuple[int, dict]]:
         """The current documents with their versions, all read in one snapshot (REPEATABLE READ on
@@ -114,11 +118,11 @@ class IndexDefinition:
         return {pk: (versions.get(pk, 0), document) for pk, document in documents.items()}
 
 
-def _with_korean(mapping: dict) -> dict:
-    """The mapping with a `.ko` subfield beside every field analysed like TEXT."""
+def _with_korean(mapping: dict, fields: tuple[str, ...]) -> dict:
+    """The mapping with a `.ko` subfield on these fields."""
     properties = {}
     for name, field in mapping["properties"].items():
-        if field.get("analyzer") == TEXT["analyzer"]:
+        if name in fields:
             field = {**field, "fields": field["fields"] | {"ko": {"type": "text", "analyzer": "korean"}}}
         properties[name] = field
     return {**mapping, "properties": properties}

@@ -133,4 +133,5 @@ CATALOGS = IndexDefinition(
     group_include=None,
     group_counts=catalogs_group_counts,
     group_ids=catalogs_group_ids,
+    korean_fields=("title", "offer_titles", "brands", "shops"),
 )

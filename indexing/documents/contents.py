@@ -155,4 +155,5 @@ CONTENTS = IndexDefinition(
     group_include="d[0-9]+:c[0-9]+",
     group_counts=contents_group_counts,
     group_ids=contents_group_ids,
+    korean_fields=("title",),
 )
