@@ -99,3 +99,15 @@ def test_a_crashed_rebuild_job_resumes_from_the_command(search, capsys):
     assert resumed.status == Job.Status.SUCCEEDED and resumed.result["index"] == building
     assert search.engine_get().indices_of(search.search_alias("contents")) == [building]
     assert_index_equals_database(search)
+
+
+@pytest.mark.django_db
+def test_the_reaper_says_a_lost_rebuild_keeps_what_it_finished():
+    from django.utils import timezone
+
+    job = Job.objects.create(
+        kind=KIND, params={"index": "contents"}, status=Job.Status.RUNNING, started_at=timezone.now()
+    )
+    assert jobs_reap_orphaned(grace=timedelta(0)) == [job.id]
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "goes on from there" in job.message
