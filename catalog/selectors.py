@@ -43,8 +43,9 @@ def _engine_matches(category_id: int | None, q: str, status: str) -> list[int] |
 
 def catalog_search(*, category_id: int | None = None, q: str = "", status: str = ""):
     """Catalogs with offers, largest first, matching every word of `q`: through the search engine when one
-    answers (the title, offer titles, brands, shops), else the title in the database. Every filter is applied
-    to the rows again, so a catalog the index has not caught up with is left out, never shown wrong."""
+    answers (the title, offer titles, brands, shops), else the title in the database. Category and status are
+    applied to the rows again, so a catalog that left them is not shown while the index catches up (the words
+    are the index's, at most its lag behind)."""
     rows = Catalog.objects.annotate(size=Count("memberships"), lowest=Min("memberships__offer__price"))
     if category_id:
         rows = rows.filter(category_id=category_id)
