@@ -108,6 +108,7 @@ def wdc_block_small(data: Path = DATA) -> pd.DataFrame:
         for left, right in zip(positive["ltable_id"], positive["rtable_id"], strict=True):
             union.union(position["A", str(left)], position["B", str(right)])
     frame["gold"] = union.labels()
+    frame["gold_unknown"] = frame["cluster"] == WDC_FILLER  # no product known: a singleton in the gold
     frame["offer_id"] = np.arange(len(frame))
     frame["category"] = "products"
     frame["table"] = frame["shop"]
@@ -148,4 +149,28 @@ def score(predicted: np.ndarray, gold: np.ndarray, keep: np.ndarray | None = Non
         "gold_pairs": len(truth),
         "purity": round(float(purity), 4),
         "coverage": round(float(grouped.mean()), 4),
+    }
+
+
+def same_record_pairs(frame: pd.DataFrame) -> dict:
+    """Pairs of rows of the two tables identical in title, description, price and brand (one offer copied
+    into both tables) and how many of them the gold calls two products: pairs that any method grouping an
+    offer with its own copy gets wrong by this gold."""
+    columns = [c for c in ("title", "description", "price", "brand") if c in frame]
+    key = frame[columns].fillna("").astype(str).agg("|".join, axis=1)
+    gold = frame["gold"].to_numpy()
+    unknown = frame["gold_unknown"].to_numpy() if "gold_unknown" in frame else np.zeros(len(frame), bool)
+    tables = frame["table"].to_numpy()
+    pairs = [
+        (a, b)
+        for rows in frame.groupby(key).indices.values()
+        for a, b in combinations(rows, 2)
+        if tables[a] != tables[b]
+    ]
+    apart = [(a, b) for a, b in pairs if gold[a] != gold[b]]
+    return {
+        "pairs": len(pairs),
+        "gold_apart": len(apart),
+        "gold_apart_unknown": sum(1 for a, b in apart if unknown[a] or unknown[b]),
+        "precision": round(1 - len(apart) / len(pairs), 4) if pairs else 1.0,
     }

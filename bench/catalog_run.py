@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.catalog_data import abt_buy, score, wdc_block_small
+from bench.catalog_data import abt_buy, same_record_pairs, score, wdc_block_small
 from bench.common import ROOT, say
 
 PYJEDAI_DIR = ROOT / "var" / "bench-pyjedai"
-QUALITY_STEPS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+QUALITY_STEPS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 TARGET_PRECISION = 0.95
 
 
@@ -42,18 +42,41 @@ def _ours(frame: pd.DataFrame, threshold: float) -> dict:
     gold = frame["gold"].to_numpy()
     quality = dict(zip(grouping.groups["label"], grouping.groups["quality"], strict=True))
     group_quality = np.asarray([quality.get(label, -1.0) for label in grouping.labels])
+    known = ~frame["gold_unknown"].to_numpy() if "gold_unknown" in frame else None
     table = []
     for step in QUALITY_STEPS:
         keep = group_quality >= step
-        table.append({"quality_at_least": step, **score(grouping.labels, gold, keep)})
+        row = {"quality_at_least": step, **score(grouping.labels, gold, keep)}
+        if known is not None:  # offers whose gold is the filler id left out of the pairs
+            row["precision_known_gold"] = score(grouping.labels, gold, keep & known)["precision"]
+        table.append(row)
     return {
         "threshold": threshold,
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu_seconds, 2),
         "all_groups": score(grouping.labels, gold),
         "published_by_quality": table,
+        "by_quality_bucket": _buckets(grouping.labels, gold, group_quality),
         "cuts": grouping.edges["cut"].replace("", "kept").value_counts().to_dict(),
     }
+
+
+def _buckets(labels: np.ndarray, gold: np.ndarray, group_quality: np.ndarray) -> list[dict]:
+    """Precision of the groups whose quality falls in each step's bucket (not cumulative)."""
+    rows = []
+    for low, high in zip(QUALITY_STEPS, (*QUALITY_STEPS[1:], 1.01), strict=True):
+        keep = (group_quality >= low) & (group_quality < high)
+        figures = score(labels, gold, keep)
+        groups = len(np.unique(labels[keep])) if keep.any() else 0
+        rows.append(
+            {
+                "quality_from": low,
+                "groups": groups,
+                "pairs": figures["pairs_found"],
+                "precision": figures["precision"],
+            }
+        )
+    return rows
 
 
 def _tfidf_components(frame: pd.DataFrame) -> dict:
@@ -144,6 +167,7 @@ def quality(quick: bool, thresholds: dict[str, list[float]], pyjedai_dir: Path) 
         say(f"  pyJedAI: {peer_jedai.get('best', peer_jedai.get('skipped'))}")
         results[name] = {
             "offers": len(frame),
+            "same_record_pairs": same_record_pairs(frame),
             "ours_by_threshold": runs,
             "ours": best,
             "tfidf_components": peer_tfidf,

@@ -22,7 +22,7 @@ from labeling.importing.parser import (
     clean,
     csv_problem,
     decode,
-    is_blank,
+    numbered_rows,
     read_header,
     shown,
 )
@@ -112,16 +112,10 @@ def _csv_records(text: str, delimiter: str | None):
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise ImportFileError(f"missing column(s) {', '.join(missing)}; the header has {', '.join(header)}")
-    while True:
-        line = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise ImportFileError(f"line {line}: {csv_problem(exc, reader.dialect.delimiter)}") from None
-        if not is_blank(cells):
-            yield line, dict(zip(header, cells, strict=False))
+    for line, cells, error in numbered_rows(reader):
+        if error is not None:
+            raise ImportFileError(f"line {line}: {csv_problem(error, reader.dialect.delimiter)}")
+        yield line, dict(zip(header, cells, strict=False))
 
 
 def _jsonl_records(text: str):

@@ -155,6 +155,8 @@ class CategoryRules(models.Model):
     publish_threshold = models.FloatField(default=0.3)
     k = models.PositiveIntegerField(default=100)
     community = models.CharField(max_length=20, default="label_propagation")
+    # weight of the feed's image vectors beside char 0.75 / words 0.10 / model 0.15 (0: images unused)
+    image_weight = models.FloatField(default=0.0)
     rules = models.JSONField(default=dict, blank=True)  # catalog.grouping.graph.Rules fields
     history = HistoricalRecords(user_db_constraint=False, bases=[ChangesetLinkedHistory])
 
@@ -206,6 +208,7 @@ class OfferImport(models.Model):
     """An uploaded offer file: kept so its preview and its apply read the same bytes."""
 
     class Status(models.TextChoices):
+        UPLOADED = "uploaded", "uploaded"  # its preview job has not finished
         PREVIEWED = "previewed", "previewed"
         APPLIED = "applied", "applied"
         REFUSED = "refused", "refused"
@@ -213,7 +216,11 @@ class OfferImport(models.Model):
     file_name = models.CharField(max_length=255)
     data = models.BinaryField()
     encoding = models.CharField(max_length=20, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    # the file's offers without a category get the category this dataset's champion predicts, when applied
+    classify_with = models.ForeignKey(
+        "labeling.Dataset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     preview = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
     uploaded_by = models.ForeignKey(

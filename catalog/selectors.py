@@ -137,19 +137,94 @@ def quality_scores() -> list[float]:
     )
 
 
-def reviewed_precision() -> dict:
-    """On catalogs a person reviewed: the share of their offers the person left where the build put them."""
-    reviewed = Catalog.objects.filter(reviewed_by__isnull=False)
-    approved = reviewed.filter(status=Catalog.Status.PUBLISHED).count()
-    rejected = reviewed.filter(status=Catalog.Status.REJECTED).count()
-    automatic = CatalogMembership.objects.filter(
-        catalog__in=reviewed, source=CatalogMembership.Source.AUTOMATIC
+AUTOMATIC = CatalogMembership.Source.AUTOMATIC
+REVIEWER = "reviewer:"  # the reason prefix of every reviewer's history row (catalog/services/review.py)
+
+
+@dataclass
+class ReviewedPrecision:
+    """Precision of the automatic grouping on the catalogs reviewers gave a verdict, for one category."""
+
+    category: Category | None
+    catalogs: int = 0  # reviewed catalogs
+    pairs: int = 0  # pairs of offers the build had put together in them when a reviewer first acted
+    kept: int = 0  # of those, pairs still together, in a catalog that is not rejected
+
+    @property
+    def precision(self) -> float | None:
+        return self.kept / self.pairs if self.pairs else None
+
+
+def reviewed_precision() -> tuple[list[ReviewedPrecision], ReviewedPrecision]:
+    """Per category and overall: of the offer pairs the build had put in one catalog when a reviewer first
+    acted on it, the share the reviewers kept together (split off, moved out or rejected: wrong).
+
+    Reviewed = the catalog has a verdict (approved, rejected, split, merged into another). Read from the
+    history: the catalog's first reviewer row (its own, or a membership's) gives the moment; the memberships
+    just before it, made by the build, give the automatic pairs; today's memberships say what was kept."""
+    reviewed = dict(Catalog.objects.filter(reviewed_by__isnull=False).values_list("id", "category_id"))
+    first = _first_review(list(reviewed))
+    automatic = _automatic_members(first)
+    offers = [offer for members in automatic.values() for offer in members]
+    now = dict(CatalogMembership.objects.filter(offer_id__in=offers).values_list("offer_id", "catalog_id"))
+    rejected = set(
+        Catalog.objects.filter(id__in=set(now.values()), status=Catalog.Status.REJECTED).values_list(
+            "id", flat=True
+        )
     )
-    manual = CatalogMembership.objects.filter(catalog__in=reviewed, source=CatalogMembership.Source.MANUAL)
-    kept, moved = automatic.count(), manual.count()
-    return {
-        "reviewed": approved + rejected,
-        "approved": approved,
-        "rejected": rejected,
-        "precision": round(kept / (kept + moved), 4) if kept + moved else None,
-    }
+    names = Category.objects.in_bulk([c for c in reviewed.values() if c])
+    rows: dict[int | None, ReviewedPrecision] = {}
+    total = ReviewedPrecision(None)
+    for catalog_id, category_id in reviewed.items():
+        row = rows.setdefault(category_id, ReviewedPrecision(names.get(category_id)))
+        members = sorted(automatic.get(catalog_id, ()))
+        pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]
+        kept = sum(1 for a, b in pairs if a in now and now[a] == now.get(b) and now[a] not in rejected)
+        for figures in (row, total):
+            figures.catalogs += 1
+            figures.pairs += len(pairs)
+            figures.kept += kept
+    ordered = sorted(rows.values(), key=lambda r: (-r.catalogs, r.category.path if r.category else ""))
+    return ordered, total
+
+
+def _first_review(catalog_ids: list[int]) -> dict[int, object]:
+    """Catalog -> the moment of the first reviewer's history row on it or on one of its memberships."""
+    first: dict[int, object] = {}
+    for model in (Catalog, CatalogMembership):
+        field = "id" if model is Catalog else "catalog_id"
+        rows = (
+            model.history.filter(**{f"{field}__in": catalog_ids}, history_change_reason__startswith=REVIEWER)
+            .values(field)
+            .annotate(at=Min("history_date"))
+            .values_list(field, "at")
+        )
+        for catalog_id, at in rows:
+            first[catalog_id] = min(first.get(catalog_id, at), at)
+    return first
+
+
+def _automatic_members(first: dict[int, object]) -> dict[int, set[int]]:
+    """Catalog -> the offers the build ("auto") had placed in it just before its first review."""
+    if not first:
+        return {}
+    seen = CatalogMembership.history.filter(catalog_id__in=list(first)).values("offer_id")
+    rows = (
+        CatalogMembership.history.filter(offer_id__in=seen, history_date__lt=max(first.values()))
+        .order_by("history_date", "history_id")
+        .values_list("offer_id", "catalog_id", "source", "history_type", "history_date")
+    )
+    by_offer: dict[int, list[tuple]] = {}
+    for offer_id, *row in rows.iterator(chunk_size=5000):
+        by_offer.setdefault(offer_id, []).append(tuple(row))
+    members: dict[int, set[int]] = {}
+    for offer_id, history in by_offer.items():
+        for catalog_id in {row[0] for row in history} & first.keys():
+            before = [
+                row for row in history if row[3] < first[catalog_id]
+            ]  # the offer's state at that moment
+            if (
+                before and before[-1][:2] == (catalog_id, AUTOMATIC) and before[-1][2] != "-"
+            ):  # not a deletion
+                members.setdefault(catalog_id, set()).add(offer_id)
+    return members

@@ -10,6 +10,7 @@ urlpatterns = [
     path("figures/", views.figures_page, name="figures"),
     path("import/", views.import_page, name="import"),
     path("import/<int:offer_import_id>/", views.import_detail, name="import-detail"),
+    path("import/classify/", views.classify_start, name="classify"),
     path("runs/", views.run_start, name="run-start"),
     path("runs/<int:catalog_run_id>/", views.run_page, name="run"),
     path("runs/<int:catalog_run_id>/cancel/", views.run_cancel, name="run-cancel"),

@@ -13,13 +13,13 @@ from catalog.figures import coverage_figure, quality_figure
 from catalog.grouping.communities import METHODS
 from catalog.models import Catalog, CatalogRun, CategoryRules, Offer, OfferImport
 from catalog.services import review
-from catalog.services.offers import offers_apply, offers_preview
+from catalog.services.imports import offer_import_apply_enqueue, offer_import_upload, offers_classify_enqueue
 from catalog.services.runs import catalog_run_cancel, catalog_run_enqueue, run_totals
 from core import roles
 from core.history import save_with_history
 from core.params import number_param, numbers_param
 from core.progress import progress_poll
-from labeling.models import Category
+from labeling.models import Category, Dataset
 
 manager_only = roles.role_required(roles.MANAGER)
 MAX_UPLOAD = 50 * 2**20
@@ -43,10 +43,20 @@ class RulesForm(forms.ModelForm):
     threshold = forms.FloatField(min_value=0.05, max_value=1.0)
     publish_threshold = forms.FloatField(min_value=0.0, max_value=1.0)
     k = forms.IntegerField(min_value=1, max_value=500)
+    image_weight = forms.FloatField(
+        min_value=0.0,
+        max_value=1.0,
+        required=False,
+        help_text="weight of the feed's image vectors in the similarity (names: characters 0.75, words 0.10, "
+        "model number 0.15); 0 leaves images out",
+    )
 
     class Meta:
         model = CategoryRules
-        fields = ["threshold", "publish_threshold", "k", "community"]
+        fields = ["threshold", "publish_threshold", "k", "community", "image_weight"]
+
+    def clean_image_weight(self) -> float:
+        return self.cleaned_data["image_weight"] or 0.0
 
     RULES = ("one_offer_per_shop", "pack_size", "model_numbers", "options", "price_ratio")
 
@@ -91,7 +101,7 @@ def catalog_page(request, catalog_id: int):
 @require_POST
 @manager_only
 def catalog_decide(request, catalog_id: int):
-    """Approve, reject, split, retitle, merge: one decision, as history rows and constraints."""
+    """Approve, reject, split, retitle, merge, move: one decision, as history rows and constraints."""
     catalog = get_object_or_404(Catalog, pk=catalog_id)
     action = request.POST.get("action", "")
     try:
@@ -110,11 +120,11 @@ def catalog_decide(request, catalog_id: int):
                 raise CatalogError("No catalog with that number to merge in.")
             review.catalog_merge(target=catalog, source=source, user=request.user)
         elif action == "move":
-            offer = Offer.objects.filter(pk=number_param(request.POST, "offer") or 0).first()
             target = Catalog.objects.filter(pk=number_param(request.POST, "target") or 0).first()
-            if offer is None or target is None:
-                raise CatalogError("Name an offer of this catalog and the catalog to move it to.")
-            review.offer_move(offer=offer, target=target, user=request.user)
+            if target is None:
+                raise CatalogError("No catalog with that number to move the offers to.")
+            offers = numbers_param(request.POST, "offer")
+            review.offers_move(catalog=catalog, offer_ids=offers, target=target, user=request.user)
         else:
             raise CatalogError(f"Unknown action {action[:30]!r}.")
         messages.success(request, f"Catalog #{catalog.id}: {action} done.")
@@ -139,7 +149,10 @@ def rules_page(request, category_id: int):
         messages.success(request, f"Rules of {category.path} saved; the next run uses them.")
         return redirect("catalog:rules", category.id)
     history = rules.history.select_related("history_user").order_by("-history_id")[:20] if rules.pk else []
-    return render(request, "catalog/rules.html", {"form": form, "category": category, "history": history})
+    offers = Offer.objects.filter(category=category)
+    images = {"offers": offers.count(), "with_image": offers.filter(image_vector__isnull=False).count()}
+    context = {"form": form, "category": category, "history": history, "images": images}
+    return render(request, "catalog/rules.html", context)
 
 
 @require_POST
@@ -180,52 +193,80 @@ class UploadForm(forms.Form):
     encoding = forms.ChoiceField(
         choices=[("", "detect"), ("utf-8", "UTF-8"), ("cp949", "CP949")], required=False
     )
+    classify_with = forms.ModelChoiceField(
+        queryset=Dataset.objects.order_by("name"),
+        required=False,
+        empty_label="(leave them without a category)",
+        label="Offers without a category: classify by the champion of",
+    )
+
+
+class ClassifyForm(forms.Form):
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"))
 
 
 @manager_only
 def import_page(request):
-    """Upload -> preview (counts and refused rows) -> apply; nothing is written before apply."""
+    """Upload -> preview job -> apply job; nothing is written to offers before the apply job."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
-            messages.error(request, f"The file has {upload.size:,} bytes; at most {MAX_UPLOAD:,}.")
+        if not 0 < upload.size <= MAX_UPLOAD:
+            messages.error(request, f"The file has {upload.size:,} bytes; it must have 1 to {MAX_UPLOAD:,}.")
             return redirect("catalog:import")
-        data, encoding = upload.read(), form.cleaned_data["encoding"] or ""
-        preview = offers_preview(data=data, file_name=upload.name, encoding=encoding or None)
-        saved = OfferImport.objects.create(file_name=upload.name[:255], data=data, encoding=encoding,
-                                           preview=preview.as_dict(), uploaded_by=request.user)  # fmt: skip
-        return redirect("catalog:import-detail", saved.id)
-    return render(request, "catalog/import.html", {"form": form, "imports": OfferImport.objects.all()[:10]})
+        job = offer_import_upload(
+            data=upload.read(),
+            file_name=upload.name,
+            encoding=form.cleaned_data["encoding"] or "",
+            classify_with=form.cleaned_data["classify_with"],
+            user=request.user,
+        )
+        return redirect("core:job", job.id)
+    context = {
+        "form": form,
+        "classify_form": ClassifyForm(),
+        "uncategorised": Offer.objects.filter(category__isnull=True).count(),
+        "imports": OfferImport.objects.select_related("classify_with")[:10],
+    }
+    return render(request, "catalog/import.html", context)
+
+
+@require_POST
+@manager_only
+def classify_start(request):
+    form = ClassifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a dataset whose champion classifies the offers.")
+        return redirect("catalog:import")
+    try:
+        job = offers_classify_enqueue(dataset=form.cleaned_data["dataset"], user=request.user)
+    except CatalogError as error:
+        _fail(request, error)
+        return redirect("catalog:import")
+    return redirect("core:job", job.id)
 
 
 @manager_only
 def import_detail(request, offer_import_id: int):
-    upload = get_object_or_404(OfferImport, pk=offer_import_id)
-    if request.method == "POST" and upload.status == OfferImport.Status.PREVIEWED:
+    upload = get_object_or_404(OfferImport.objects.select_related("classify_with"), pk=offer_import_id)
+    if request.method == "POST":
         try:
-            upload.result = offers_apply(
-                data=bytes(upload.data),
-                user=request.user,
-                file_name=upload.file_name,
-                encoding=upload.encoding or None,
-            )
-            upload.status = OfferImport.Status.APPLIED
-            messages.success(request, "Offers imported.")
+            job = offer_import_apply_enqueue(upload=upload, user=request.user)
         except CatalogError as error:
-            upload.status, upload.result = OfferImport.Status.REFUSED, {"error": str(error)}
             _fail(request, error)
-        upload.save(update_fields=["status", "result"])
-        return redirect("catalog:import-detail", upload.id)
+            return redirect("catalog:import-detail", upload.id)
+        return redirect("core:job", job.id)
     return render(request, "catalog/import_detail.html", {"upload": upload, "preview": upload.preview})
 
 
 @manager_only
 def figures_page(request):
     rows = selectors.category_figures()
+    precision_rows, precision = selectors.reviewed_precision()
     context = {
         "rows": rows,
-        "precision": selectors.reviewed_precision(),
+        "precision_rows": precision_rows,
+        "precision": precision,
         "coverage_figure": coverage_figure(rows),
         "quality_figure": quality_figure(selectors.quality_scores()),
     }

@@ -41,7 +41,7 @@ class GroupingParams:
 @dataclass
 class Grouping:
     labels: np.ndarray  # a group label per offer (row order of the input frame)
-    groups: pd.DataFrame  # label, size, edge_proportion, mean_similarity, conductance, quality, title
+    groups: pd.DataFrame  # label, size, edge proportion, mean / min similarity, conductance, quality, title
     edges: pd.DataFrame  # a, b (row positions), similarity, char, words, model, cut (rule or ''), matched
 
 
@@ -153,10 +153,20 @@ def _groups(frame, features, labels, alive: pd.DataFrame, shops) -> pd.DataFrame
                 "size": len(members),
                 "edge_proportion": quality.edge_proportion,
                 "mean_similarity": quality.mean_similarity,
+                "min_similarity": quality.min_similarity,
                 "conductance": quality.conductance,
                 "quality": quality.score,
                 "title": title,
             }
         )
-    columns = ["label", "size", "edge_proportion", "mean_similarity", "conductance", "quality", "title"]
+    columns = [
+        "label",
+        "size",
+        "edge_proportion",
+        "mean_similarity",
+        "min_similarity",
+        "conductance",
+        "quality",
+        "title",
+    ]
     return pd.DataFrame(rows, columns=columns)

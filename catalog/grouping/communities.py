@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import igraph
@@ -16,6 +17,7 @@ class GroupQuality:
     mean_similarity: float
     conductance: float  # weight leaving the group / its weighted degree (0: nothing leaves)
     score: float
+    min_similarity: float = 0.0  # the weakest edge inside: a group is as sure as its loosest join
 
 
 def communities_find(
@@ -41,23 +43,34 @@ def communities_find(
 def group_quality(
     members: np.ndarray, inside: np.ndarray, leaving_weight: float, shops: np.ndarray
 ) -> GroupQuality:
-    """Edge proportion, mean similarity, conductance, and the score that decides publish or review.
+    """Edge proportion, similarities, conductance, and the score that decides publish or review.
 
     `inside` holds the similarities of the candidate edges within the group (after the rules), and
     `leaving_weight` the total similarity of candidate edges from the group to offers outside it.
+    score = edge proportion x weakest inside edge x (1 - conductance) / size_penalty(size): the weakest
+    edge rather than the mean because one loose join makes a group wrong, and a penalty on size because
+    a group of n offers rests on n - 1 joins and pairwise precision counts its n(n-1)/2 pairs.
     """
     size = len(members)
     if size < 2:
-        return GroupQuality(0.0, 0.0, 1.0, 0.0)
+        return GroupQuality(0.0, 0.0, 1.0, 0.0, 0.0)
     _, per_shop = np.unique(shops[members], return_counts=True)
     possible = (size * (size - 1) - int((per_shop * (per_shop - 1)).sum())) / 2
     present = len(inside)
     proportion = min(present / possible, 1.0) if possible else 0.0
     mean = float(inside.mean()) if present else 0.0
+    weakest = float(inside.min()) if present else 0.0
     volume = 2 * float(inside.sum()) + leaving_weight
     conductance = leaving_weight / volume if volume else 1.0
-    score = proportion * mean * (1.0 - conductance)
-    return GroupQuality(round(proportion, 4), round(mean, 4), round(conductance, 4), round(score, 4))
+    score = proportion * weakest * (1.0 - conductance) / size_penalty(size)
+    return GroupQuality(
+        round(proportion, 4), round(mean, 4), round(conductance, 4), round(score, 4), round(weakest, 4)
+    )
+
+
+def size_penalty(size: int) -> float:
+    """1 for a pair, 2 for four offers, 3 for eight: each doubling adds one more way to be wrong."""
+    return 1.0 + math.log2(max(size, 2) / 2)
 
 
 def constrained_merge(

@@ -40,8 +40,9 @@ def category_params(category_id: int) -> tuple[GroupingParams, float]:
     """The grouping parameters and the publish threshold of a category (defaults when none are saved)."""
     rules = CategoryRules.objects.filter(category_id=category_id).first() or CategoryRules()
     params = GroupingParams.from_dict(
-        {"threshold": rules.threshold, "k": rules.k, "community": rules.community, "rules": rules.rules}
-    )
+        {"threshold": rules.threshold, "k": rules.k, "community": rules.community, "rules": rules.rules,
+         "weights": {"image": rules.image_weight}}
+    )  # fmt: skip
     return params, rules.publish_threshold
 
 

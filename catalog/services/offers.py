@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from catalog.errors import CatalogError
 from catalog.importing import OfferFile, parse_offers_file
 from catalog.models import Offer, Shop
-from core.history import save_with_history
+from core.history import history_insert_select, save_with_history
 from core.inserts import insert_with_history
 from labeling.importing.parser import CategoryRef
 from labeling.models import Category
@@ -82,8 +84,13 @@ def _differs(offer: Offer, row) -> bool:
 
 
 @transaction.atomic
-def offers_apply(*, data: bytes, user, file_name: str = "", encoding: str | None = None) -> dict:
-    """Create and update offers by (shop, external id); refuses the whole file when any row is refused."""
+def offers_apply(
+    *, data: bytes, user, file_name: str = "", encoding: str | None = None, classify_with=None
+) -> dict:
+    """Create and update offers by (shop, external id); refuses the whole file when any row is refused.
+
+    With `classify_with` (a dataset), the file's offers left without a category get the category its
+    champion predicts, in the same transaction: a classification that fails leaves nothing imported."""
     preview = offers_preview(data=data, file_name=file_name, encoding=encoding)
     parsed = preview.parsed
     if parsed.file_errors:
@@ -95,62 +102,96 @@ def offers_apply(*, data: bytes, user, file_name: str = "", encoding: str | None
             f"first at line {first.line}: {first.error}."
         )
     reason = f"offer import {file_name}".strip()
-    for name in preview.new_shops:
+    ids = _write(parsed, preview.new_shops, user=user, reason=reason)
+    result = {
+        "new": preview.new,
+        "changed": preview.changed,
+        "unchanged": preview.unchanged,
+        "shops": preview.new_shops,
+    }
+    if classify_with is not None:
+        result["classified"] = offers_classify(dataset=classify_with, user=user, offer_ids=ids)
+    return result
+
+
+def _write(parsed: OfferFile, new_shops: list[str], *, user, reason: str) -> list[int]:
+    """Shops, new offers (COPY) and changed offers (bulk update), all with history; the file's offer ids."""
+    for name in new_shops:
         save_with_history(Shop(name=name), user=user, reason=reason)
     shops = dict(Shop.objects.values_list("name", "id"))
     existing = _existing(parsed, shops)
-    fresh = []
+    now = timezone.now()
+    fresh, stale = [], []
     for row in parsed.rows:
         offer = existing.get((shops[row.shop], row.external_id))
         if offer is None:
             fresh.append(
                 {"shop_id": shops[row.shop], "external_id": row.external_id, "title": row.title,
                  "price": row.price, "brand": row.brand, "category_id": row.category_id, "attributes": {},
-                 "image_url": "", "image_vector": None}
+                 "image_url": "", "image_vector": None, "created_at": now, "modified_at": now}
             )  # fmt: skip
         elif _differs(offer, row):
-            offer.title, offer.price, offer.brand = row.title, row.price, row.brand
+            offer.title, offer.price, offer.brand, offer.modified_at = row.title, row.price, row.brand, now
             if row.category_id is not None:
                 offer.category_id = row.category_id
-            save_with_history(offer, user=user, reason=reason)
-    _stamp(fresh)
-    insert_with_history(Offer, fresh, user=user, reason=reason)
-    return {
-        "new": preview.new,
-        "changed": preview.changed,
-        "unchanged": preview.unchanged,
-        "shops": preview.new_shops,
-    }
+            stale.append(offer)
+    _offers_update(stale, user=user, reason=reason)
+    fresh_ids = insert_with_history(Offer, fresh, user=user, reason=reason)
+    return [offer.id for offer in existing.values()] + list(fresh_ids)
 
 
-def _stamp(rows: list[dict]) -> None:
-    from django.utils import timezone
-
-    now = timezone.now()
-    for row in rows:
-        row.update(created_at=now, modified_at=now)
-
-
-def offers_classify(*, dataset, user, limit: int | None = None) -> int:
-    """Give uncategorised offers the category the dataset's champion (its ensemble) predicts, in process.
-
-    Runs in the job (not through HTTP), in batches of the classifier's maximum; every offer's change is a
-    history row. Returns the number of offers classified.
-    """
-    from training.services.classify import MAX_BATCH, TextToClassify, classify
+def offers_classify(*, dataset, user, limit: int | None = None, offer_ids: list[int] | None = None) -> int:
+    """Give uncategorised offers (all, or those of `offer_ids`) the category the dataset's champion (its
+    ensemble) predicts: in process, in batches, not logged as API predictions; every change is a history
+    row. Returns the number of offers classified."""
+    from training.services.classify import MAX_BATCH, TextToClassify, ensemble_top
+    from training.serving import ensemble_for
 
     pending = Offer.objects.filter(category__isnull=True).order_by("id")
-    if limit:
-        pending = pending[:limit]
-    done = 0
-    offers = list(pending.only("id", "title", "brand", "category_id"))
+    if offer_ids is not None:
+        pending = pending.filter(id__in=offer_ids)
+    offers = list(pending[:limit] if limit else pending)
+    if not offers:
+        return 0
+    ensemble = ensemble_for(dataset)
+    if not ensemble.members and not ensemble.rules:
+        raise CatalogError(f"Dataset {dataset.name} has no champion and no rules yet: train a model first.")
     for start in range(0, len(offers), MAX_BATCH):
         batch = offers[start : start + MAX_BATCH]
         items = [TextToClassify(text=f"{o.brand} {o.title}".strip() or "-", title=o.title) for o in batch]
-        answers = classify(dataset=dataset, items=items, k=1, user=user)
-        with transaction.atomic():
-            for offer, answer in zip(batch, answers, strict=True):
-                offer.category_id = answer["category"]["id"]
-                save_with_history(offer, user=user, reason=f"classified by the champion of {dataset.name}")
-        done += len(batch)
-    return done
+        for offer, (ids, _) in zip(batch, ensemble_top(ensemble, items, 1), strict=True):
+            offer.category_id = ids[0] if ids else None
+    placed, now = [offer for offer in offers if offer.category_id is not None], timezone.now()
+    for offer in placed:
+        offer.modified_at = now  # so the next incremental run attaches it
+    _offers_update(placed, user=user, reason=f"classified by the champion of {dataset.name}")
+    return len(placed)
+
+
+UPDATED = ("title", "price", "brand", "category_id", "modified_at")
+UPDATE_CHUNK = 20_000
+
+
+@transaction.atomic
+def _offers_update(offers: list[Offer], *, user, reason: str) -> None:
+    """Write the UPDATED fields of `offers`, with one history row each. PostgreSQL: one UPDATE ... FROM
+    unnest(arrays) per chunk and the history rows by INSERT ... SELECT (Django's bulk_update builds a CASE
+    expression per row and field, which costs more than the rest of an import)."""
+    if connection.vendor != "postgresql":
+        bulk_update_with_history(
+            offers, Offer, list(UPDATED), batch_size=500, default_user=user, default_change_reason=reason
+        )
+        return
+    assignments = ", ".join(f"{name} = c.{name}" for name in UPDATED)
+    sql = (
+        f"UPDATE {Offer._meta.db_table} AS o SET {assignments} FROM unnest(%s::bigint[], %s::text[], "
+        f"%s::numeric[], %s::text[], %s::bigint[], %s::timestamptz[]) AS c(id, {', '.join(UPDATED)}) "
+        "WHERE o.id = c.id"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(offers), UPDATE_CHUNK):
+            chunk = offers[start : start + UPDATE_CHUNK]
+            columns = [[offer.id for offer in chunk]]
+            columns += [[getattr(offer, name) for offer in chunk] for name in UPDATED]
+            cursor.execute(sql, columns)
+    history_insert_select(Offer, [offer.id for offer in offers], user=user, reason=reason)

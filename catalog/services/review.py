@@ -103,6 +103,16 @@ def offer_move(*, offer: Offer, target: Catalog, user) -> None:
 
 
 @transaction.atomic
+def offers_move(*, catalog: Catalog, offer_ids: list[int], target: Catalog, user) -> None:
+    """The chosen offers of `catalog` move to `target`, one decision each (as `offer_move`)."""
+    moving = sorted(set(offer_ids))
+    if not moving or not set(moving) <= set(_member_ids(catalog)):
+        raise CatalogError("Tick offers of this catalog to move.")
+    for offer in Offer.objects.filter(pk__in=moving):
+        offer_move(offer=offer, target=target, user=user)
+
+
+@transaction.atomic
 def catalog_approve(*, catalog: Catalog, user) -> None:
     """Published by a person: its offers stay together in later runs."""
     _join_all(_member_ids(catalog), user)

@@ -1,4 +1,5 @@
-"""A manager works the catalog review queue by keyboard in Chromium (the worker build: test_worker.py)."""
+"""A manager works the catalog review queue and a catalog's page by keyboard in Chromium (the worker build:
+test_worker.py)."""
 
 import pytest
 
@@ -17,7 +18,7 @@ TITLES = {
 }
 
 
-def test_split_and_approve_by_keyboard(page):
+def test_split_approve_retitle_move_and_merge_by_keyboard(page):
     user_with_role(roles.MANAGER, username="manager", password="correct horse battery staple")
     category = SmallCategoryFactory(name="audio", parent__name="electronics")
     CategoryRules.objects.create(category=category, publish_threshold=1.0)  # everything goes to review
@@ -53,6 +54,33 @@ def test_split_and_approve_by_keyboard(page):
     page.keyboard.press("a")  # the next catalog in the queue: approve it
     page.wait_for_selector("text=approve done", timeout=60_000)
     assert Catalog.objects.filter(status="published", reviewed_by__username="manager").count() == 2
+    other = Catalog.objects.exclude(pk=catalog.id).get()
+
+    # on a catalog's page: retitle (T), move a ticked offer (1, V), merge a catalog in (M), all by keyboard
     page.goto(f"/catalog/{catalog.id}/")
     assert page.locator("[data-testid=offer]").count() == 2
+    assert "V move" in page.locator("[data-testid=keys]").inner_text()
+    page.keyboard.press("t")
+    title = f"{catalog.title} (reviewed)"
+    page.keyboard.type(title)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=title done", timeout=60_000)
     shoot(page, "catalog-page.png")
+    moved = int(page.locator("[data-testid=offer] input[type=checkbox]").first.get_attribute("value"))
+    page.keyboard.press("1")
+    page.keyboard.press("v")
+    page.keyboard.type(str(other.id))
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=move done", timeout=60_000)
+    assert CatalogMembership.objects.get(offer_id=moved).catalog_id == other.id
+    assert page.locator("[data-testid=offer]").count() == 1
+    page.keyboard.press("m")
+    page.keyboard.type(str(other.id))
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=merge done", timeout=60_000)
+    assert CatalogMembership.objects.filter(catalog=catalog).count() == 5  # 1 left + 3 + the moved one
+    assert Catalog.objects.get(pk=other.id).status == "rejected"
+    assert Catalog.objects.get(pk=catalog.id).title == title
+    reasons = set(CatalogMembership.history.values_list("history_change_reason", flat=True))
+    assert {"reviewer: move", "reviewer: merge"} <= reasons
+    assert Catalog.history.filter(id=catalog.id, history_change_reason="reviewer: title").exists()

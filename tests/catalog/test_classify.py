@@ -44,3 +44,14 @@ def test_catalog_build_classifies_first_when_asked(capsys):
     assert Offer.objects.filter(category=audio).count() == 2
     with pytest.raises(CommandError, match="No dataset"):
         call_command("catalog_build", "--classify", "nope")
+
+
+def test_import_offers_classifies_the_files_uncategorised_offers(tmp_path, capsys):
+    dataset = DatasetFactory(name="products")
+    audio = SmallCategoryFactory(parent__taxonomy=dataset.taxonomy, name="audio")
+    RuleMapping.objects.create(dataset=dataset, name="a", kind="keywords", pattern="speaker", category=audio)
+    source = tmp_path / "offers.csv"
+    source.write_text("shop,external_id,title\nabt,1,Bose speaker AM53BK\n")
+    call_command("import_offers", str(source), "--apply", "--classify", "products")
+    assert "1 classified" in capsys.readouterr().out
+    assert Offer.objects.get().category == audio

@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from catalog.grouping.build import GroupingParams, offers_group
-from catalog.grouping.communities import communities_find, constrained_merge, group_quality
+from catalog.grouping.communities import (
+    communities_find,
+    constrained_merge,
+    group_quality,
+    size_penalty,
+)
 
 
 def _frame(rows):
@@ -102,3 +107,15 @@ def test_title_extraction_keeps_consensus_brand_model_and_unit():
     assert len(grouping.groups) == 1
     title = grouping.groups["title"].iloc[0]
     assert title.startswith("제주 삼다수") and "무료배송" not in title
+
+
+def test_quality_follows_the_weakest_edge_and_falls_with_size():
+    shops = np.asarray(list("abcdefgh"))
+    tight = group_quality(np.arange(3), np.asarray([0.9, 0.9, 0.9]), 0.0, shops)
+    one_loose = group_quality(np.arange(3), np.asarray([0.95, 0.95, 0.5]), 0.0, shops)
+    # the mean is nearly the same (0.80 vs 0.90); the loose join is what makes a group wrong
+    assert one_loose.min_similarity == 0.5 and one_loose.score < 0.6 * tight.score
+    pair = group_quality(np.arange(2), np.asarray([0.9]), 0.0, shops)
+    eight = group_quality(np.arange(8), np.full(28, 0.9), 0.0, shops)
+    assert pair.score == pytest.approx(0.9) and eight.score == pytest.approx(0.3)
+    assert size_penalty(2) == 1.0 and size_penalty(4) == 2.0

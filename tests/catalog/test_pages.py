@@ -1,7 +1,6 @@
 """Catalog pages, API and commands: roles everywhere, review decisions, bad input refused whole, export."""
 
 import csv
-import io
 
 import pytest
 from django.core.management import call_command
@@ -10,7 +9,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from catalog.errors import CatalogError
-from catalog.models import Catalog, CatalogMembership, CatalogRun, Offer, OfferImport, PairDecision, Shop
+from catalog.models import Catalog, CatalogMembership, CatalogRun, CategoryRules, Offer, PairDecision, Shop
 from catalog.services.build import category_build
 from catalog.services.offers import offers_apply, offers_preview
 from core import roles
@@ -152,18 +151,6 @@ def test_reimport_updates_by_shop_and_external_id_and_cp949():
     assert offer.history.count() == 2
 
 
-def test_import_page_previews_then_applies(tmp_path):
-    client = _client(roles.MANAGER)
-    upload = io.BytesIO(b'{"shop": "abt", "external_id": "7", "title": "Sony TV"}\n')
-    upload.name = "offers.jsonl"
-    response = client.post(reverse("catalog:import"), {"file": upload})
-    saved = OfferImport.objects.get()
-    assert response.url == reverse("catalog:import-detail", args=[saved.id]) and not Offer.objects.exists()
-    assert saved.preview["new"] == 1
-    client.post(reverse("catalog:import-detail", args=[saved.id]))
-    assert Offer.objects.get().title == "Sony TV"
-
-
 def test_commands_import_build_and_export(tmp_path, capsys):
     category = SmallCategoryFactory(name="tv", parent__name="video")
     source = tmp_path / "offers.csv"
@@ -199,3 +186,47 @@ def test_a_second_run_is_refused_while_one_is_going():
 
     with pytest.raises(CatalogError, match="still going"):
         catalog_run_create(user=user)
+
+
+def test_move_takes_only_offers_of_the_catalog_and_an_existing_target(built):
+    client = _client(roles.MANAGER)
+    url = reverse("catalog:decide", args=[built["catalog"].id])
+    garmin = Catalog.objects.get(memberships__offer__external_id="abt-3")
+    outsider = Offer.objects.get(external_id="buy-3")
+    for form, message in (
+        ({"action": "move", "offer": [outsider.id], "target": garmin.id}, "Tick offers of this catalog"),
+        ({"action": "move", "offer": [built["offer"].id], "target": 999999}, "No catalog with that number"),
+    ):
+        response = client.post(url, form, follow=True)
+        assert message in response.content.decode()
+    assert not CatalogMembership.objects.filter(source="manual").exists()
+    client.post(url, {"action": "move", "offer": [built["offer"].id], "target": garmin.id})
+    assert CatalogMembership.objects.get(offer=built["offer"]).catalog == garmin
+
+
+def test_the_image_weight_is_set_on_the_rules_page_and_joins_offers_by_their_image():
+    category = SmallCategoryFactory(name="lamps")
+    for shop, title, image in (("abt", "Aurora desk lamp brushed steel", [1, 0, 0]),
+                               ("buy", "Nordic reading light for bedside", [1, 0, 0]),
+                               ("abt", "Garden hose reel cart", [0, 1, 0])):  # fmt: skip
+        Offer.objects.create(shop=Shop.objects.get_or_create(name=shop)[0], external_id=title, title=title,
+                             category=category, image_vector=image)  # fmt: skip
+    category_build(category_id=category.id, user=None)
+    assert not Catalog.objects.filter(category=category).exists()  # by their names, no two offers are alike
+
+    client = _client(roles.MANAGER)
+    url = reverse("catalog:rules", args=[category.id])
+    assert "3 of 3 offers" in client.get(url).content.decode()
+    form = {"threshold": 0.4, "publish_threshold": 0.3, "k": 100, "community": "label_propagation",
+            "price_ratio": 3, "one_offer_per_shop": "on", "image_weight": 1.0}  # fmt: skip
+    for bad in ("-0.1", "1.5", "NaN", "heavy"):
+        assert client.post(url, {**form, "image_weight": bad}).status_code == 200  # form shown again
+    assert not CategoryRules.objects.filter(category=category).exists()
+    assert client.post(url, form).status_code == 302
+    rules = CategoryRules.objects.get(category=category)
+    assert rules.image_weight == 1.0 and rules.history.get().image_weight == 1.0
+    assert "image weight 1.0" in client.get(url).content.decode()
+
+    category_build(category_id=category.id, user=None)
+    lamp = Catalog.objects.get(memberships__offer__external_id="Aurora desk lamp brushed steel")
+    assert sorted(lamp.memberships.values_list("offer__shop__name", flat=True)) == ["abt", "buy"]

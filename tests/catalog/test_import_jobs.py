@@ -1,0 +1,172 @@
+"""Offer files through core jobs: upload -> preview job -> apply job, all or nothing, classification in the
+job, roles. Jobs run by `job_run` here (as the worker does) and once through the real Celery worker."""
+
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from catalog.models import Offer, OfferImport, Shop
+from core import roles
+from core.jobs import job_run
+from core.models import Job
+from tests.conftest import wait_until
+from tests.factories import DatasetFactory, SmallCategoryFactory, user_with_role
+from training.models import RuleMapping
+
+GOOD = (
+    "shop,external_id,title,price,brand,category\n"
+    "abt,1,Sony Turntable PSLX350H,99,Sony,electronics/audio\n"
+    "buy,1,Bose speaker AM53BK,89.5,Bose,\n"
+)
+
+
+def _client(role):
+    client = Client()
+    client.force_login(user_with_role(role))
+    return client
+
+
+def _file(text: str, name: str = "offers.csv"):
+    upload = io.BytesIO(text.encode())
+    upload.name = name
+    return upload
+
+
+def _ran(response) -> Job:
+    """The job the page redirected to, run as the worker runs it."""
+    job = Job.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[-1])
+    job_run(job.id)
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def audio():
+    return SmallCategoryFactory(name="audio", parent__name="electronics")
+
+
+@pytest.mark.django_db
+def test_upload_previews_in_a_job_then_applies_in_a_job_and_reimport_updates(audio):
+    client = _client(roles.MANAGER)
+    job = _ran(client.post(reverse("catalog:import"), {"file": _file(GOOD)}))
+    upload = OfferImport.objects.get()
+    assert (job.status, job.kind, upload.status) == ("succeeded", "offer_import_preview", "previewed")
+    assert job.result["next"] == reverse("catalog:import-detail", args=[upload.id])
+    assert upload.preview["new"] == 2 and not Offer.objects.exists()  # a preview writes nothing
+    page = client.get(job.result["next"]).content.decode()
+    assert 'data-testid="sample"' in page and "Sony Turntable PSLX350H" in page
+
+    job = _ran(client.post(reverse("catalog:import-detail", args=[upload.id])))
+    assert job.status == "succeeded" and job.result["new"] == 2
+    assert OfferImport.objects.get().status == "applied"
+    assert Offer.objects.get(shop__name="abt").category == audio
+    assert client.post(reverse("catalog:import-detail", args=[upload.id])).status_code == 302
+    assert Job.objects.filter(kind="offer_import_apply").count() == 1  # an applied file is not applied again
+
+    changed = GOOD.replace("Sony Turntable PSLX350H,99", "Sony Turntable PS-LX350H,79")
+    _ran(client.post(reverse("catalog:import"), {"file": _file(changed)}))
+    second = OfferImport.objects.order_by("-id").first()
+    assert (second.preview["new"], second.preview["changed"], second.preview["unchanged"]) == (0, 1, 1)
+    assert _ran(client.post(reverse("catalog:import-detail", args=[second.id]))).status == "succeeded"
+    offer = Offer.objects.get(shop__name="abt", external_id="1")
+    assert (offer.title, str(offer.price), Offer.objects.count()) == ("Sony Turntable PS-LX350H", "79.00", 2)
+    assert (
+        offer.history.count() == 2
+        and offer.history.first().history_change_reason == "offer import offers.csv"
+    )
+
+
+@pytest.mark.django_db
+def test_offers_without_a_category_are_classified_in_the_apply_job(audio):
+    dataset = DatasetFactory(name="products", taxonomy=audio.taxonomy)
+    RuleMapping.objects.create(dataset=dataset, name="a", kind="keywords", pattern="speaker", category=audio)
+    client = _client(roles.MANAGER)
+    _ran(client.post(reverse("catalog:import"), {"file": _file(GOOD), "classify_with": dataset.id}))
+    upload = OfferImport.objects.get()
+    job = _ran(client.post(reverse("catalog:import-detail", args=[upload.id])))
+    assert job.status == "succeeded" and job.result["classified"] == 1
+    bose = Offer.objects.get(shop__name="buy")
+    assert bose.category == audio
+    assert bose.history.first().history_change_reason == "classified by the champion of products"
+
+
+@pytest.mark.django_db
+def test_the_classify_job_of_the_import_page(audio):
+    dataset = DatasetFactory(name="products", taxonomy=audio.taxonomy)
+    RuleMapping.objects.create(dataset=dataset, name="a", kind="keywords", pattern="speaker", category=audio)
+    shop = Shop.objects.create(name="abt")
+    Offer.objects.create(shop=shop, external_id="1", title="Bose speaker AM53BK")
+    client = _client(roles.MANAGER)
+    assert 'data-testid="uncategorised">1<' in client.get(reverse("catalog:import")).content.decode()
+    job = _ran(client.post(reverse("catalog:classify"), {"dataset": dataset.id}))
+    assert job.status == "succeeded" and job.result["classified"] == 1
+    assert Offer.objects.get().category == audio
+    response = client.post(reverse("catalog:classify"), {"dataset": dataset.id}, follow=True)
+    assert "nothing to classify" in response.content.decode()  # refused: no job
+
+
+@pytest.mark.django_db
+def test_bad_input_changes_nothing(audio):
+    client = _client(roles.MANAGER)
+    _ran(client.post(reverse("catalog:import"), {"file": _file(GOOD + "abt,2,Garmin GPS,NaN,,\n")}))
+    upload = OfferImport.objects.get()
+    assert upload.preview["error_count"] == 1
+    page = client.get(reverse("catalog:import-detail", args=[upload.id])).content.decode()
+    assert "not a number" in page and 'data-testid="apply"' not in page
+    response = client.post(reverse("catalog:import-detail", args=[upload.id]), follow=True)
+    assert "refused rows" in response.content.decode()
+    assert not Job.objects.filter(kind="offer_import_apply").exists() and not Offer.objects.exists()
+
+    # a classification that cannot run (no champion, no rules) fails the apply job whole: no offer written
+    empty = DatasetFactory(name="empty", taxonomy=audio.taxonomy)
+    _ran(client.post(reverse("catalog:import"), {"file": _file(GOOD), "classify_with": empty.id}))
+    upload = OfferImport.objects.order_by("-id").first()
+    job = _ran(client.post(reverse("catalog:import-detail", args=[upload.id])))
+    assert job.status == "failed" and "no champion" in job.message
+    page = client.get(reverse("core:job", args=[job.id])).content.decode()
+    assert "no champion" in page and reverse("catalog:import-detail", args=[upload.id]) in page
+    upload.refresh_from_db()
+    assert upload.status == "previewed" and not Offer.objects.exists() and not Shop.objects.exists()
+    assert not Offer.history.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [roles.ANNOTATOR, None])
+def test_only_managers_import_or_classify(role, audio):
+    client = _client(role) if role else Client()
+    upload = OfferImport.objects.create(file_name="x.csv", data=GOOD.encode(), status="previewed",
+                                        preview={"new": 2, "error_count": 0})  # fmt: skip
+    posts = [
+        (reverse("catalog:import"), {"file": _file(GOOD)}),
+        (reverse("catalog:import-detail", args=[upload.id]), {}),
+        (reverse("catalog:classify"), {"dataset": DatasetFactory().id}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == (403 if role else 302), url
+        assert client.get(url).status_code in ((403, 405) if role else (302, 405)), url
+    assert not Job.objects.exists() and OfferImport.objects.count() == 1
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_an_import_through_the_real_worker(live_worker, audio):
+    client = _client(roles.MANAGER)
+    response = client.post(reverse("catalog:import"), {"file": _file(GOOD)})
+    job = Job.objects.get()
+
+    def ended(job=job):
+        job.refresh_from_db()
+        return job.status in ("succeeded", "failed")
+
+    wait_until(ended, timeout=120, what="the preview job")
+    assert response.url == reverse("core:job", args=[job.id]) and job.status == "succeeded", job.message
+    upload = OfferImport.objects.get()
+    client.post(reverse("catalog:import-detail", args=[upload.id]))
+    job = Job.objects.get(kind="offer_import_apply")
+    wait_until(lambda: ended(job), timeout=120, what="the apply job")
+    assert job.status == "succeeded", job.message
+    assert Offer.objects.count() == 2 and set(Offer.history.values_list("history_user", flat=True)) == {
+        job.created_by_id
+    }
