@@ -70,9 +70,10 @@ MIDDLEWARE = [
     "admin_site.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
-    # Ordinary classification requests are answered here, the rest go on (training/middleware.py).
+    # Ordinary classification requests are answered here, the rest go on (training/middleware.py); it sets the
+    # Content-Security-Policy the next one would.
     "training.middleware.ClassifyShortcutMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # These four serve the pages; API requests with a token pass them (admin_site/middleware.py).
     "admin_site.middleware.BrowserSessionMiddleware",
@@ -213,7 +214,7 @@ REDIS_CACHE_URL = _redis_cache_url()
 if REDIS_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.SharedClientRedisCache",  # one Redis client per pool (core/cache.py)
             "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "bunryu",
         }

@@ -38,6 +38,12 @@ TARGETS = {"two_processes_vs_predict_proba": 1.5}
 BATCH = 1000
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that ended (forks are waited for)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 _TWO: tuple | None = None  # (model, texts) inherited by the forked children of `_two_processes`
 
 
@@ -78,6 +84,8 @@ class Bench:
             "command_1": [],
             "command_2": [],
         }
+        self.cpu: dict[str, list[float]] = {key: [] for key in self.timings}  # all processes' CPU seconds
+        self.info["load_average_start"] = [round(x, 2) for x in os.getloadavg()]
         self.folder = Path(tempfile.mkdtemp(prefix="bunryu-bench-classify-"))
 
     def setup(self) -> None:
@@ -121,14 +129,20 @@ class Bench:
         model.predict_proba(texts[:50])  # warm: compiled kernels loaded
         self._command(1, warm=True)
         for repeat in range(self.repeats):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_seconds()
             for start in range(0, len(texts), BATCH):
                 model.predict_proba(texts[start : start + BATCH])
             self.timings["predict_proba"].append(time.perf_counter() - started)
+            self.cpu["predict_proba"].append(_cpu_seconds() - cpu)
+            cpu = _cpu_seconds()
             self.timings["predict_proba_2"].append(_two_processes(model, texts))
+            self.cpu["predict_proba_2"].append(_cpu_seconds() - cpu)
             for processes in (1, 2):
+                cpu = _cpu_seconds()
                 self._command(processes)
+                self.cpu[f"command_{processes}"].append(_cpu_seconds() - cpu)
             say(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in self.timings.items()))
+        self.info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
 
     def _command(self, processes: int, *, warm: bool = False) -> None:
         import csv
@@ -187,6 +201,19 @@ class Bench:
                         "verdict": verdict,
                     }
                 )
+        cpu = {key: median(runs) for key, runs in self.cpu.items() if runs}
+        if "predict_proba" in cpu and "command_2" in cpu:
+            verdicts.append(
+                {
+                    "key": "two_free_cores_bound",
+                    "label": "2 x predict_proba CPU seconds / the command's CPU seconds at 2 processes (all "
+                    "processes): the ratio two idle cores would give at best",
+                    "value": round(2 * cpu["predict_proba"] / cpu["command_2"], 3),
+                    "target": None,
+                    "higher_is_better": True,
+                    "verdict": "info",
+                }
+            )
         if "predict_proba_2" in rates and "command_2" in rates:
             for key, label, value in (
                 (
@@ -218,6 +245,7 @@ class Bench:
             "info": self.info,
             "targets": TARGETS,
             "timings_seconds": {k: [round(x, 3) for x in v] for k, v in self.timings.items()},
+            "cpu_seconds": {k: [round(x, 3) for x in v] for k, v in self.cpu.items()},
             "texts_per_second": {k: round(v, 1) for k, v in rates.items()},
             "verdicts": verdicts,
             "failed_targets": failed,
@@ -232,6 +260,7 @@ def markdown(results: dict) -> str:
         if results["parameters"]["quick"]
         else ""
     )
+    cpu = results.get("cpu_seconds", {})
     lines = [
         "# Benchmark: bulk classification (`manage.py classify`)",
         "",
@@ -246,8 +275,8 @@ def markdown(results: dict) -> str:
         "times, alternately; medians. The machine is shared (2 cores, other work running): only the ratios "
         "within the run are meant to be compared.",
         "",
-        "| what | seconds (runs) | texts/s |",
-        "|---|---|---:|",
+        "| what | seconds (runs) | texts/s | CPU seconds, all processes (median) |",
+        "|---|---|---:|---:|",
     ]
     names = {
         "predict_proba": "in-process `predict_proba`, 1 process",
@@ -258,7 +287,8 @@ def markdown(results: dict) -> str:
     for key, label in names.items():
         if key in rates:
             runs = ", ".join(f"{x:.2f}" for x in timings[key])
-            lines.append(f"| {label} | {median(timings[key]):.2f} ({runs}) | {rates[key]:,.0f} |")
+            used = f"{median(cpu[key]):.2f}" if cpu.get(key) else "—"
+            lines.append(f"| {label} | {median(timings[key]):.2f} ({runs}) | {rates[key]:,.0f} | {used} |")
     lines += ["", "| ratio | value | target | verdict |", "|---|---:|---:|---|"]
     for verdict in results["verdicts"]:
         target = "—" if verdict["target"] is None else f">= {verdict['target']}"
@@ -267,6 +297,12 @@ def markdown(results: dict) -> str:
         lines += [
             "",
             f"Accuracy of the output against the test split's groups: {info['accuracy_on_test']:.4f}.",
+        ]
+    if "load_average_end" in info:
+        lines += [
+            "",
+            f"Load average (1, 5, 15 min) at the start {info['load_average_start']}, at the end "
+            f"{info['load_average_end']} (2 cores; other work competes for them).",
         ]
     if results.get("error"):
         lines += ["", "**The run stopped on an error:**", "", "```", results["error"].rstrip(), "```"]

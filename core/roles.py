@@ -65,10 +65,17 @@ def rank_on(user, dataset_id: int | None) -> int:
     rank = rank_of(user)
     if dataset_id is None or rank >= RANKS[ADMIN] or not user.is_authenticated:
         return rank
+    # A user kept by the API token cache carries its ranks per dataset: a member change moves the tokens'
+    # generation (core/tokens.py), which drops the kept user, so they are as fresh as its groups.
+    kept = getattr(user, "_bunryu_dataset_ranks", None)
+    if kept is not None and dataset_id in kept:
+        return kept[dataset_id]
     members = DatasetMember.objects.filter(dataset_id=dataset_id)
-    if not members.exists():
-        return rank
-    return RANKS.get(members.filter(user_id=user.id).values_list("role", flat=True).first(), 0)
+    if members.exists():
+        rank = RANKS.get(members.filter(user_id=user.id).values_list("role", flat=True).first(), 0)
+    if kept is not None:
+        kept[dataset_id] = rank
+    return rank
 
 
 def datasets_visible(datasets, user):

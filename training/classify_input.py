@@ -35,6 +35,8 @@ def _string(value, *, max_length: int, trim: bool, allow_blank: bool) -> str:
         raise _Invalid(f"Ensure this field has no more than {max_length} characters.")
     if "\x00" in value:
         raise _Invalid("Null characters are not allowed.")
+    if value.isascii():  # no surrogate there: the common case checked in one pass, without a copy
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:

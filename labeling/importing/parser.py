@@ -9,10 +9,13 @@ taxonomy as `CategoryRef`s and gets back a `ParsedFile`; problems with the whole
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
+import dataclasses
 import hashlib
 import io
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -410,6 +413,10 @@ class RowBuilder:
     matcher: CategoryMatcher
     max_field_chars: int
     first_line: dict[str, int] = field(default_factory=dict)
+    # False for a part of a file read apart (ExamplesReader.part): the ids the check would have seen are kept
+    # in `unchecked`, (line, id), for `duplicate_problems` over the whole file
+    check_duplicates: bool = True
+    unchecked: list[tuple[int, str]] = field(default_factory=list)
 
     def build(self, line: int, cells: list[str]) -> ParsedRow:
         # cells as they were before the export made them safe for spreadsheets (cell_escape)
@@ -432,7 +439,10 @@ class RowBuilder:
         problems += [category_error] if category_error else []
         if not row.external_id and (title or body):
             row.external_id = derived_id(title, body)
-        problems += self.duplicate(row)
+        if self.check_duplicates:
+            problems += self.duplicate(row)
+        elif row.external_id:
+            self.unchecked.append((row.line, row.external_id))
         row.error = "; ".join(problems)
         row.category_id = None if problems else category_id
         return row
@@ -445,10 +455,24 @@ class RowBuilder:
     def duplicate(self, row: ParsedRow) -> list[str]:
         if not row.external_id:
             return []
-        first = self.first_line.setdefault(row.external_id, row.line)
-        if first == row.line:
-            return []
-        return [f"duplicate external id '{shown(row.external_id)}' (first on line {first})"]
+        problem = duplicate_problem(self.first_line, row.line, row.external_id)
+        return [problem] if problem else []
+
+
+def duplicate_problem(first_line: dict[str, int], line: int, external_id: str) -> str:
+    """The row's problem when its id was on an earlier line ("" when not); remembers the id's first line."""
+    first = first_line.setdefault(external_id, line)
+    if first == line:
+        return ""
+    return f"duplicate external id '{shown(external_id)}' (first on line {first})"
+
+
+def duplicate_problems(ids: list[tuple[int, str]]) -> dict[int, str]:
+    """Line -> problem of every row whose id came on an earlier line, given (line, id) in line order: what
+    RowBuilder adds to a row's error, for the parts of a file read apart."""
+    first_line: dict[str, int] = {}
+    found = ((line, duplicate_problem(first_line, line, external_id)) for line, external_id in ids)
+    return {line: problem for line, problem in found if problem}
 
 
 def is_blank(cells: list[str]) -> bool:
@@ -504,6 +528,7 @@ class ExamplesReader:
         category_required: bool = True,
     ):
         self.stream = as_stream(data)
+        self.data = bytes(data) if isinstance(data, bytes | bytearray | memoryview) else None
         self.categories, self.overrides, self.category_required = categories, columns, category_required
         self.wanted_encoding, self.wanted_delimiter = encoding, delimiter
         self.max_rows, self.max_field_chars = max_rows, max_field_chars
@@ -512,6 +537,9 @@ class ExamplesReader:
         self.notes: list[str] = []
         self.rows_read = 0
         self.reader = self.builder = None
+        self.line_offset = 0  # lines before the first this reader reads (a part of a file)
+        self.lines_at: dict[int, int] = {}  # offset -> lines before it, for the bounds of `part_bounds`
+        self.csv_failed = False  # the csv reader stopped on broken quoting (an error row says where)
 
     def open(self) -> bool:
         try:
@@ -549,7 +577,9 @@ class ExamplesReader:
 
     def rows(self) -> Iterator[ParsedRow]:
         for line, cells, error in numbered_rows(self.reader):
+            line += self.line_offset
             if error is not None:
+                self.csv_failed = True
                 note = f"rows after line {line} were not read"
                 problem = csv_problem(error, self.delimiter)
                 self.notes.append(f"line {line}: {problem}; {note}")
@@ -560,6 +590,68 @@ class ExamplesReader:
                 raise ImportFileError(f"more than {self.max_rows} rows: split the file")
             self.rows_read += 1
             yield self.builder.build(line, cells)
+
+    # --- a file read in parts, each by its own process -----------------------------------------------------
+
+    def part_bounds(self, parts: int) -> list[tuple[int, int]]:
+        """The rows' bytes (an opened reader of bytes) cut into about `parts` ranges at line ends with an even
+        count of quotes before them: where a record most likely ends. A guess, which the parts confirm: a part
+        whose csv reader ends without an error (`csv_failed`) did end at a record's end, so the next one does
+        start a record (only a reader of the part before can tell)."""
+        data = self.data
+        start = line_end_offset(data, self.reader.line_num)  # after the header's lines
+        self.lines_at = {start: self.reader.line_num}  # the line count before each bound, for `part`
+        bounds, size, quotes, counted = [start], max(1, (len(data) - start) // parts), 0, start
+        for number in range(1, parts):
+            position = max(bounds[-1], start + number * size)
+            while (end := data.find(b"\n", position)) >= 0 and end + 1 < len(data):
+                quotes, counted = quotes + data.count(b'"', counted, end), end
+                if quotes % 2 == 0:
+                    break
+                position = end + 1
+            else:
+                break
+            bounds.append(end + 1)
+            self.lines_at[end + 1] = self.lines_at[bounds[-2]] + lines_between(data, bounds[-2], end + 1)
+        bounds.append(len(data))
+        return list(itertools.pairwise(bounds))
+
+    def part(self, start: int, end: int) -> ExamplesReader:
+        """A reader of the file's bytes [start, end) (a range of `part_bounds`, called first), whose rows are
+        the ones this reader would read there, line numbers and messages included, except that ids are not
+        checked for duplicates (the builder's `unchecked`; `duplicate_problems` over the whole file) and rows
+        not counted against `max_rows`."""
+        part = copy.copy(self)
+        part.stream = io.BytesIO(self.data[start:end])
+        part.data, part.notes, part.rows_read, part.max_rows = None, [], 0, math.inf
+        part.line_offset, part.csv_failed = self.lines_at[start], False
+        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding  # no BOM but at the start
+        part.reader = csv.reader(text_lines(part.stream, encoding), delimiter=self.delimiter, strict=True)
+        part.builder = dataclasses.replace(self.builder, first_line={}, check_duplicates=False, unchecked=[])
+        return part
+
+
+BARE_CR = re.compile(rb"\r(?!\n)")
+LINE_END = re.compile(rb"\r\n|\r|\n")  # what the text reader (universal newlines) counts as a line's end
+
+
+def line_end_offset(data: bytes, lines: int) -> int:
+    """The offset after the first `lines` line ends of `data`."""
+    position = 0
+    for _ in range(lines):
+        found = LINE_END.search(data, position)
+        if found is None:
+            return len(data)
+        position = found.end()
+    return position
+
+
+def lines_between(data: bytes, start: int, end: int) -> int:
+    """The line ends the text reader counts in data[start:end] (both offsets just after a line end)."""
+    lines = data.count(b"\n", start, end)
+    if data.find(b"\r", start, end) >= 0:  # a CR alone ends a line too
+        lines += sum(1 for _ in BARE_CR.finditer(data, start, end))
+    return lines
 
 
 def raise_field_limit(stream: BinaryIO) -> None:

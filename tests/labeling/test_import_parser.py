@@ -1,6 +1,8 @@
 """The import file parser: pure Python, so these tests need no database (the conftest still wants one)."""
 
 import ast
+import csv
+import io
 import unicodedata
 from pathlib import Path
 
@@ -303,7 +305,9 @@ def test_parser_imports_only_the_standard_library():
         "__future__",
         "codecs",
         "collections",
+        "copy",
         "itertools",
+        "math",
         "typing",
         "csv",
         "dataclasses",
@@ -334,3 +338,57 @@ def test_a_header_of_a_million_unknown_columns_makes_a_short_message():
     message = " ".join(parsed.file_errors)
     assert "'col0'" in message and "'col19'" in message and "'col20'" not in message
     assert "and 999,980 more" in message and len(message) < 1_000
+
+
+def _read_in_parts(data: bytes, parts: int):
+    """The rows of a file read as bulk classification reads it (each range of bytes on its own), or None
+    when a range did not end at a record's end (the caller reads the file whole then)."""
+    from labeling.importing.parser import ExamplesReader, duplicate_problems
+
+    reader = ExamplesReader(data, categories=CATEGORIES, category_required=False)
+    assert reader.open()
+    bounds, rows, ids = reader.part_bounds(parts), [], []
+    for number, (start, end) in enumerate(bounds):
+        part = reader.part(start, end)
+        rows += part.rows()
+        ids += part.builder.unchecked
+        if part.csv_failed:
+            if number < len(bounds) - 1:
+                return None
+            break
+    for line, problem in duplicate_problems(ids).items():
+        row = next(row for row in rows if row.line == line)
+        row.error, row.category_id = f"{row.error}; {problem}" if row.error else problem, None
+    return rows
+
+
+def test_a_file_read_in_parts_gives_the_rows_of_a_whole_reading():
+    """Quoted cells over several lines, CRLF and CR line ends, blank lines, a BOM, duplicate ids in different
+    parts, bad rows: every range a part reads starts a record (or the reading says it may not)."""
+    import random
+
+    rng = random.Random(7)
+    pieces = ["a", "b ", ",", '"', "\n", "\r\n", "é", '""', "x1", "\t", "AI", "nope"]
+    checked = whole_readings = 0
+    for _ in range(200):
+        rows = [["id", "title", "body", "category"]]
+        for _ in range(rng.randint(0, 14)):
+            cells = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, n))) for n in (1, 5, 25, 2)]
+            rows.append([rng.choice(["", "id1", "id2", "id3"]), *cells[1:]])
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator=rng.choice(["\n", "\r\n"])).writerows(rows)
+        text = rng.choice(["", "\n", "\r\n \n"]) + buffer.getvalue()
+        if rng.random() < 0.3:  # a stray quote or line end somewhere
+            cut = rng.randint(0, len(text))
+            text = text[:cut] + rng.choice(['"', "\n", "\r", 'q"q']) + text[cut:]
+        data = text.encode(rng.choice(["utf-8", "utf-8-sig"]))
+        whole = parse_examples_file(data, categories=CATEGORIES, category_required=False)
+        if whole.file_errors:
+            continue
+        for parts in (1, 2, 3, 5):
+            found = _read_in_parts(data, parts)
+            whole_readings += found is None
+            if found is not None:
+                assert found == whole.rows, (text, parts)
+                checked += 1
+    assert checked > 500 and whole_readings < checked / 5

@@ -76,3 +76,24 @@ def test_a_change_made_elsewhere_counts_once_the_entry_expires(caller, settings)
     assert datasets(client) == 200
     time.sleep(0.35)
     assert datasets(client) == 401
+
+
+def test_a_dataset_members_change_counts_at_once_and_a_known_rank_is_not_read_again(caller):
+    from core.models import DatasetMember
+    from tests.factories import DatasetFactory, UserFactory
+
+    user, client = caller
+    dataset = DatasetFactory()
+    url = reverse("api-dataset", args=[dataset.id])
+    assert client.get(url).status_code == 200  # open: no members
+    other = DatasetMember.objects.create(dataset=dataset, user=UserFactory(username="someone"))
+    assert client.get(url).status_code == 403  # limited to its members, and the caller is not one
+    mine = DatasetMember.objects.create(dataset=dataset, user=user)
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert "core_datasetmember" not in " ".join(query["sql"] for query in queries)
+    mine.delete()
+    assert client.get(url).status_code == 403
+    other.delete()
+    assert client.get(url).status_code == 200

@@ -3,6 +3,7 @@ answers row for row, bad input refused before anything is written."""
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -148,9 +149,32 @@ def test_bad_input_is_refused_with_a_clear_message(champion, posts, tmp_path):
             "line 2:",
         ),
         (["--dataset", "news", "--contents", "--source", "nowhere"], "No contents from nowhere"),
+        (  # read in parts by 2 processes: the whole file's line numbers, duplicates across the parts
+            [
+                "--dataset",
+                "news",
+                write_csv(
+                    tmp_path / "dup.csv",
+                    [
+                        ["id", "title", "body"],
+                        *([f"p{n}", p["title"], p["body"]] for n, p in enumerate(posts)),
+                        ["p0", "again", "the first id again"],
+                        ["p1", "", ""],
+                    ],
+                ),
+                "--processes",
+                2,
+            ],
+            "2 rows cannot be classified: line {}: duplicate external id 'p0' (first on line 2); "
+            "line {}: empty text; duplicate external id 'p1' (first on line {})",
+        ),
     ]
+    starts = [2]  # the line each record of the dup file starts on (bodies hold line ends)
+    for post in posts:
+        starts.append(starts[-1] + 1 + post["body"].count("\n") + post["title"].count("\n"))
+    cases[-1] = (cases[-1][0], cases[-1][1].format(starts[-1], starts[-1] + 1, starts[1]))
     for args, message in cases:
-        with pytest.raises(CommandError, match=message.replace("(", r"\(")):
+        with pytest.raises(CommandError, match=re.escape(message)):
             run_classify(*args, "--output", output)
         assert not output.exists()
 

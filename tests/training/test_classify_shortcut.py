@@ -18,7 +18,15 @@ from training import middleware
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_serving")]
 WITHOUT_SHORTCUT = [m for m in django_settings.MIDDLEWARE if "ClassifyShortcut" not in m]
-HEADERS = ("Content-Type", "Allow", "Vary", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
+HEADERS = (
+    "Content-Type",
+    "Allow",
+    "Vary",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Content-Security-Policy",
+)
 
 BODIES = [
     {"text": SPACE_TEXT},
@@ -87,6 +95,7 @@ def test_ordinary_requests_get_the_views_answer_from_the_shortcut(news):
         shortcut, view, answered = _both(lambda body=body: _post(client, champion.dataset_id, body))
         assert shortcut == view, body
         assert answered == (number < 3), body  # bad bodies are left to the view
+        assert "frame-ancestors 'none'" in shortcut[1]["Content-Security-Policy"]
     unknown = champion.dataset_id + 1000
     shortcut, view, answered = _both(lambda: _post(client, unknown, {"text": "a"}))
     assert shortcut == view and shortcut[0] == 400 and not answered

@@ -9,6 +9,7 @@ classified here and the same texts sent to the API agree row for row. Output: on
 """
 
 import csv
+import gc
 import io
 import os
 import pickle
@@ -26,6 +27,7 @@ from django.urls import reverse
 from core.errors import ApplicationError
 from core.models import Job
 from labeling.importing import parse_examples_file
+from labeling.importing.parser import ExamplesReader, duplicate_problems
 from labeling.models import Category, Dataset, Example
 from labeling.services.imports import category_refs
 from labeling.services.queue import dataset_pool
@@ -33,8 +35,9 @@ from training.errors import TrainingConflict
 from training.services.classify import MAX_CHARS, TextToClassify, ensemble_top
 from training.serving import ensemble_for
 
-CHUNK = 1000  # texts per task handed to a process (the bench's predict_proba batches; progress, balance)
-TASKS = 8  # at least this many tasks when there are enough texts (two processes balance; job progress)
+CHUNK = 1000  # texts per batch of the models (the bench's predict_proba batches)
+TASKS = 8  # at least this many units of work when there are enough texts (two processes balance; progress)
+UNIT_BYTES = 2 << 20  # a file is read and classified in ranges of about this many bytes (or TASKS ranges)
 MAX_K = 10
 ERRORS_SHOWN = 5
 CONFUSIONS_SHOWN = 20
@@ -53,6 +56,39 @@ class BulkInput:
     def has_categories(self) -> bool:
         return any(category is not None for category in self.given)
 
+    def rows(self, start: int, end: int) -> "BulkInput":
+        return BulkInput(self.items[start:end], self.external_ids[start:end], self.given[start:end])
+
+
+@dataclass
+class BulkFile:
+    """A CSV file whose header was read: its rows are read by the classifying processes, each its own ranges
+    of bytes (`ExamplesReader.part`), and checked together as the import checks a file."""
+
+    data: bytes
+    categories: list  # the taxonomy's CategoryRefs
+    reader: ExamplesReader  # opened: encoding, delimiter, columns known
+
+    @property
+    def has_categories(self) -> bool:  # every row of a file with a category column has one (or is refused)
+        return "category" in self.reader.columns
+
+
+@dataclass
+class _Part:
+    """One range of a file (or of stored rows) as a process read it and, when nothing in it was refused,
+    classified it: the output rows as CSV text and the figures against the given categories."""
+
+    rows: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (line, problem), duplicate ids aside
+    ids: list[tuple[int, str]] = field(default_factory=list)  # (line, id), for the duplicate check
+    csv_failed: bool = False  # its csv reader stopped on broken quoting
+    too_long: str = ""  # its first text over the API's limit
+    output: str | None = None
+    hits: int = 0
+    compared: int = 0
+    confusions: Counter = field(default_factory=Counter)
+
 
 @dataclass
 class BulkResult:
@@ -60,7 +96,7 @@ class BulkResult:
     seconds: float
     processes: int
     header: list[str]
-    lines: list[list]  # the output rows, in input order
+    body: str  # the output rows as CSV, in input order
     accuracy: float | None = None
     compared: int = 0
     confusions: list[tuple[str, str, int]] = field(default_factory=list)  # (given, predicted, count)
@@ -70,11 +106,7 @@ class BulkResult:
         return self.rows / self.seconds if self.seconds else 0.0
 
     def csv_text(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(self.header)
-        writer.writerows(self.lines)
-        return buffer.getvalue()
+        return _csv_lines([self.header]) + self.body
 
     def summary(self) -> dict:
         return {
@@ -88,22 +120,35 @@ class BulkResult:
         }
 
 
+def _csv_lines(rows: list[list]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
 # --- input ------------------------------------------------------------------------------------------
 
 
-def bulk_input_from_file(dataset: Dataset, data: bytes) -> BulkInput:
-    """The rows of a CSV/TSV in the import's format; the category column is optional. Any bad row refuses
-    the whole file (a clear message naming the first lines), as the import does."""
-    parsed = parse_examples_file(data, categories=category_refs(dataset), category_required=False)
+def bulk_input_from_file(dataset: Dataset, data: bytes) -> BulkFile:
+    """A CSV/TSV in the import's format (the category column optional), its header read: a file that cannot
+    be read at all is refused here; its rows are read while classifying (`bulk_classify`), and any bad row
+    refuses the whole file with a clear message naming the first lines, as the import does."""
+    reader = ExamplesReader(data, categories=category_refs(dataset), category_required=False)
+    if not reader.open():
+        _refuse_file(reader.file_errors)
+    return BulkFile(bytes(data), reader.categories, reader)
+
+
+def _refuse_file(file_errors: list[str]) -> None:
+    raise ApplicationError("The file cannot be read: " + "; ".join(file_errors) + ".")
+
+
+def _read_whole_file(bulk: BulkFile) -> BulkInput:
+    """The file's rows read at once in this process (when its parts could not be read apart)."""
+    parsed = parse_examples_file(bulk.data, categories=bulk.categories, category_required=False)
     if parsed.file_errors:
-        raise ApplicationError("The file cannot be read: " + "; ".join(parsed.file_errors) + ".")
-    errors = parsed.error_rows
-    if errors:
-        shown = "; ".join(f"line {row.line}: {row.error}" for row in errors[:ERRORS_SHOWN])
-        more = f" (and {len(errors) - ERRORS_SHOWN} more)" if len(errors) > ERRORS_SHOWN else ""
-        raise ApplicationError(
-            f"{len(errors)} rows cannot be classified: {shown}{more}. Nothing was written."
-        )
+        _refuse_file(parsed.file_errors)
+    _refuse_rows([(row.line, row.error) for row in parsed.error_rows])
     rows = parsed.rows
     _check_lengths((row.line, row.title, row.body) for row in rows)
     return BulkInput(
@@ -111,6 +156,15 @@ def bulk_input_from_file(dataset: Dataset, data: bytes) -> BulkInput:
         [row.external_id for row in rows],
         [row.category_id for row in rows],
     )
+
+
+def _refuse_rows(errors: list[tuple[int, str]]) -> None:
+    if errors:
+        shown = "; ".join(f"line {line}: {error}" for line, error in errors[:ERRORS_SHOWN])
+        more = f" (and {len(errors) - ERRORS_SHOWN} more)" if len(errors) > ERRORS_SHOWN else ""
+        raise ApplicationError(
+            f"{len(errors)} rows cannot be classified: {shown}{more}. Nothing was written."
+        )
 
 
 def bulk_input_from_contents(dataset: Dataset, sources: list[str] | None = None) -> BulkInput:
@@ -139,20 +193,27 @@ def bulk_input_from_contents(dataset: Dataset, sources: list[str] | None = None)
     )
 
 
-def _check_lengths(rows) -> None:
-    """The API's limit on one text (title + body), checked before any work starts."""
+def _too_long(rows) -> str:
+    """The API's limit on one text (title + body): the message for the first row over it ("" when none)."""
     for where, title, body in rows:
         if len(title) + len(body) > MAX_CHARS:
             where = f"line {where}" if isinstance(where, int) else where
-            raise ApplicationError(
+            return (
                 f"{where}: the text is longer than {MAX_CHARS:,} characters (title + body). "
                 "Nothing was written."
             )
+    return ""
+
+
+def _check_lengths(rows) -> None:
+    """The limit checked before any work starts."""
+    if problem := _too_long(rows):
+        raise ApplicationError(problem)
 
 
 # --- classifying ------------------------------------------------------------------------------------
 
-_WORK: tuple | None = None  # (ensemble, items, k) of the pool being run: forked children inherit it
+_WORK: tuple | None = None  # (ensemble, source, k, paths, with given) of the run: forked children inherit it
 
 
 def one_thread_each() -> None:
@@ -169,75 +230,167 @@ def one_thread_each() -> None:
         pass
 
 
-def _chunk_answers(bounds: tuple[int, int]) -> list[tuple[list[int], list[float]]]:
-    """One chunk's top-k (category ids, scores); no database (a child never touches the parent's
-    connection, which it shares)."""
-    ensemble, items, k = _WORK
-    return ensemble_top(ensemble, items[bounds[0] : bounds[1]], k)
-
-
 def default_processes() -> int:
     return max(1, len(os.sched_getaffinity(0)))
+
+
+def _units(bulk: BulkInput | BulkFile) -> list[tuple[int, int]]:
+    """What one process reads and classifies at a time: rows of a prepared input, byte ranges of a file.
+    They depend on the input alone, never on the number of processes, so every process count classifies
+    the same batches (the same figures, byte for byte)."""
+    if isinstance(bulk, BulkFile):
+        return bulk.reader.part_bounds(max(TASKS, len(bulk.data) // UNIT_BYTES))
+    total = len(bulk.items)
+    size = max(1, min(CHUNK, -(-total // TASKS)))
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
 def bulk_classify(
     *,
     dataset: Dataset,
-    bulk: BulkInput,
+    bulk: BulkInput | BulkFile,
     k: int = 2,
     processes: int | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> BulkResult:
-    """Classify every row with the serving ensemble, `processes` at a time (forked: each inherits the loaded
-    models), and lay out the output CSV; accuracy and the most frequent confusions when categories are
-    known."""
+    """Classify every row with the serving ensemble, `processes` at a time (this one and forks that inherit
+    the loaded models; a file's rows are read by the processes too, each its own bytes), and lay out the
+    output CSV; accuracy and the most frequent confusions when categories are known."""
     global _WORK
     if not 1 <= k <= MAX_K:
         raise ApplicationError(f"k must be between 1 and {MAX_K}, not {k}.")
-    if not bulk.items:
-        raise ApplicationError("Nothing to classify.")
     ensemble = ensemble_for(dataset)  # loaded here, before any fork: the children share its pages
     if not ensemble.members and not ensemble.rules:
+        if isinstance(bulk, BulkFile):
+            _read_whole_file(bulk)  # a bad file says so first, as when files were read before this check
         raise TrainingConflict(
             f"Dataset {dataset.name} has no champion and no rules yet: train a model first."
         )
-    processes, total = processes or default_processes(), len(bulk.items)
-    # the same chunks whatever the number of processes: the same batches, so the same figures byte for byte
-    size = max(1, min(CHUNK, -(-total // TASKS)))
-    bounds = [(start, min(start + size, total)) for start in range(0, total, size)]
-    processes = min(processes, len(bounds))
+    if isinstance(bulk, BulkInput) and not bulk.items:
+        raise ApplicationError("Nothing to classify.")
+    processes, units = processes or default_processes(), _units(bulk)
+    processes = min(processes, len(units))
     started = time.perf_counter()
-    _WORK = (ensemble, bulk.items, k)
+    _WORK = (ensemble, bulk, k, _paths(dataset), bulk.has_categories)
     try:
-        answers = _classify_forked(bounds, processes, progress)
+        parts = _classify_forked(units, processes, progress)
+        if isinstance(bulk, BulkFile) and any(part.csv_failed for part in parts[:-1]):
+            # a range did not end at a record's end (or the file's quoting is broken there): read it whole
+            _WORK = (ensemble, bulk := _read_whole_file(bulk), k, *_WORK[3:])
+            parts = _classify_forked(units := _units(bulk), min(processes, len(units)), progress)
     finally:
         _WORK = None
+    rows = _checked(bulk, parts)
     seconds = time.perf_counter() - started
-    return _result(bulk, answers, k, processes, seconds, _paths(dataset))
+    return _result(bulk, parts, rows, k, processes, seconds)
 
 
-def _groups(bounds: list[tuple[int, int]], processes: int) -> list[list[tuple[int, int]]]:
-    """The chunks in `processes` runs of consecutive chunks, of about the same number of characters each."""
-    items = _WORK[1]
-    sizes = [sum(len(item.text) + len(item.title) for item in items[a:b]) + 1 for a, b in bounds]
+def _checked(bulk: BulkInput | BulkFile, parts: list[_Part]) -> int:
+    """The rows read, or the import's refusal of the file: a file-wide problem, rows refused (the first
+    lines named, duplicate ids across the whole file included), a text over the limit."""
+    rows = sum(part.rows for part in parts)
+    if isinstance(bulk, BulkFile):
+        limit = bulk.reader.max_rows
+        if rows - sum(part.csv_failed for part in parts) > limit:
+            _refuse_file([f"more than {limit} rows: split the file"])
+        if not rows:
+            _refuse_file(["the file has a header but no rows"])
+    refused = dict(problem for part in parts for problem in part.refused)
+    duplicates = duplicate_problems([found for part in parts for found in part.ids])
+    for line, problem in duplicates.items():
+        refused[line] = f"{refused[line]}; {problem}" if refused.get(line) else problem
+    _refuse_rows(sorted(refused.items()))
+    if too_long := next((part.too_long for part in parts if part.too_long), ""):
+        raise ApplicationError(too_long)
+    return rows
+
+
+def _read(unit: tuple[int, int]) -> tuple[BulkInput, _Part]:
+    """A unit's rows (a file's bytes read; a prepared input's rows taken), and what was found wrong."""
+    _, bulk, *_ = _WORK
+    if isinstance(bulk, BulkInput):
+        rows = bulk.rows(*unit)
+        return rows, _Part(rows=len(rows.items))
+    reader = bulk.reader.part(*unit)
+    rows = list(reader.rows())
+    part = _Part(
+        rows=len(rows),
+        refused=[(row.line, row.error) for row in rows if row.error],
+        ids=reader.builder.unchecked,
+        csv_failed=reader.csv_failed,
+        too_long=_too_long((row.line, row.title, row.body) for row in rows),
+    )
+    read = BulkInput(
+        [TextToClassify(text=row.body, title=row.title) for row in rows],
+        [row.external_id for row in rows],
+        [row.category_id for row in rows],
+    )
+    return read, part
+
+
+def _classify_units(units: list[tuple[int, int]], progress=lambda done: None) -> list[_Part]:
+    """Read the units; when none of them holds a refused row, classify them (batches of at most CHUNK
+    texts) and lay out their output rows. No database: a child shares the parent's connection."""
+    ensemble, _, k, paths, with_given = _WORK
+    read = [_read(unit) for unit in units]
+    if any(part.refused or part.csv_failed or part.too_long for _, part in read):
+        return [part for _, part in read]  # the file is refused: nothing to classify
+    for done, (rows, part) in enumerate(read, 1):
+        answers = []
+        for start in range(0, len(rows.items), CHUNK):
+            answers += ensemble_top(ensemble, rows.items[start : start + CHUNK], k)
+        _lay_out(part, rows, answers, k, paths, with_given)
+        progress(done)
+    return [part for _, part in read]
+
+
+def _lay_out(part: _Part, rows: BulkInput, answers: list, k: int, paths: dict, with_given: bool) -> None:
+    """The unit's output rows as CSV text, and its figures against the given categories."""
+    lines = []
+    for external_id, given, (ids, scores) in zip(rows.external_ids, rows.given, answers, strict=True):
+        line = [external_id]
+        for number in range(k):
+            line += [paths[ids[number]], f"{scores[number]:.4f}"] if number < len(ids) else ["", ""]
+        if with_given:
+            line.append(paths[given] if given is not None else "")
+            if given is not None:
+                part.compared += 1
+                part.hits += ids[0] == given
+                if ids[0] != given:
+                    part.confusions[(paths[given], paths[ids[0]])] += 1
+        lines.append(line)
+    part.output = _csv_lines(lines)
+
+
+def _groups(units: list[tuple[int, int]], processes: int) -> list[list[tuple[int, int]]]:
+    """The units in `processes` runs of consecutive units, of about the same size each (bytes of a file,
+    characters of prepared rows)."""
+    bulk = _WORK[1]
+    if isinstance(bulk, BulkFile):
+        sizes = [end - start + 1 for start, end in units]
+    else:
+        sizes = [sum(len(item.text) + len(item.title) for item in bulk.items[a:b]) + 1 for a, b in units]
     total, groups, done = sum(sizes), [[] for _ in range(processes)], 0
-    for part, size in zip(bounds, sizes, strict=True):
-        groups[min(processes - 1, done * processes // total)].append(part)
+    for unit, size in zip(units, sizes, strict=True):
+        groups[min(processes - 1, done * processes // total)].append(unit)
         done += size
     return [group for group in groups if group]
 
 
-def _classify_forked(bounds, processes: int, progress) -> list[tuple[list[int], list[float]]]:
-    """Answers for every chunk, in order: the first run of chunks here, each other run in a forked child
-    (which inherits the models and the texts, so nothing goes to it; only its small answers come back
-    through a pipe). This process works too, so N processes cost N - 1 forks."""
-    groups = _groups(bounds, processes) if processes > 1 else [bounds]
+def _classify_forked(units, processes: int, progress) -> list[_Part]:
+    """Every unit's part, in order: the first run of units here, each other run in a forked child (which
+    inherits the models and the input, so nothing goes to it; only its parts come back through a pipe).
+    This process works too, so N processes cost N - 1 forks."""
+    groups = _groups(units, processes) if processes > 1 else [units]
+    frozen = len(groups) > 1 and not gc.get_freeze_count()
+    if frozen:
+        # The garbage collector of a child would write to the header of every object it inherited and so
+        # copy each of their pages: the objects made so far are left out of collections (here and there).
+        gc.freeze()
     children = [_fork(group) for group in groups[1:]]
-    answers: list[tuple[list[int], list[float]]] = []
+    parts: list[_Part] = []
     try:
-        for done, part in enumerate(groups[0], 1):
-            answers += _chunk_answers(part)
-            progress(done, len(bounds))
+        parts += _classify_units(groups[0], lambda done: progress(done, len(units)))
         done = len(groups[0])
         while children:
             pid, reader = children[0]
@@ -248,18 +401,20 @@ def _classify_forked(bounds, processes: int, progress) -> list[tuple[list[int], 
             outcome, value = pickle.loads(data) if data else ("error", "no answer")
             if outcome != "ok" or status != 0:
                 raise RuntimeError(f"a classification process failed: {value}")
-            answers += value
+            parts += value
             done += len(groups[len(groups) - len(children) - 1])
-            progress(done, len(bounds))
+            progress(done, len(units))
     finally:
         for pid, reader in children:  # after an error: the pipes closed (a writing child stops), all reaped
             os.close(reader)
             os.waitpid(pid, 0)
-    return answers
+        if frozen:
+            gc.unfreeze()
+    return parts
 
 
 def _fork(group: list[tuple[int, int]]) -> tuple[int, int]:
-    """A child classifying `group` and writing ("ok", answers) or ("error", text) to a pipe; (pid, pipe)."""
+    """A child classifying `group` and writing ("ok", parts) or ("error", text) to a pipe; (pid, pipe)."""
     reader, writer = os.pipe()
     pid = os.fork()
     if pid:
@@ -270,7 +425,7 @@ def _fork(group: list[tuple[int, int]]) -> tuple[int, int]:
         os.close(reader)
         one_thread_each()
         try:
-            message = ("ok", [answer for part in group for answer in _chunk_answers(part)])
+            message = ("ok", _classify_units(group))
             code = 0
         except BaseException as error:  # reported to the parent, which raises
             message = ("error", f"{type(error).__name__}: {error}")
@@ -288,29 +443,19 @@ def _paths(dataset: Dataset) -> dict[int, str]:
 
 
 def _result(
-    bulk: BulkInput, answers: list, k: int, processes: int, seconds: float, paths: dict
+    bulk: BulkInput | BulkFile, parts: list[_Part], rows: int, k: int, processes: int, seconds: float
 ) -> BulkResult:
     pairs = [*PAIRS, *((f"category_{n}", f"score_{n}") for n in range(len(PAIRS) + 1, k + 1))][:k]
     header = ["external_id", *(name for pair in pairs for name in pair)]
-    with_given = bulk.has_categories
-    if with_given:
+    if bulk.has_categories:
         header.append("given_category")
-    lines, hits, compared, confusions = [], 0, 0, Counter()
-    for external_id, given, (ids, scores) in zip(bulk.external_ids, bulk.given, answers, strict=True):
-        line = [external_id]
-        for number in range(k):
-            line += [paths[ids[number]], f"{scores[number]:.4f}"] if number < len(ids) else ["", ""]
-        if with_given:
-            line.append(paths[given] if given is not None else "")
-            if given is not None:
-                compared += 1
-                hits += ids[0] == given
-                if ids[0] != given:
-                    confusions[(paths[given], paths[ids[0]])] += 1
-        lines.append(line)
-    result = BulkResult(len(lines), seconds, processes, header, lines)
+    body = "".join(part.output for part in parts)
+    result = BulkResult(rows, seconds, processes, header, body)
+    compared = sum(part.compared for part in parts)
     if compared:
-        result.accuracy, result.compared = hits / compared, compared
+        confusions = sum((part.confusions for part in parts), Counter())
+        result.accuracy = sum(part.hits for part in parts) / compared
+        result.compared = compared
         result.confusions = [(g, p, n) for (g, p), n in confusions.most_common(CONFUSIONS_SHOWN)]
     return result
 
