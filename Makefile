@@ -43,6 +43,6 @@ bench:
 	scripts/with-services.sh .venv/bin/python bench/browser.py $(BROWSER_ARGS)
 	.venv/bin/python bench/startup.py $(STARTUP_ARGS)
 	test -d var/bench-pyjedai/pyjedai || .venv/bin/pip install --quiet --no-deps --target var/bench-pyjedai -r bench/requirements-catalog.txt
-	.venv/bin/python bench/catalog.py $(CATALOG_ARGS)
+	SEARCH_NODE=off scripts/with-services.sh .venv/bin/python bench/catalog.py $(CATALOG_ARGS)
 	scripts/bootstrap.sh $(SEARCH_NODE_PACKAGES)
 	SEARCH_NODE=off scripts/with-services.sh .venv/bin/python bench/indexing.py $(INDEXING_ARGS)

@@ -183,8 +183,9 @@ def _generate(contents: int) -> dict:
     return {"dataset": dataset.id, "first_id": first, "categories": [c.id for c in smalls]}
 
 
-def _bare_bulk(engine, contents: int) -> dict:
-    """The same documents built in memory first (untimed), then helpers.bulk into a fresh index."""
+def _bare_bulk(engine, contents: int, *, body: dict | None = None) -> dict:
+    """The same documents built in memory first (untimed), then helpers.bulk into a fresh index (with our
+    index's analysis, or `body`)."""
     from opensearchpy import helpers
 
     from indexing.documents import CONTENTS
@@ -195,7 +196,7 @@ def _bare_bulk(engine, contents: int) -> dict:
     for start in range(0, len(ids), 5000):
         docs += [(pk, doc) for pk, (_, doc) in CONTENTS.build(ids[start : start + 5000]).items()]
     engine.index_delete("bench-bare")
-    engine.index_create("bench-bare", CONTENTS.body())
+    engine.index_create("bench-bare", body or _contents_body())  # the same analysis as ours (nori included)
     started = time.perf_counter()
     ok, errors = helpers.bulk(
         engine.client,
@@ -489,6 +490,10 @@ def run(args) -> int:
         engine = services.engine_get()
         results["bare_bulk"] = _bare_bulk(engine, args.contents)
         _say(f"bare helpers.bulk: {results['bare_bulk']}")
+        results["bare_bulk_bigrams_only"] = _bare_bulk(
+            engine, args.contents, body=_contents_body(korean=False)
+        )
+        _say(f"bare helpers.bulk without the nori subfields: {results['bare_bulk_bigrams_only']}")
         started = time.perf_counter()
         rebuilt = services.index_rebuild()
         seconds = time.perf_counter() - started
@@ -524,10 +529,12 @@ def run(args) -> int:
     return 2 if args.strict and results["failed_targets"] else 0
 
 
-def _contents_body() -> dict:
+def _contents_body(*, korean: bool = True) -> dict:
+    """Our index's settings and mappings (nori subfields when the node has them), or bigrams only."""
     from indexing.documents import CONTENTS
+    from indexing.services.engine import index_body
 
-    return CONTENTS.body()
+    return index_body("contents") if korean else CONTENTS.body(korean=False)
 
 
 def _verdicts(results: dict) -> list[dict]:
@@ -605,8 +612,14 @@ def _markdown(results: dict, machine_lines) -> str:
             f"| {b['documents']:,} | {b['seconds']} | {b['docs_per_second']:,} |",
             "| ours: `search_index rebuild` (reads the database, newest first, 2,000-id chunks, checkpoints, "
             f"swap) | {r['documents']:,} | {r['seconds']} | {r['docs_per_second']:,} |",
-            "",
         ]
+        if "bare_bulk_bigrams_only" in results:
+            g = results["bare_bulk_bigrams_only"]
+            lines.append(
+                "| bare `helpers.bulk`, bigrams only (no nori `.ko` subfields: what Korean morphology costs) "
+                f"| {g['documents']:,} | {g['seconds']} | {g['docs_per_second']:,} |"
+            )
+        lines.append("")
     if results.get("realtime"):
         lines += [
             "## Realtime lag",

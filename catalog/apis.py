@@ -54,11 +54,12 @@ class CatalogListApi(APIView):
         responses={200: CatalogOutput(many=True)},
     )
     def get(self, request):
-        """Published and reviewed catalogs matching every word of `q` (at most 100, largest first)."""
+        """Catalogs with offers, except rejected ones, matching every word of `q` (at most 100, largest
+        first); through the search engine when SEARCH_URL is set (docs/indexing.md)."""
         rows = selectors.catalog_search(
             category_id=number_param(request.query_params, "category"),
             q=request.query_params.get("q", "")[:200],
-        )
+        ).exclude(status=Catalog.Status.REJECTED)
         return Response({"results": CatalogOutput(rows[:MAX_RESULTS], many=True).data})
 
 

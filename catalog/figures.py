@@ -21,7 +21,10 @@ def quality_figure(scores: list[float]) -> str:
     figure = go.Figure(go.Histogram(x=scores, xbins={"start": 0, "end": 1.0001, "size": 0.05}))
     figure.update_layout(
         height=300, margin={"l": 10, "r": 10, "t": 30, "b": 40},
-        xaxis={"title": "quality score (edge proportion × similarity × (1 − conductance))", "range": [0, 1]},
+        xaxis={
+            "title": "quality score (edge proportion × weakest edge × (1 − conductance) ÷ size penalty)",
+            "range": [0, 1],
+        },
         yaxis={"title": "catalogs"},
     )  # fmt: skip
     return figure.to_json()

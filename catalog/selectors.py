@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count, Min, Q
@@ -20,14 +21,42 @@ def review_queue():
     )
 
 
+# (category id, text, status) -> ids of the catalogs whose words match, or None for "ask the database".
+# The indexing app registers one that asks the search engine while SEARCH_URL is set (catalog never imports
+# indexing, as labeling does not: the same hook as labeling.selectors.search.text_matcher_register).
+CatalogMatcher = Callable[[int | None, str, str], list[int] | None]
+_text_matchers: list[CatalogMatcher] = []
+
+
+def text_matcher_register(matcher: CatalogMatcher) -> None:
+    if matcher not in _text_matchers:
+        _text_matchers.append(matcher)
+
+
+def _engine_matches(category_id: int | None, q: str, status: str) -> list[int] | None:
+    for matcher in _text_matchers:
+        ids = matcher(category_id, q, status)
+        if ids is not None:
+            return ids
+    return None
+
+
 def catalog_search(*, category_id: int | None = None, q: str = "", status: str = ""):
+    """Catalogs with offers, largest first, matching every word of `q`: through the search engine when one
+    answers (the title, offer titles, brands, shops), else the title in the database. Category and status are
+    applied to the rows again, so a catalog that left them is not shown while the index catches up (the words
+    are the index's, at most its lag behind)."""
     rows = Catalog.objects.annotate(size=Count("memberships"), lowest=Min("memberships__offer__price"))
     if category_id:
         rows = rows.filter(category_id=category_id)
     if status:
         rows = rows.filter(status=status)
-    for word in q.split()[:8]:
-        rows = rows.filter(title__icontains=word)
+    engine_ids = _engine_matches(category_id, q.strip(), status) if q.strip() else None
+    if engine_ids is not None:
+        rows = rows.filter(id__in=engine_ids)
+    else:
+        for word in q.split()[:8]:
+            rows = rows.filter(title__icontains=word)
     return rows.filter(size__gt=0).select_related("category__parent").order_by("-size", "id")
 
 

@@ -56,16 +56,17 @@ def history_stamp(history_type: str, *, user, reason: str, changeset) -> list:
 
 
 def history_insert_select(
-    model: type[models.Model], ids: Iterable[int], *, user, reason: str, changeset=None
+    model: type[models.Model], ids: Iterable[int], *, user, reason: str, changeset=None, history_type="~"
 ) -> int:
     """Write one history row per id from the rows' current values, in one INSERT ... SELECT per chunk.
 
-    The set-based companion of `.update()`: call it right after updating those rows.
+    The set-based companion of `.update()`: call it right after updating those rows (history_type "-":
+    right before deleting them, see `delete_with_history`).
     """
     history = model.history.model
     quoted = ", ".join(connection.ops.quote_name(f.column) for f in history_tracked(model))
     extra = ", ".join(HISTORY_COLUMNS)
-    values = history_stamp("~", user=user, reason=reason, changeset=changeset)
+    values = history_stamp(history_type, user=user, reason=reason, changeset=changeset)
     written = 0
     with connection.cursor() as cursor:
         for chunk in chunked(ids, 50_000 if connection.vendor == "postgresql" else CHUNK):
@@ -78,3 +79,21 @@ def history_insert_select(
             )
             written += cursor.rowcount
     return written
+
+
+def delete_with_history(
+    model: type[models.Model], ids: Iterable[int], *, user, reason: str, changeset=None
+) -> int:
+    """Delete rows by id, set-based, after writing their '-' history rows (the values they had).
+
+    For models nothing cascades from (a cascade would delete rows without history); returns the rows deleted.
+    """
+    ids = list(ids)
+    history_insert_select(model, ids, user=user, reason=reason, changeset=changeset, history_type="-")
+    deleted = 0
+    with connection.cursor() as cursor:
+        for chunk in chunked(ids, 50_000 if connection.vendor == "postgresql" else CHUNK):
+            where, params = ids_condition(chunk)
+            cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE {where}", params)
+            deleted += cursor.rowcount
+    return deleted

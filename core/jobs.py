@@ -2,10 +2,16 @@
 
 Each app names its job kinds on its AppConfig: `job_handlers = {"kind": "app.module.function"}`; a handler
 takes the Job and returns its result (a dict). Handlers are imported when a job runs, not at start-up.
+
+A handler's work and the job's result commit in one transaction (all or nothing), unless the handler is marked
+`commits_as_it_goes`: long work that checkpoints itself and resumes when run again (a search index rebuild).
+That one runs outside a transaction, so its progress shows while it runs.
 """
 
+from collections.abc import Callable
+
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -25,11 +31,22 @@ def job_handlers() -> dict[str, str]:
     return found
 
 
-def job_enqueue(*, kind: str, dataset, params: dict, user) -> Job:
-    """Record a job and hand it to a worker once the surrounding transaction commits."""
+def commits_as_it_goes(handler: Callable[[Job], dict]) -> Callable[[Job], dict]:
+    """Mark a handler whose work commits in steps and resumes from its own checkpoint when run again."""
+    handler.commits_as_it_goes = True
+    return handler
+
+
+def job_record(*, kind: str, dataset, params: dict, user) -> Job:
+    """Record a job (queued) without handing it to a worker: the caller runs it (job_run) or enqueues it."""
     if kind not in job_handlers():
         raise ApplicationError(f"Unknown job kind {kind!r}.", code="unknown_job_kind")
-    job = Job.objects.create(kind=kind, dataset=dataset, params=params, created_by=user)
+    return Job.objects.create(kind=kind, dataset=dataset, params=params, created_by=user)
+
+
+def job_enqueue(*, kind: str, dataset, params: dict, user) -> Job:
+    """Record a job and hand it to a worker once the surrounding transaction commits."""
+    job = job_record(kind=kind, dataset=dataset, params=params, user=user)
     dispatch.enqueue(RUN_TASK, job.id)
     return job
 
@@ -63,15 +80,20 @@ def job_claim(job_id: int) -> Job | None:
 
 def job_run(job_id: int) -> None:
     """Run a claimed job: its work and its result commit in one transaction, so a redelivered job either
-    finds it done (and does nothing) or finds nothing done (and does it all)."""
-    if job_claim(job_id) is None:
+    finds it done (and does nothing) or finds nothing done (and does it all). A `commits_as_it_goes`
+    handler instead keeps what it committed, and a redelivered job resumes from there."""
+    claimed = job_claim(job_id)
+    if claimed is None:
+        return
+    handler = import_string(job_handlers()[claimed.kind])
+    if getattr(handler, "commits_as_it_goes", False):
+        _run_in_steps(claimed, handler)
         return
     try:
         with transaction.atomic():
             job = _unlocked(job_id, Job.Status.RUNNING)  # held to the commit: no second runner meanwhile
             if job is None:
                 return
-            handler = import_string(job_handlers()[job.kind])
             job.result = handler(job)
             pause_point("job-work-done")
             job.status, job.progress, job.stage = Job.Status.SUCCEEDED, 1.0, "done"
@@ -82,6 +104,39 @@ def job_run(job_id: int) -> None:
     except Exception as error:  # shown to the person who started it, then re-raised for the logs
         _job_failed(job_id, f"{type(error).__name__}: {error}", "failed")
         raise
+
+
+def _row_held(job_id: int):
+    """A second connection holding the job's row FOR KEY SHARE until closed (PostgreSQL): the reaper and a
+    second claimant (both FOR UPDATE SKIP LOCKED) see a running worker, while the job's progress updates
+    (no key column changes: FOR NO KEY UPDATE) still go through and show at once."""
+    if connection.vendor != "postgresql":
+        return None
+    holder = connections.create_connection(DEFAULT_DB_ALIAS)
+    with holder.cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute("SELECT id FROM core_job WHERE id = %s FOR KEY SHARE", [job_id])
+    return holder
+
+
+def _run_in_steps(job: Job, handler) -> None:
+    """A `commits_as_it_goes` handler: outside a transaction, its row held by a second connection."""
+    holder = _row_held(job.id)
+    try:
+        if not Job.objects.filter(pk=job.pk, started_at=job.started_at).exists():
+            return  # claimed again by another worker between our claim and our hold: that one runs it
+        result = handler(job)
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.SUCCEEDED, progress=1.0, stage="done", result=result, finished_at=timezone.now()
+        )
+    except ApplicationError as error:
+        _job_failed(job.id, str(error), "refused")
+    except Exception as error:
+        _job_failed(job.id, f"{type(error).__name__}: {error}", "failed")
+        raise
+    finally:
+        if holder is not None:
+            holder.close()
 
 
 def _job_failed(job_id: int, message: str, stage: str) -> None:

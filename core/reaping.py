@@ -15,10 +15,24 @@ from core.models import Job
 
 CLAIM_GRACE = timedelta(seconds=30)  # between a claim's commit and the work taking the row's lock
 LOST = "The worker running this job stopped (killed, or its machine lost); nothing was kept. Start it again."
+LOST_KEPT = (
+    "The worker running this job stopped (killed, or its machine lost); what it finished is kept, and "
+    "starting it again goes on from there."
+)
+
+
+def _commits_as_it_goes(kind: str) -> bool:
+    from django.utils.module_loading import import_string
+
+    from core.jobs import job_handlers
+
+    path = job_handlers().get(kind)
+    return bool(path) and getattr(import_string(path), "commits_as_it_goes", False)
 
 
 def _fail(job: Job) -> None:
-    job.status, job.stage, job.message = Job.Status.FAILED, "worker lost", LOST
+    message = LOST_KEPT if _commits_as_it_goes(job.kind) else LOST
+    job.status, job.stage, job.message = Job.Status.FAILED, "worker lost", message
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "stage", "message", "finished_at"])
 

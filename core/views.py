@@ -7,7 +7,7 @@ from core.models import Job
 from core.progress import progress_poll
 
 
-@roles.role_required(roles.ANNOTATOR)
+@roles.role_required(roles.MANAGER)  # every job is started by a manager or an admin
 def job_detail(request, job_id: int):
     job = get_object_or_404(Job.objects.select_related("dataset", "created_by"), pk=job_id)
     if poll := progress_poll(request, job, job.result):

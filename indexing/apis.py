@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from core import roles
 from core.paging import COUNT_CAP
 from indexing import services
+from indexing.documents import DEFINITIONS
 from indexing.engine import EngineError
 from indexing.monitoring import indexing_status
 from indexing.selectors import examples_search_engine, search_ready
@@ -104,17 +105,24 @@ class SearchApi(APIView):
         }
 
 
+class IndexInput(serializers.Serializer):
+    index = serializers.ChoiceField(choices=sorted(DEFINITIONS), required=False, default="contents")
+
+
 class IndexingStatusApi(APIView):
-    """GET /api/v1/indexing/status (admins): lag, events/s, errors, dead letters, checkpoints, drift."""
+    """GET /api/v1/indexing/status?index=contents|catalogs (admins): lag, events/s, errors, dead letters,
+    checkpoints, drift of one index."""
 
     permission_classes = [roles.IsAdmin]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(parameters=[IndexInput], responses={200: dict})
     def get(self, request):
-        return Response(indexing_status())
+        params = IndexInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(indexing_status(params.validated_data["index"]) | {"indexes": sorted(DEFINITIONS)})
 
 
-class DeadLetterRetryInput(serializers.Serializer):
+class DeadLetterRetryInput(IndexInput):
     ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=10000)
 
 
@@ -128,5 +136,9 @@ class DeadLetterRetryApi(APIView):
         data = DeadLetterRetryInput(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(
-            {"retried": services.dead_letters_retry(name="contents", ids=data.validated_data.get("ids"))}
+            {
+                "retried": services.dead_letters_retry(
+                    name=data.validated_data["index"], ids=data.validated_data.get("ids")
+                )
+            }
         )

@@ -49,6 +49,7 @@ class Engine(Protocol):
     def count(self, index: str, query: dict | None = None) -> int: ...
     def refresh(self, index: str) -> None: ...
     def get_many(self, index: str, ids: list[int]) -> dict[int, dict]: ...
+    def has_tokenizer(self, name: str) -> bool: ...
 
 
 def _bulk_lines(actions: list[Action]) -> list[dict]:
@@ -132,6 +133,20 @@ class _Base:
 
     def search(self, index: str, body: dict) -> dict:
         return dict(self._call(self.client.search, index=index, **self._body_kw(body)))
+
+    def has_tokenizer(self, name: str) -> bool:
+        """Whether the engine knows this tokenizer (a plugin's, e.g. nori_tokenizer); False on its 400."""
+        try:
+            self._call(self.client.indices.analyze, **self._body_kw({"tokenizer": name, "text": "한국어"}))
+        except EngineError as error:
+            cause = error.__cause__
+            status = getattr(cause, "status_code", None) or getattr(
+                getattr(cause, "meta", None), "status", None
+            )
+            if status == 400:
+                return False
+            raise
+        return True
 
     def get_many(self, index: str, ids: list[int]) -> dict[int, dict]:
         """Documents by id, each with its `_version`: what a drift check compares with the database."""

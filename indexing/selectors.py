@@ -23,7 +23,8 @@ _MARK_OPEN, _MARK_CLOSE = "\x02", "\x03"  # highlight markers: the text is escap
 
 
 def _text_query(text: str, in_body: bool = True) -> dict:
-    fields = [("title", 3), ("title.en", 2)] + ([("body", 1), ("body.en", 1)] if in_body else [])
+    fields = [("title", 3), ("title.en", 2), ("title.ko", 2)]
+    fields += [("body", 1), ("body.en", 1)] if in_body else []
     should = [{"match": {f: {"query": text, "operator": "and", "boost": boost}}} for f, boost in fields]
     should.append({"term": {"external_id": {"value": text, "boost": 10}}})
     return {"bool": {"should": should, "minimum_should_match": 1}}
@@ -41,9 +42,9 @@ def _filters(dataset_id: int | None, category: Category | None, status: str) -> 
     return filters
 
 
-def search_ready() -> bool:
-    """SEARCH_URL is set and an index has been created: searches go to the engine."""
-    return indexing_enabled() and IndexState.objects.filter(name="contents").exclude(live="").exists()
+def search_ready(name: str = "contents") -> bool:
+    """SEARCH_URL is set and the index has been created: searches go to the engine."""
+    return indexing_enabled() and IndexState.objects.filter(name=name).exclude(live="").exists()
 
 
 def content_ids_matching(dataset_id: int, text: str, in_body: bool) -> list[int] | None:
@@ -62,6 +63,31 @@ def content_ids_matching(dataset_id: int, text: str, in_body: bool) -> list[int]
         logger.warning("search engine unreachable, the database answers: %s", error)
         return None
     return [int(hit["_id"]) for hit in hits]
+
+
+def _ids_from_engine(name: str, body: dict) -> list[int] | None:
+    try:
+        hits = engine_get().search(search_alias(name), body)["hits"]["hits"]
+    except EngineError as error:
+        logger.warning("search engine unreachable, the database answers: %s", error)
+        return None
+    return [int(hit["_id"]) for hit in hits]
+
+
+def catalog_ids_matching(category_id: int | None, text: str, status: str) -> list[int] | None:
+    """The catalog search's text matcher: ids of the catalogs whose title, offer titles, brands or shops hold
+    every word (each word in one field or another), from the engine; None (the database answers) when there
+    is no engine or it cannot be reached."""
+    if not search_ready("catalogs"):
+        return None
+    fields = ["title^3", "title.en^2", "title.ko^2", "offer_titles", "offer_titles.en", "offer_titles.ko"]
+    fields += ["brands^2", "brands.en", "brands.ko", "shops", "shops.ko"]
+    query = {"multi_match": {"query": text, "type": "cross_fields", "operator": "and", "fields": fields}}
+    filters = [{"term": {"category": category_id}}] if category_id else []
+    if status:
+        filters.append({"term": {"status": status}})
+    body = {"size": MAX_IDS, "_source": False, "query": {"bool": {"must": [query], "filter": filters}}}
+    return _ids_from_engine("catalogs", body)
 
 
 def _marked(fragments: list[str]) -> SafeString:

@@ -17,20 +17,15 @@ def outbox_drain_task(seconds: float = 55) -> int:
 def batch_sync_task() -> dict:
     if not services.indexing_enabled():
         return {}
-    return services.batch_sync()
+    return {name: services.batch_sync(name=name) for name in services.created_indexes()}
 
 
 @shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
 def drift_repair_task(force: bool = False) -> dict:
     if not services.indexing_enabled():
         return {}
-    services.previous_drop()
-    return services.drift_repair(force=force)
-
-
-@shared_task(acks_late=True, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)
-def index_rebuild_task(resume: bool = True) -> dict:
-    """Full recovery as a job; resumes an interrupted rebuild when retried."""
-    if not services.indexing_enabled():
-        return {}
-    return services.index_rebuild(resume=resume)
+    found = {}
+    for name in services.created_indexes():
+        services.previous_drop(name=name)
+        found[name] = services.drift_repair(name=name, force=force)
+    return found

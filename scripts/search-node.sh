@@ -12,7 +12,7 @@ node_dir=$root/indexing/engine_node
 jar=$node_dir/target/engine-node.jar
 
 if [ ! -f "$jar" ] || [ "$node_dir/pom.xml" -nt "$jar" ] || [ -n "$(find "$node_dir/src" -newer "$jar" -print -quit)" ]; then
-  echo "search node: building the launcher with Maven (first time: resolves ~49 MB of jars)" >&2
+  echo "search node: building the launcher with Maven (first time: resolves ~57 MB of jars)" >&2
   mvn -B -q -f "$node_dir/pom.xml" package >&2
 fi
 classpath="$jar:$(cat "$node_dir/target/classpath.txt")"

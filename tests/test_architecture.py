@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_imports_follow_the_layers():
-    """core <- labeling <- training <- catalog / indexing; no app imports another's views; services never
+    """core <- labeling <- training <- catalog <- indexing; no app imports another's views; services never
     import tasks. A broken contract names the offending import and its line."""
     lint = Path(sys.executable).parent / "lint-imports"
     result = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True)

@@ -30,7 +30,7 @@ SKIPPED_PREFIXES = ("admin/",)  # Django's admin: staff only, its own tests
 
 # URL name -> the lowest role it lets in (GET pages and API reads answer it 200; every role below gets 403)
 LOWEST = {
-    "core:job": ANNOTATOR,
+    "core:job": MANAGER,
     "labeling:dashboard": ANNOTATOR,
     "labeling:dataset": ANNOTATOR,
     "labeling:history": ANNOTATOR,

@@ -15,6 +15,7 @@ import pandas as pd
 from catalog.grouping.features import Features, dense_for_search
 
 FLAT_SEARCH_MAX = 30_000  # up to this many offers in a category the kNN search is exact
+IVF_PROBES = 16  # inverted lists searched per offer above that (of 4 * sqrt(n))
 
 
 @dataclass
@@ -55,9 +56,14 @@ def knn(vectors: np.ndarray, k: int, *, batch: int = 4096) -> tuple[np.ndarray, 
     if n <= FLAT_SEARCH_MAX:
         index = faiss.IndexFlatIP(dimensions)
     else:
-        index = faiss.IndexHNSWFlat(dimensions, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 64
-        index.hnsw.efSearch = max(64, k + 16)
+        # inverted lists: at 50k offers a third of HNSW's CPU time (build + search) for the same edges
+        lists = int(4 * np.sqrt(n))
+        index = faiss.IndexIVFFlat(
+            faiss.IndexFlatIP(dimensions), dimensions, lists, faiss.METRIC_INNER_PRODUCT
+        )
+        sample = np.random.default_rng(7).choice(n, min(n, 64 * lists), replace=False)
+        index.train(vectors[np.sort(sample)])
+        index.nprobe = IVF_PROBES
     index.add(vectors)
     scores = np.empty((n, k), np.float32)
     neighbours = np.empty((n, k), np.int64)
@@ -133,7 +139,9 @@ def candidate_pairs(features: Features, params: GraphParams) -> pd.DataFrame:
     # the projection only approximates the blend: keep a margin below the threshold, rescore exactly
     keep = (cols >= 0) & (approximate.ravel() >= params.threshold - 0.25)
     left, right = np.minimum(rows[keep], cols[keep]), np.maximum(rows[keep], cols[keep])
-    pairs = np.unique(np.stack([left, right], axis=1), axis=0) if len(left) else np.zeros((0, 2), np.int64)
+    # one int64 key per pair: np.unique on rows (axis=0) sorts structured records, several times slower
+    keys = np.unique(left.astype(np.int64) * n + right)
+    pairs = np.stack([keys // n, keys % n], axis=1) if len(left) else np.zeros((0, 2), np.int64)
     scored = pair_similarity(features, pairs[:, 0], pairs[:, 1], params.weights)
     return scored[scored["similarity"] >= params.threshold].reset_index(drop=True)
 

@@ -7,17 +7,18 @@ or rejected keeps that status; a title a person edited is kept.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 
 from catalog.grouping.build import Grouping, GroupingParams, offers_group
 from catalog.models import Catalog, CatalogEdge, CatalogMembership, CategoryRules, Offer, PairDecision
-from core.history import history_insert_select
-from core.inserts import insert_with_history
+from core.history import delete_with_history, history_insert_select
+from core.inserts import copy_rows, insert_with_history
 
 MAX_EDGES_PER_CATALOG = 60
 
@@ -31,6 +32,8 @@ class CategoryBuild:
     in_review: int
     new_catalogs: int
     kept_catalogs: int
+    grouping_seconds: float = 0.0  # the pure pipeline
+    write_seconds: float = 0.0  # matching to existing catalogs and the database writes
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -86,40 +89,57 @@ def category_build(*, category_id: int, user) -> CategoryBuild:
     params, publish = category_params(category_id)
     ids = frame["offer_id"].tolist()
     joined, split = decisions_for(ids)
+    started = time.perf_counter()
     grouping = offers_group(frame, params, joined=joined, split=split)
-    return _write(category_id, frame, grouping, publish, user=user)
+    grouped = time.perf_counter()
+    built = _write(category_id, frame, grouping, publish, user=user)
+    built.grouping_seconds = round(grouped - started, 2)
+    built.write_seconds = round(time.perf_counter() - grouped, 2)
+    return built
+
+
+def _members(offer_ids: np.ndarray, labels: np.ndarray, wanted) -> dict[int, list[int]]:
+    """The offer ids of each label in `wanted` (in row order), in one sort rather than a scan per label."""
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    bounds = np.flatnonzero(np.diff(sorted_labels)) + 1
+    by_label = {
+        int(sorted_labels[part[0]]): offer_ids[order[part]].tolist()
+        for part in np.split(np.arange(len(order)), bounds)
+        if len(part)
+    }
+    return {int(label): by_label.get(int(label), []) for label in wanted}
 
 
 def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> CategoryBuild:
     offer_ids = frame["offer_id"].to_numpy()
-    groups_rows = grouping.groups.set_index("label")
-    members = {
-        int(label): offer_ids[grouping.labels == label].tolist() for label in groups_rows.index.to_numpy()
-    }
+    groups_rows = {int(row.label): row for row in grouping.groups.itertuples(index=False)}
+    members = _members(offer_ids, grouping.labels, groups_rows)
     existing = CatalogMembership.objects.filter(catalog__category_id=category_id)
-    current = dict(existing.values_list("offer_id", "catalog_id"))
+    memberships = list(existing.values_list("id", "offer_id", "catalog_id"))
+    current = {offer: catalog for _, offer, catalog in memberships}
     matched = match_groups(members, current)
     catalogs = Catalog.objects.in_bulk([c for c in matched.values() if c])
     new_rows, changed = [], []
     for label, catalog_id in matched.items():
-        row = groups_rows.loc[label]
+        row = groups_rows[label]
         figures = {
-            "size": int(row["size"]),
-            "edge_proportion": float(row["edge_proportion"]),
-            "mean_similarity": float(row["mean_similarity"]),
-            "conductance": float(row["conductance"]),
+            "size": int(row.size),
+            "edge_proportion": float(row.edge_proportion),
+            "mean_similarity": float(row.mean_similarity),
+            "conductance": float(row.conductance),
         }
-        status = Catalog.Status.PUBLISHED if row["quality"] >= publish else Catalog.Status.IN_REVIEW
+        status = Catalog.Status.PUBLISHED if row.quality >= publish else Catalog.Status.IN_REVIEW
         if catalog_id is None:
             new_rows.append(
-                {"title": row["title"], "category_id": category_id, "status": status,
-                 "quality_score": float(row["quality"]), "attributes": figures, "label": label}
+                {"title": row.title, "category_id": category_id, "status": status,
+                 "quality_score": float(row.quality), "attributes": figures, "label": label}
             )  # fmt: skip
             continue
         catalog = catalogs[catalog_id]
-        catalog.quality_score, catalog.attributes = float(row["quality"]), figures
+        catalog.quality_score, catalog.attributes = float(row.quality), figures
         if not catalog.title_edited:
-            catalog.title = row["title"]
+            catalog.title = row.title
         if catalog.reviewed_by_id is None:
             catalog.status = status
         changed.append(catalog)
@@ -135,7 +155,7 @@ def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> C
         history_insert_select(Catalog, [c.id for c in changed], user=user, reason="catalog build")
     single = _reviewed_singles(members, matched, current)
     _retire(category_id, set(matched.values()) | set(single.values()), user=user)
-    _memberships(members, matched, current, grouping, frame, single, user=user)
+    _memberships(category_id, members, matched, memberships, grouping, frame, single, user=user)
     _edges(frame, grouping, matched)
     statuses = Counter(Catalog.objects.filter(id__in=list(matched.values())).values_list("status", flat=True))
     return CategoryBuild(
@@ -178,19 +198,19 @@ def _reviewed_singles(members, matched, current) -> dict[int, int]:
     return single
 
 
-def _memberships(members, matched, current, grouping: Grouping, frame, single, *, user) -> None:
+def _memberships(category_id, members, matched, memberships, grouping: Grouping, frame, single, *, user):
+    """Set-based: memberships that change are deleted (with their '-' history rows) and inserted anew."""
+    current = {offer: catalog for _, offer, catalog in memberships}
     wanted = {offer: matched[label] for label, offers in members.items() for offer in offers} | single
     strength = _strength(frame, grouping)
-    stale = [offer for offer, catalog in current.items() if wanted.get(offer) != catalog]
-    for membership in CatalogMembership.objects.filter(offer_id__in=stale):
-        membership._change_reason = "catalog build"
-        membership.delete()
+    stale = [pk for pk, offer, catalog in memberships if wanted.get(offer) != catalog]
     # offers of this category sitting in another category's catalog move here
-    outside = list(
-        CatalogMembership.objects.filter(offer_id__in=list(wanted)).exclude(offer_id__in=list(current))
+    outside = CatalogMembership.objects.filter(offer__category_id=category_id).exclude(
+        catalog__category_id=category_id
     )
-    for membership in outside:
-        membership.delete()
+    stale += [pk for pk, offer in outside.values_list("id", "offer_id") if offer in wanted]
+    if stale:
+        delete_with_history(CatalogMembership, stale, user=user, reason="catalog build")
     rows = [
         {"catalog_id": catalog, "offer_id": offer, "score": strength.get(offer, 0.0), "source": "auto"}
         for offer, catalog in wanted.items()
@@ -200,39 +220,63 @@ def _memberships(members, matched, current, grouping: Grouping, frame, single, *
 
 
 def _strength(frame, grouping: Grouping) -> dict[int, float]:
+    """Each offer's strongest matched edge (its membership score)."""
     matched = grouping.edges[grouping.edges["matched"]]
     offer_ids = frame["offer_id"].to_numpy()
-    best: dict[int, float] = {}
-    for a, b, s in zip(matched["a"], matched["b"], matched["similarity"], strict=True):
-        for node in (offer_ids[a], offer_ids[b]):
-            best[int(node)] = max(best.get(int(node), 0.0), round(float(s), 4))
-    return best
+    ends = np.concatenate([matched["a"].to_numpy(), matched["b"].to_numpy()]).astype(np.int64)
+    similarity = np.tile(matched["similarity"].to_numpy(np.float64), 2)
+    best = pd.Series(similarity).groupby(offer_ids[ends]).max()
+    return {int(offer): round(float(s), 4) for offer, s in best.items()}
+
+
+EDGE_COLUMNS = ["catalog_id", "offer_a_id", "offer_b_id", "similarity", "parts", "cut", "matched"]
 
 
 def _edges(frame, grouping: Grouping, matched: dict[int, int]) -> None:
-    """Keep the edges that touch each catalog (the strongest first), for the catalog page."""
+    """Keep the edges that touch each catalog (the strongest first), for the catalog page.
+
+    Not history-tracked (derived, rewritten each run): deleted and copied set-based."""
     catalog_ids = [c for c in matched.values() if c]
-    CatalogEdge.objects.filter(catalog_id__in=catalog_ids).delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {CatalogEdge._meta.db_table} WHERE catalog_id = ANY(%s)", [catalog_ids]
+            )
+    else:
+        CatalogEdge.objects.filter(catalog_id__in=catalog_ids).delete()
     offer_ids = frame["offer_id"].to_numpy()
-    catalog_of_row = np.full(len(frame), -1, dtype=np.int64)
-    for label, catalog in matched.items():
-        catalog_of_row[grouping.labels == label] = catalog
+    catalog_of_row = pd.Series(grouping.labels).map(pd.Series(matched)).fillna(-1).to_numpy(np.int64)
     edges = grouping.edges.sort_values("similarity", ascending=False)
-    per_catalog: Counter = Counter()
-    rows = []
-    for a, b, s, char, words, model, cut, hit in edges[
-        ["a", "b", "similarity", "char", "words", "model", "cut", "matched"]
-    ].itertuples(index=False):
-        for catalog in {catalog_of_row[a], catalog_of_row[b]} - {-1}:
-            if per_catalog[catalog] >= MAX_EDGES_PER_CATALOG:
-                continue
-            per_catalog[catalog] += 1
-            rows.append(
-                CatalogEdge(
-                    catalog_id=int(catalog), offer_a_id=int(offer_ids[a]), offer_b_id=int(offer_ids[b]),
-                    similarity=round(float(s), 4), cut=cut, matched=bool(hit),
-                    parts={"char": round(float(char), 3), "words": round(float(words), 3),
-                           "model": bool(model)},
-                )
-            )  # fmt: skip
-    CatalogEdge.objects.bulk_create(rows, batch_size=5000)  # not history-tracked: derived, rewritten each run
+    ends = _edge_catalogs(
+        catalog_of_row[edges["a"].to_numpy(np.int64)], catalog_of_row[edges["b"].to_numpy(np.int64)]
+    )
+    chosen = edges.iloc[ends["position"].to_numpy()]
+    columns = ("a", "b", "similarity", "char", "words", "model", "cut", "matched")
+    rows = [
+        [int(catalog), int(offer_ids[a]), int(offer_ids[b]), round(float(s), 4),
+         {"char": round(float(char), 3), "words": round(float(words), 3), "model": bool(model)},
+         cut, bool(hit)]
+        for catalog, (a, b, s, char, words, model, cut, hit) in zip(
+            ends["catalog"].to_numpy(), chosen[list(columns)].itertuples(index=False), strict=True
+        )
+    ]  # fmt: skip
+    if connection.vendor == "postgresql":
+        copy_rows(CatalogEdge._meta.db_table, EDGE_COLUMNS, rows)
+    else:
+        CatalogEdge.objects.bulk_create(
+            [CatalogEdge(**dict(zip(EDGE_COLUMNS, row, strict=True))) for row in rows]
+        )
+
+
+def _edge_catalogs(catalog_a: np.ndarray, catalog_b: np.ndarray) -> pd.DataFrame:
+    """(position, catalog) of the edges kept: in edge order, each catalog's first MAX_EDGES_PER_CATALOG
+    edges touching it (an edge touches the catalogs of its two ends, once when they share one; -1: none)."""
+    position = np.arange(len(catalog_a))
+    ends = pd.DataFrame(
+        {
+            "position": np.concatenate([position, position]),
+            "catalog": np.concatenate([catalog_a, np.where(catalog_b == catalog_a, -1, catalog_b)]),
+        }
+    )
+    ends = ends[ends["catalog"] >= 0].sort_values("position", kind="stable")
+    return ends[ends.groupby("catalog").cumcount() < MAX_EDGES_PER_CATALOG]

@@ -3,10 +3,18 @@
 from indexing.services.drift import drift_check, drift_repair, index_compare
 from indexing.services.engine import engine_get, indexing_enabled, physical_name, search_alias
 from indexing.services.rebuild import index_create, index_rebuild, previous_drop
-from indexing.services.sync import batch_sync, dead_letters_retry, documents_write, outbox_drain, sync_since
+from indexing.services.sync import (
+    batch_sync,
+    created_indexes,
+    dead_letters_retry,
+    documents_write,
+    outbox_drain,
+    sync_since,
+)
 
 __all__ = [
     "batch_sync",
+    "created_indexes",
     "dead_letters_retry",
     "documents_write",
     "drift_check",

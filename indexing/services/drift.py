@@ -14,7 +14,6 @@ from indexing.documents import DEFINITIONS
 from indexing.models import DocVersion, IndexState
 from indexing.services.engine import engine_get, search_alias
 from indexing.services.sync import documents_write
-from labeling.models import Example
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +66,11 @@ def index_compare(*, name: str = "contents", ids: list[int] | None = None) -> di
 
 
 def _range_counts(name: str) -> tuple[Counter, Counter]:
-    model = DEFINITIONS[name].model
     db = Counter(
         dict(
-            model.objects.annotate(bucket=F("id") / ID_RANGE)
+            DEFINITIONS[name]
+            .rows()
+            .annotate(bucket=F("id") / ID_RANGE)
             .values_list("bucket")
             .annotate(n=Count("id"))
             .values_list("bucket", "n")
@@ -83,32 +83,17 @@ def _range_counts(name: str) -> tuple[Counter, Counter]:
     return db, index
 
 
-def _category_counts(name: str) -> list[dict]:
-    if name != "contents":
-        return []
-    db = Counter(
-        {
-            (d, c): n
-            for d, c, n in Example.objects.exclude(status=Example.Status.REMOVED)
-            .values_list("dataset_id", "category_id")
-            .annotate(n=Count("id"))
-            .values_list("dataset_id", "category_id", "n")
-            .order_by()
-        }
-    )
-    body = {
-        "size": 0,
-        "aggs": {"tags": {"terms": {"field": "tags", "include": "d[0-9]+:c[0-9]+", "size": 65000}}},
-    }
-    buckets = engine_get().search(search_alias(name), body)["aggregations"]["tags"]["buckets"]
-    index = Counter()
-    for bucket in buckets:
-        dataset, category = bucket["key"].split(":c")
-        index[(int(dataset[1:]), int(category))] = bucket["doc_count"]
-    return [
-        {"dataset": d, "category": c, "database": db[(d, c)], "index": index[(d, c)]}
-        for d, c in sorted(set(db) | set(index))
-    ]
+def _group_counts(name: str) -> list[dict]:
+    """Documents per group (contents: dataset and small category; catalogs: category), database and index."""
+    definition = DEFINITIONS[name]
+    db = definition.group_counts()
+    terms = {"field": definition.group_field, "size": 65000}
+    if definition.group_include:
+        terms["include"] = definition.group_include
+    body = {"size": 0, "aggs": {"groups": {"terms": terms}}}
+    buckets = engine_get().search(search_alias(name), body)["aggregations"]["groups"]["buckets"]
+    index = Counter({bucket["key"]: bucket["doc_count"] for bucket in buckets})
+    return [{"group": key, "database": db[key], "index": index[key]} for key in sorted(set(db) | set(index))]
 
 
 def _sample_ids(name: str, size: int) -> list[int]:
@@ -125,7 +110,7 @@ def drift_check(*, name: str = "contents", sample: int = SAMPLE) -> dict:
     engine_get().refresh(search_alias(name))
     db_ranges, index_ranges = _range_counts(name)
     ranges = sorted(r for r in set(db_ranges) | set(index_ranges) if db_ranges[r] != index_ranges[r])
-    categories = _category_counts(name)
+    categories = _group_counts(name)
     compared = index_compare(name=name, ids=_sample_ids(name, sample))
     return {
         "checked_at": timezone.now().isoformat(),
@@ -140,19 +125,14 @@ def drift_check(*, name: str = "contents", sample: int = SAMPLE) -> dict:
 
 
 def _ids_to_resync(name: str, drift: dict) -> list[int]:
-    model = DEFINITIONS[name].model
+    definition = DEFINITIONS[name]
     ids = set(drift["sample_off"])
     for low, high in drift["ranges"]:
-        ids |= set(model.objects.filter(id__gte=low, id__lt=high).values_list("id", flat=True))
+        ids |= set(definition.model.objects.filter(id__gte=low, id__lt=high).values_list("id", flat=True))
         ids |= set(_engine_ids(search_alias(name), {"range": {"id": {"gte": low, "lt": high}}}))
     for row in drift["categories_off"]:
-        ids |= set(
-            Example.objects.filter(dataset_id=row["dataset"], category_id=row["category"]).values_list(
-                "content_id", flat=True
-            )
-        )
-        tag = f"d{row['dataset']}:c{row['category']}"
-        ids |= set(_engine_ids(search_alias(name), {"term": {"tags": tag}}))
+        ids |= set(definition.group_ids(row["group"]))
+        ids |= set(_engine_ids(search_alias(name), {"term": {definition.group_field: row["group"]}}))
     return sorted(ids)
 
 

@@ -25,6 +25,14 @@ def engine_get() -> Engine:
     return _engine(settings.SEARCH_URL)
 
 
+def index_body(name: str) -> dict:
+    """A new physical index's settings and mappings, with the Korean morphological subfields when the
+    engine has the nori tokenizer."""
+    from indexing.documents import DEFINITIONS, KOREAN_TOKENIZER
+
+    return DEFINITIONS[name].body(korean=engine_get().has_tokenizer(KOREAN_TOKENIZER))
+
+
 def search_alias(name: str) -> str:
     """The alias that readers use for a logical index, e.g. 'bunryu-contents'."""
     return f"{settings.SEARCH_INDEX_PREFIX}{name}"

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.pauses import pause_point
 from indexing.documents import DEFINITIONS
 from indexing.models import DocVersion, IndexState
-from indexing.services.engine import engine_get, physical_name, search_alias
+from indexing.services.engine import engine_get, index_body, physical_name, search_alias
 from indexing.services.sync import actions_send, dead_letter, documents_actions, documents_write
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def index_create(*, name: str = "contents") -> IndexState:
         if state.live and engine.index_exists(state.live):
             return state
         physical = physical_name(name)
-        engine.index_create(physical, DEFINITIONS[name].body())
+        engine.index_create(physical, index_body(name))
         engine.alias_swap(search_alias(name), physical)
         state.live = physical
         state.save()
@@ -47,7 +48,7 @@ def _start(name: str, state: IndexState) -> None:
     definition = DEFINITIONS[name]
     engine = engine_get()
     physical = physical_name(name)
-    engine.index_create(physical, definition.body())
+    engine.index_create(physical, index_body(name))
     top = definition.model.objects.order_by("-id").values_list("id", flat=True).first() or 0
     state.building = physical
     state.rebuild_cursor = top + 1
@@ -61,9 +62,7 @@ def _start(name: str, state: IndexState) -> None:
         engine.alias_swap(search_alias(name), physical)
         state.live = physical
         state.save(update_fields=["live"])
-    recent = definition.model.objects.filter(modified_at__gte=timezone.now() - RECENT)
-    recent_ids = list(recent.order_by("-modified_at").values_list("id", flat=True)[:50000])
-    documents_write(name=name, ids=recent_ids, indices=[physical])
+    documents_write(name=name, ids=definition.recent(timezone.now() - RECENT), indices=[physical])
 
 
 def _chunks_write(name: str, state: IndexState, chunk: int, progress) -> None:
@@ -83,6 +82,7 @@ def _chunks_write(name: str, state: IndexState, chunk: int, progress) -> None:
         state.save(update_fields=["rebuild_cursor", "rebuild_done", "updated_at"])
         if progress:
             progress(state.rebuild_done, state.rebuild_total)
+        pause_point("rebuild-chunk-done")
 
     cursor = state.rebuild_cursor or 0
     with ThreadPoolExecutor(max_workers=SENDERS) as senders:

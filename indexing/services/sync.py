@@ -13,9 +13,14 @@ from indexing.documents import DEFINITIONS, snapshot
 from indexing.engine import Action, BulkResult, EngineError
 from indexing.models import DeadLetter, DocVersion, IndexEvent, IndexState, SyncMinute
 from indexing.services.engine import engine_get
-from labeling.models import Category, Content, Example
 
 logger = logging.getLogger(__name__)
+
+
+def created_indexes() -> list[str]:
+    """The logical indexes created on this site (`search_index create`): the ones changes are captured for."""
+    names = IndexState.objects.exclude(live="").order_by("name").values_list("name", flat=True)
+    return [name for name in names if name in DEFINITIONS]
 
 
 def write_targets(name: str) -> list[str]:
@@ -129,19 +134,22 @@ def outbox_drain_once(*, name: str = "contents", limit: int | None = None) -> in
     return len(taken)
 
 
-def outbox_drain(*, name: str = "contents", seconds: float = 0, idle_sleep: float = 0.2) -> int:
-    """Drain until the outbox is empty (seconds=0) or, as the long-running worker loop, for `seconds`: then a
-    failure (engine down, database restarting) is logged and retried with backoff until the time is up."""
+def outbox_drain(*, name: str | None = None, seconds: float = 0, idle_sleep: float = 0.2) -> int:
+    """Drain one index's outbox (every created index's when `name` is None) until it is empty (seconds=0)
+    or, as the long-running worker loop, for `seconds`: then a failure (engine down, database restarting)
+    is logged and retried with backoff until the time is up."""
     handled = 0
     deadline = time.monotonic() + seconds
     backoff = idle_sleep
+    names = None
     while True:
         try:
-            count = outbox_drain_once(name=name)
+            names = names or ([name] if name else created_indexes())
+            count = sum(outbox_drain_once(name=each) for each in names)
         except (EngineError, DatabaseError) as error:
             if not seconds or time.monotonic() >= deadline:
                 raise
-            logger.warning("indexing %s: drain failed, retrying in %.1f s: %s", name, backoff, error)
+            logger.warning("indexing: drain failed, retrying in %.1f s: %s", backoff, error)
             connection.close()  # a connection broken by a database restart is replaced on the next query
             time.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
@@ -152,39 +160,14 @@ def outbox_drain(*, name: str = "contents", seconds: float = 0, idle_sleep: floa
             continue
         if time.monotonic() >= deadline:
             return handled
+        names = None  # an index created meanwhile is drained from the next round
         time.sleep(idle_sleep)
-
-
-def _changed_in(name: str, since: datetime, until: datetime) -> set[int]:
-    """Contents whose document may have changed in [since, until): their own row, one of their examples, or
-    the category (or large category) of one of their examples."""
-    if name != "contents":
-        return set()
-    ids = set(
-        Content.objects.filter(modified_at__gte=since, modified_at__lt=until).values_list("id", flat=True)
-    )
-    ids |= set(
-        Example.objects.filter(updated_at__gte=since, updated_at__lt=until).values_list(
-            "content_id", flat=True
-        )
-    )
-    categories = Category.objects.filter(updated_at__gte=since, updated_at__lt=until).values_list(
-        "id", flat=True
-    )
-    if categories:
-        family = Category.objects.filter(id__in=categories) | Category.objects.filter(
-            parent_id__in=categories
-        )
-        ids |= set(
-            Example.objects.filter(category_id__in=family.values("id")).values_list("content_id", flat=True)
-        )
-    return ids
 
 
 def sync_since(*, name: str = "contents", since: datetime, until: datetime | None = None) -> BulkResult:
     """Write every document that changed in [since, until) (default: until now)."""
     until = until or timezone.now()
-    return documents_write(name=name, ids=sorted(_changed_in(name, since, until)))
+    return documents_write(name=name, ids=sorted(DEFINITIONS[name].changed(since, until)))
 
 
 def batch_sync(*, name: str = "contents") -> dict:

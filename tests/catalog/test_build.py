@@ -2,7 +2,7 @@
 
 import pytest
 
-from catalog.models import Catalog, CatalogMembership, Offer, PairDecision, Shop
+from catalog.models import Catalog, CatalogEdge, CatalogMembership, Offer, PairDecision, Shop
 from catalog.services.attach import category_attach
 from catalog.services.build import category_build
 from catalog.services.review import catalog_approve, catalog_split
@@ -50,6 +50,31 @@ def test_build_groups_each_product_and_keeps_ids_on_rerun():
     again = category_build(category_id=category.id, user=user)
     assert again.new_catalogs == 0 and again.kept_catalogs == len(PRODUCTS)
     assert {offer.id: _catalog_of(offer) for offer in offers} == ids
+
+
+def test_build_writes_the_edges_of_each_catalog_for_its_page():
+    category, user = SmallCategoryFactory(), UserFactory()
+    offers = _offers(category)
+    category_build(category_id=category.id, user=user)
+    turntable = _catalog_of(offers[0])
+    edge = CatalogEdge.objects.get(catalog_id=turntable, offer_a=offers[0], offer_b=offers[len(PRODUCTS)])
+    assert edge.matched and edge.cut == "" and edge.similarity > 0.5
+    assert set(edge.parts) == {"char", "words", "model"} and edge.parts["model"] is True
+
+
+def test_rebuild_deletes_memberships_that_changed_with_history_rows():
+    category, user = SmallCategoryFactory(), UserFactory()
+    offers = _offers(category)
+    category_build(category_id=category.id, user=user)
+    turntable = _catalog_of(offers[0])
+    # the abt turntable moves to another category: the buy turntable is left alone
+    Offer.objects.filter(pk=offers[0].pk).update(category=SmallCategoryFactory())
+    category_build(category_id=category.id, user=user)
+    assert not CatalogMembership.objects.filter(offer__in=[offers[0], offers[len(PRODUCTS)]]).exists()
+    gone = CatalogMembership.history.filter(history_type="-", catalog_id=turntable)
+    assert sorted(gone.values_list("offer_id", flat=True)) == sorted([offers[0].id, offers[len(PRODUCTS)].id])
+    assert {row.history_user for row in gone} == {user}
+    assert Catalog.objects.get(pk=turntable).status == Catalog.Status.DRAFT
 
 
 def test_reviewer_split_survives_the_next_run():

@@ -1,6 +1,7 @@
 """The pipeline's paths on the real node: labeling's bulk services reach the index through the triggers, batch
 windows, rebuild (newest first, resumable), drift repair with backoff, dead letters."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -161,13 +162,11 @@ def test_refused_documents_are_dead_lettered_and_retried(labelled, search):
     from indexing.services import sync
 
     definition = sync.DEFINITIONS["contents"]
-    broken = definition.__class__(
-        name="contents",
-        mapping=definition.mapping,
-        build=lambda ids: {
-            pk: (v, doc | {"unknown_field": 1}) for pk, (v, doc) in definition.build(ids).items()
+    broken = dataclasses.replace(
+        definition,
+        documents=lambda ids: {
+            pk: doc | {"unknown_field": 1} for pk, doc in definition.documents(ids).items()
         },
-        model=definition.model,
     )
     sync.DEFINITIONS["contents"] = broken
     try:
@@ -206,7 +205,7 @@ def test_sqlite_triggers_capture_the_same_changes(tmp_path):
         CREATE TABLE indexing_docversion (id INTEGER PRIMARY KEY, target TEXT, doc_id INTEGER,
           version INTEGER DEFAULT 1, changed_at TEXT, UNIQUE (target, doc_id));"""
     )
-    for statement in capture._sqlite_sql():
+    for statement in capture._sqlite_sql({"labeling_content", "labeling_category", "labeling_example"}):
         db.execute(statement)
     db.execute("INSERT INTO labeling_content VALUES (1, 'before any index')")
     assert db.execute("SELECT count(*) FROM indexing_indexevent").fetchone() == (0,)

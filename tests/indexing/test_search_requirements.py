@@ -48,6 +48,18 @@ def test_korean_word_inside_a_compound(world):
     assert found(dataset, "일자리") == ["청년일자리 창출"]
 
 
+def test_korean_word_with_its_particle_through_the_morphological_analyzer(world, search):
+    """Bigrams alone need every pair of the query in the text (대책을 -> 대책, 책을: no match); the node's
+    nori subfield of the title cuts the particle off (대책을 -> 대책) and finds it."""
+    dataset, _, _, _ = world
+    live = search.engine_get().indices_of(search.search_alias("contents"))[0]
+    mapping = search.engine_get().client.indices.get_mapping(index=live)[live]["mappings"]
+    assert mapping["properties"]["title"]["fields"]["ko"] == {"type": "text", "analyzer": "korean"}
+    assert found(dataset, "대책을") == ["저출산고령화대책 마련을 촉구합니다"]
+    assert found(dataset, "보육료를 지원") == ["어린이집 보육료 지원"]
+    assert "ko" not in mapping["properties"]["body"]["fields"]  # bodies: bigrams only (nori's cost)
+
+
 def test_korean_word_inside_a_compound_in_the_body(world):
     dataset, _, _, _ = world
     assert found(dataset, "맞벌이") == ["어린이집 보육료 지원"]

@@ -31,7 +31,8 @@ public final class EngineNode extends Node {
         org.opensearch.index.reindex.ReindexPlugin.class,
         org.opensearch.join.ParentJoinPlugin.class,
         org.opensearch.percolator.PercolatorPlugin.class,
-        org.opensearch.search.aggregations.matrix.MatrixAggregationPlugin.class);
+        org.opensearch.search.aggregations.matrix.MatrixAggregationPlugin.class,
+        NoriAnalysisPlugin.class);
 
     private EngineNode(Environment environment, Collection<Class<? extends Plugin>> plugins) {
         super(environment, plugins, true);
