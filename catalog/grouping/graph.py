@@ -146,31 +146,75 @@ def candidate_pairs(features: Features, params: GraphParams) -> pd.DataFrame:
     return scored[scored["similarity"] >= params.threshold].reset_index(drop=True)
 
 
-def _conflict(a: dict, b: dict, keys) -> bool:
-    return any(key in a and key in b and a[key] != b[key] for key in keys)
+PACK_KEYS = ("count", "volume_ml", "weight_g")
+CAPACITY_KEYS = ("storage_gb",)
+
+
+def _attribute_conflict(titles, a: np.ndarray, b: np.ndarray, keys) -> np.ndarray:
+    """Per edge: some key is on both offers with different values (arrays built once per offer)."""
+    conflict = np.zeros(len(a), bool)
+    for key in keys:
+        present = np.fromiter((key in t.attributes for t in titles), bool, len(titles))
+        if not present.any():
+            continue
+        values = np.fromiter((t.attributes.get(key, 0.0) for t in titles), np.float64, len(titles))
+        conflict |= present[a] & present[b] & (values[a] != values[b])
+    return conflict
+
+
+def _pairwise(codes: np.ndarray, values: list, a: np.ndarray, b: np.ndarray, test) -> np.ndarray:
+    """`test(values[x], values[y])` per edge, called once per distinct pair of per-offer codes."""
+    keys, inverse = np.unique(codes[a].astype(np.int64) * len(values) + codes[b], return_inverse=True)
+    outcome = np.fromiter(
+        (test(values[key // len(values)], values[key % len(values)]) for key in keys.tolist()),
+        bool,
+        len(keys),
+    )
+    return outcome[inverse.ravel()]
 
 
 def rule_cuts(edges: pd.DataFrame, features: Features, shops: np.ndarray, prices: np.ndarray, rules: Rules):
-    """The name of the rule that cuts each edge ('' when none does)."""
+    """The name of the rule that cuts each edge ('' when none does): the first that applies, in the order
+    same shop, pack size, capacity, model number, option, price ratio (array comparisons per rule; model
+    numbers and options are compared once per distinct pair of values, only where both offers have some)."""
     titles, models = features.titles, features.models
-    reasons = []
-    for a, b in zip(edges["a"].to_numpy(), edges["b"].to_numpy(), strict=True):
-        ta, tb = titles[a], titles[b]
-        if rules.one_offer_per_shop and shops[a] == shops[b]:
-            reasons.append("same shop")
-        elif rules.pack_size and _conflict(ta.attributes, tb.attributes, ("count", "volume_ml", "weight_g")):
-            reasons.append("pack size")
-        elif rules.pack_size and _conflict(ta.attributes, tb.attributes, ("storage_gb",)):
-            reasons.append("capacity")
-        elif rules.model_numbers and models[a] and models[b] and not _models_agree(models[a], models[b]):
-            reasons.append("model number")
-        elif rules.options and _options_differ(ta.options, tb.options):
-            reasons.append("option")
-        elif rules.price_ratio and _price_far(prices[a], prices[b], rules.price_ratio):
-            reasons.append("price ratio")
-        else:
-            reasons.append("")
-    return np.asarray(reasons, dtype=object)
+    a, b = edges["a"].to_numpy().astype(np.int64), edges["b"].to_numpy().astype(np.int64)
+    cuts: list[tuple[str, np.ndarray]] = []
+    if rules.one_offer_per_shop:
+        shop_codes = pd.factorize(pd.Series(shops, dtype=object))[0]
+        cuts.append(("same shop", shop_codes[a] == shop_codes[b]))
+    if rules.pack_size:
+        cuts.append(("pack size", _attribute_conflict(titles, a, b, PACK_KEYS)))
+        cuts.append(("capacity", _attribute_conflict(titles, a, b, CAPACITY_KEYS)))
+    if rules.model_numbers:
+        model_codes, model_values = pd.factorize(pd.Series(models, dtype=object))
+        has = np.fromiter((bool(m) for m in models), bool, len(models))
+        both = np.flatnonzero(has[a] & has[b] & (model_codes[a] != model_codes[b]))  # equal sets agree
+        disagree = np.zeros(len(a), bool)
+        disagree[both] = ~_pairwise(model_codes, list(model_values), a[both], b[both], _models_agree)
+        cuts.append(("model number", disagree))
+    if rules.options:
+        keyed = pd.Series([tuple(sorted(t.options.items())) for t in titles], dtype=object)
+        option_codes, option_values = pd.factorize(keyed)
+        has = np.fromiter((bool(t.options) for t in titles), bool, len(titles))
+        both = np.flatnonzero(has[a] & has[b] & (option_codes[a] != option_codes[b]))  # equal ones agree
+        differ = np.zeros(len(a), bool)
+        values = [dict(v) for v in option_values]
+        differ[both] = _pairwise(option_codes, values, a[both], b[both], _options_differ)
+        cuts.append(("option", differ))
+    if rules.price_ratio:
+        price = np.asarray(prices, dtype=np.float64)
+        pa, pb = price[a], price[b]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            far = (pa > 0) & (pb > 0) & (np.maximum(pa, pb) / np.minimum(pa, pb) > rules.price_ratio)
+        cuts.append(("price ratio", far))
+    reasons = np.full(len(a), "", dtype=object)
+    undecided = np.ones(len(a), bool)
+    for name, applies in cuts:  # the first rule that applies names the cut
+        hit = undecided & applies
+        reasons[hit] = name
+        undecided &= ~hit
+    return reasons
 
 
 def _options_differ(a: dict, b: dict) -> bool:
@@ -198,20 +242,49 @@ def _price_far(a: float, b: float, bound: float) -> bool:
     return max(a, b) / min(a, b) > bound
 
 
+GREEDY_ROUNDS = 20  # vectorised rounds of cross_shop_best before the few edges left are taken one by one
+
+
 def cross_shop_best(edges: pd.DataFrame, shops: np.ndarray) -> np.ndarray:
     """Mask of the edges a greedy matching keeps: strongest first, each offer at most one partner per other
-    shop (an offer whose best partner went to a closer rival can still take its next best)."""
+    shop (an offer whose best partner went to a closer rival can still take its next best).
+
+    An edge takes two keys, (offer a, shop of b) and (offer b, shop of a). In rounds, every edge that comes
+    first (strongest, then edge order) among the remaining edges holding either of its keys is kept, as the
+    one-by-one greedy would keep it, and the edges sharing a key with it drop out; the remainder after
+    GREEDY_ROUNDS rounds goes through the plain loop. The result is the one-by-one greedy's, edge for edge.
+    """
     mask = np.zeros(len(edges), bool)
     if edges.empty:
         return mask
     order = np.argsort(-edges["similarity"].to_numpy(), kind="stable")
-    a, b = edges["a"].to_numpy()[order], edges["b"].to_numpy()[order]
-    taken: set[tuple[int, str]] = set()
-    for position, left, right in zip(order, a, b, strict=True):
-        key_left, key_right = (left, shops[right]), (right, shops[left])
-        if key_left in taken or key_right in taken:
+    shop_codes = pd.factorize(pd.Series(shops, dtype=object))[0].astype(np.int64)
+    a, b = edges["a"].to_numpy().astype(np.int64)[order], edges["b"].to_numpy().astype(np.int64)[order]
+    both, keys = pd.factorize(
+        np.concatenate([a * len(shop_codes) + shop_codes[b], b * len(shop_codes) + shop_codes[a]])
+    )
+    key_a, key_b = both[: len(a)], both[len(a) :]
+    taken = np.zeros(len(keys), bool)
+    left = np.arange(len(a))  # positions (in strength order) still undecided, ascending
+    for _ in range(GREEDY_ROUNDS):
+        if not len(left):
+            break
+        # the first remaining edge of each key: keys interleaved so that the earlier edge comes first
+        interleaved = np.stack([key_a[left], key_b[left]], axis=1).ravel()
+        first = np.full(len(keys), -1, np.int64)
+        unique, at = np.unique(interleaved, return_index=True)
+        first[unique] = left[at // 2]
+        kept = left[(first[key_a[left]] == left) & (first[key_b[left]] == left)]
+        mask[order[kept]] = True
+        taken[key_a[kept]] = taken[key_b[kept]] = True
+        left = left[~mask[order[left]] & ~taken[key_a[left]] & ~taken[key_b[left]]]
+    taken_keys = set(np.flatnonzero(taken).tolist())
+    for position, first_key, second_key in zip(
+        left.tolist(), key_a[left].tolist(), key_b[left].tolist(), strict=True
+    ):
+        if first_key in taken_keys or second_key in taken_keys:
             continue
-        taken.add(key_left)
-        taken.add(key_right)
-        mask[position] = True
+        taken_keys.add(first_key)
+        taken_keys.add(second_key)
+        mask[order[position]] = True
     return mask

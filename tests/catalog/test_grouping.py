@@ -119,3 +119,106 @@ def test_quality_follows_the_weakest_edge_and_falls_with_size():
     eight = group_quality(np.arange(8), np.full(28, 0.9), 0.0, shops)
     assert pair.score == pytest.approx(0.9) and eight.score == pytest.approx(0.3)
     assert size_penalty(2) == 1.0 and size_penalty(4) == 2.0
+
+
+def _reference_cuts(edges, titles, models, shops, prices, rules):
+    """The rules one edge at a time, first match wins (the loop the vectorised rule_cuts replaced)."""
+    from catalog.grouping.graph import _models_agree, _options_differ
+
+    def conflict(x, y, keys):
+        return any(key in x and key in y and x[key] != y[key] for key in keys)
+
+    reasons = []
+    for a, b in zip(edges["a"], edges["b"], strict=True):
+        ta, tb = titles[a], titles[b]
+        if rules.one_offer_per_shop and shops[a] == shops[b]:
+            reasons.append("same shop")
+        elif rules.pack_size and conflict(ta.attributes, tb.attributes, ("count", "volume_ml", "weight_g")):
+            reasons.append("pack size")
+        elif rules.pack_size and conflict(ta.attributes, tb.attributes, ("storage_gb",)):
+            reasons.append("capacity")
+        elif rules.model_numbers and models[a] and models[b] and not _models_agree(models[a], models[b]):
+            reasons.append("model number")
+        elif rules.options and _options_differ(ta.options, tb.options):
+            reasons.append("option")
+        elif (
+            rules.price_ratio
+            and prices[a] > 0
+            and prices[b] > 0
+            and max(prices[a], prices[b]) / min(prices[a], prices[b]) > rules.price_ratio
+        ):
+            reasons.append("price ratio")
+        else:
+            reasons.append("")
+    return reasons
+
+
+def test_vectorised_rule_cuts_match_the_rules_one_edge_at_a_time():
+    from catalog.grouping.features import Features
+    from catalog.grouping.graph import Rules, rule_cuts
+    from catalog.normalize import NormalizedTitle
+
+    # offer: (shop, attributes, model numbers, options, price)
+    offers = [
+        ("s1", {"count": 12, "volume_ml": 2000}, {"PSLX350H"}, {"colour": "black"}, 10.0),  # 0
+        ("s2", {"count": 6, "volume_ml": 2000}, {"PSLX250H"}, {"colour": "white"}, 100.0),  # 1
+        ("s3", {"storage_gb": 64}, {"PSLX350HK"}, {"colour": "black|white"}, 10.0),  # 2
+        ("s4", {"storage_gb": 128}, set(), {"colour": "red"}, 40.0),  # 3
+        ("s1", {"count": 12}, {"FDB130WH"}, {"platform": "mac"}, 0.0),  # 4
+        ("s5", {"count": 12.0}, {"FDB130RGS"}, {"platform": "windows"}, 31.0),  # 5
+        ("s6", {}, {"AB12", "CD34"}, {"colour": "black", "platform": "mac"}, 5.0),  # 6
+        ("s7", {}, {"AB12"}, {"colour": "black"}, 15.1),  # 7
+        ("s8", {"weight_g": 500}, {"XY99"}, {}, 16.0),  # 8
+        ("s9", {"weight_g": 500.0}, {"XY98"}, {}, 160.0),  # 9
+    ]
+    titles = [
+        NormalizedTitle(text=f"t{i}", tokens=[], model_numbers=sorted(m), attributes=attrs, options=opts)
+        for i, (_, attrs, m, opts, _) in enumerate(offers)
+    ]
+    models = [frozenset(m) for _, _, m, _, _ in offers]
+    shops = np.asarray([shop for shop, *_ in offers])
+    prices = np.asarray([offer[-1] for offer in offers])
+    pairs = [(a, b) for a in range(len(offers)) for b in range(a + 1, len(offers))]
+    edges = pd.DataFrame(pairs, columns=["a", "b"])
+    features = Features(titles=titles, char=None, words=None, image=None, models=models)
+    variants = [Rules(), Rules(one_offer_per_shop=False), Rules(pack_size=False), Rules(model_numbers=False),
+                Rules(options=False), Rules(price_ratio=0), Rules(price_ratio=1.5)]  # fmt: skip
+    seen = set()
+    for rules in variants:
+        expected = _reference_cuts(edges, titles, models, shops, prices, rules)
+        got = rule_cuts(edges, features, shops, prices, rules)
+        assert got.dtype == object
+        assert got.tolist() == expected, rules
+        seen |= set(expected)
+    assert seen == {"", "same shop", "pack size", "capacity", "model number", "option", "price ratio"}
+    # the order of the rules: the pair 0-1 breaks several, the first one names the cut
+    assert rule_cuts(edges.iloc[[0]], features, shops, prices, Rules()).tolist() == ["pack size"]
+
+
+def test_cross_shop_best_in_rounds_is_the_one_by_one_greedy():
+    from catalog.grouping import graph
+
+    def greedy(edges, shops):
+        keep, taken = np.zeros(len(edges), bool), set()
+        order = np.argsort(-edges["similarity"].to_numpy(), kind="stable")
+        for position in order:
+            a, b = edges["a"].iloc[position], edges["b"].iloc[position]
+            if (a, shops[b]) in taken or (b, shops[a]) in taken:
+                continue
+            taken |= {(a, shops[b]), (b, shops[a])}
+            keep[position] = True
+        return keep
+
+    rng = np.random.default_rng(3)
+    for rounds in (0, 1, 20):  # all by the loop, one round then the loop, rounds only
+        graph.GREEDY_ROUNDS, saved = rounds, graph.GREEDY_ROUNDS
+        try:
+            for _ in range(5):
+                pairs = np.unique(np.sort(rng.integers(0, 60, (400, 2)), axis=1), axis=0)
+                pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+                edges = pd.DataFrame({"a": pairs[:, 0], "b": pairs[:, 1]})
+                edges["similarity"] = rng.choice([0.5, 0.6, 0.7, 0.8], len(edges))  # ties: edge order decides
+                shops = np.asarray([f"s{i}" for i in rng.integers(0, 6, 60)])
+                assert graph.cross_shop_best(edges, shops).tolist() == greedy(edges, shops).tolist()
+        finally:
+            graph.GREEDY_ROUNDS = saved
