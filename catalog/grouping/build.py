@@ -80,9 +80,10 @@ def offers_group(
         edges = best_per_shop(edges, shops)
     edges["cut"] = rule_cuts(edges, features, shops, prices, params.graph.rules) if len(edges) else []
     keep_joined, keep_split = _pinned(frame, joined), _pinned(frame, split)
-    pairs = list(zip(edges["a"].to_numpy(), edges["b"].to_numpy(), strict=True))
-    edges.loc[[pair in keep_split for pair in pairs], "cut"] = "split by a reviewer"
-    edges.loc[[pair in keep_joined for pair in pairs], "cut"] = ""
+    if keep_split or keep_joined:  # (a pass over every edge in Python: only when a reviewer decided)
+        pairs = list(zip(edges["a"].to_numpy(), edges["b"].to_numpy(), strict=True))
+        edges.loc[[pair in keep_split for pair in pairs], "cut"] = "split by a reviewer"
+        edges.loc[[pair in keep_joined for pair in pairs], "cut"] = ""
     alive = edges[edges["cut"] == ""]
     edges["matched"] = False
     if params.graph.rules.one_offer_per_shop:
@@ -90,7 +91,7 @@ def offers_group(
     else:
         edges.loc[alive.index, "matched"] = True
     matched = edges[edges["matched"]]
-    extra = sorted(keep_joined - set(zip(matched["a"], matched["b"], strict=True)))
+    extra = sorted(keep_joined - set(zip(matched["a"], matched["b"], strict=True))) if keep_joined else []
     link = np.asarray([*zip(matched["a"], matched["b"], strict=True), *extra], dtype=np.int64).reshape(-1, 2)
     weights = np.concatenate([matched["similarity"].to_numpy(np.float64), np.ones(len(extra))])
     labels = communities_find(n, link, weights, method=params.community)
@@ -134,6 +135,7 @@ def _groups(frame, features, labels, alive: pd.DataFrame, shops) -> pd.DataFrame
         .sum()
     )
     brands = frame["brand"].fillna("").astype(str).to_numpy() if "brand" in frame else None
+    shops = pd.factorize(pd.Series(shops, dtype=object))[0]  # counted per group: integers count faster
     rows = []
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1

@@ -83,10 +83,19 @@ def constrained_merge(
     numbers) or A and C come from one shop. This keeps the communities' edges but never such a group.
     """
     n = len(labels)
-    parent = np.arange(n)
-    shop_sets = [{shops[i]} for i in range(n)]
+    labels = np.asarray(labels)
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    conflicts = np.asarray(conflicts, dtype=np.int64).reshape(-1, 2)
+    shops = np.asarray(shops)
+    parent = list(range(n))
+    shop_sets = [{shop} for shop in shops.tolist()]
     enemies: list[set[int]] = [set() for _ in range(n)]
-    for a, b in conflicts:
+    # joins stay inside a community, and two offers of one shop are kept apart by the shop sets anyway: only
+    # conflicts inside a community between two shops can refuse a join
+    useful = (labels[conflicts[:, 0]] == labels[conflicts[:, 1]]) & (
+        shops[conflicts[:, 0]] != shops[conflicts[:, 1]]
+    )
+    for a, b in conflicts[useful].tolist():
         enemies[a].add(b)
         enemies[b].add(a)
 
@@ -96,14 +105,15 @@ def constrained_merge(
             x = parent[x]
         return x
 
-    for position in np.argsort(-weights, kind="stable"):
-        a, b = edges[position]
-        if labels[a] != labels[b]:
-            continue
+    order = np.argsort(-np.asarray(weights), kind="stable")
+    order = order[labels[edges[order, 0]] == labels[edges[order, 1]]]
+    for a, b in edges[order].tolist():
         root_a, root_b = find(a), find(b)
         if root_a == root_b or shop_sets[root_a] & shop_sets[root_b]:
             continue
-        if any(find(enemy) == root_b for enemy in enemies[root_a]):
+        # enemies are symmetric: some enemy of A lies in B exactly when some enemy of B lies in A
+        mine, other = (root_a, root_b) if len(enemies[root_a]) <= len(enemies[root_b]) else (root_b, root_a)
+        if any(find(enemy) == other for enemy in enemies[mine]):
             continue
         if len(shop_sets[root_a]) < len(shop_sets[root_b]):
             root_a, root_b = root_b, root_a

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from catalog.grouping.features import Features, dense_for_search
 
@@ -82,20 +83,49 @@ def knn(vectors: np.ndarray, k: int, *, batch: int = 4096) -> tuple[np.ndarray, 
 PAIR_CHUNK = 200_000  # pairs rescored at once: the row products of sparse n-grams are large
 
 
-def pair_similarity(features: Features, left: np.ndarray, right: np.ndarray, weights: dict) -> pd.DataFrame:
+def shared_models(models: list[frozenset[str]], left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair: the two offers share a model number (sparse offer x number products, in chunks)."""
+    shared = np.zeros(len(left), bool)
+    has = np.fromiter((bool(m) for m in models), bool, len(models))
+    both = np.flatnonzero(has[left] & has[right]) if len(left) else np.zeros(0, np.int64)
+    if not len(both):
+        return shared
+    codes = {}
+    rows, cols = [], []
+    for row, numbers in enumerate(models):
+        for number in numbers:
+            rows.append(row)
+            cols.append(codes.setdefault(number, len(codes)))
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows), np.float32), (rows, cols)), shape=(len(models), len(codes)), dtype=np.float32
+    )
+    for i in range(0, len(both), PAIR_CHUNK):
+        chunk = both[i : i + PAIR_CHUNK]
+        common = matrix[left[chunk]].multiply(matrix[right[chunk]]).sum(axis=1)
+        shared[chunk] = np.asarray(common).ravel() > 0
+    return shared
+
+
+def pair_similarity(
+    features: Features, left: np.ndarray, right: np.ndarray, weights: dict, *, model: np.ndarray | None = None
+) -> pd.DataFrame:
     """Exact blended similarity of candidate pairs, with its parts (for the catalog page)."""
+    if model is None:
+        model = shared_models(features.models, np.asarray(left), np.asarray(right))
     if len(left) > PAIR_CHUNK:
         parts = [
-            pair_similarity(features, left[i : i + PAIR_CHUNK], right[i : i + PAIR_CHUNK], weights)
+            pair_similarity(
+                features,
+                left[i : i + PAIR_CHUNK],
+                right[i : i + PAIR_CHUNK],
+                weights,
+                model=model[i : i + PAIR_CHUNK],
+            )
             for i in range(0, len(left), PAIR_CHUNK)
         ]
         return pd.concat(parts, ignore_index=True)
     char = np.asarray(features.char[left].multiply(features.char[right]).sum(axis=1)).ravel()
     words = np.einsum("ij,ij->i", features.words[left], features.words[right])
-    models = features.models
-    model = np.fromiter(
-        (bool(models[a] & models[b]) for a, b in zip(left, right, strict=True)), bool, len(left)
-    )
     total = weights.get("char", 0) * char + weights.get("words", 0) * words + weights.get("model", 0) * model
     norm = weights.get("char", 0) + weights.get("words", 0) + weights.get("model", 0)
     if features.image is not None and weights.get("image", 0):
@@ -121,7 +151,9 @@ def best_per_shop(edges: pd.DataFrame, shops: np.ndarray, keep: int = 3) -> pd.D
         {
             "edge": np.concatenate([edges.index, edges.index]),
             "me": np.concatenate([edges["a"], edges["b"]]),
-            "other_shop": shops[np.concatenate([edges["b"], edges["a"]])],
+            "other_shop": pd.factorize(pd.Series(shops, dtype=object))[0][
+                np.concatenate([edges["b"], edges["a"]])
+            ],
             "s": np.concatenate([edges["similarity"], edges["similarity"]]),
         }
     ).sort_values("s", ascending=False, kind="stable")
