@@ -157,8 +157,14 @@ def best_per_shop(edges: pd.DataFrame, shops: np.ndarray, keep: int = 3) -> pd.D
             "s": np.concatenate([edges["similarity"], edges["similarity"]]),
         }
     ).sort_values("s", ascending=False, kind="stable")
-    chosen = both[both.groupby(["me", "other_shop"], sort=False).cumcount() < keep]["edge"].unique()
-    return edges.loc[np.sort(chosen)].reset_index(drop=True)
+    # rank of each row within its (me, other shop) in that order: a stable sort by the pair, minus its start
+    pair = both["me"].to_numpy(np.int64) * len(shops) + both["other_shop"].to_numpy(np.int64)
+    by_pair = np.argsort(pair, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(pair[by_pair]) != 0])
+    rank = np.empty(len(pair), np.int64)
+    rank[by_pair] = np.arange(len(pair)) - np.repeat(starts, np.diff(np.r_[starts, len(pair)]))
+    chosen = np.unique(both["edge"].to_numpy()[rank < keep])
+    return edges.loc[chosen].reset_index(drop=True)
 
 
 def candidate_pairs(features: Features, params: GraphParams) -> pd.DataFrame:

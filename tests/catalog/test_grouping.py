@@ -222,3 +222,22 @@ def test_cross_shop_best_in_rounds_is_the_one_by_one_greedy():
                 assert graph.cross_shop_best(edges, shops).tolist() == greedy(edges, shops).tolist()
         finally:
             graph.GREEDY_ROUNDS = saved
+
+
+def test_best_per_shop_keeps_each_offers_strongest_three_per_other_shop():
+    from catalog.grouping.graph import best_per_shop
+
+    rng = np.random.default_rng(5)
+    pairs = np.unique(np.sort(rng.integers(0, 40, (600, 2)), axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    edges = pd.DataFrame(
+        {"a": pairs[:, 0], "b": pairs[:, 1], "similarity": rng.choice([0.5, 0.6, 0.7], len(pairs))}
+    )
+    shops = np.asarray([f"s{i}" for i in rng.integers(0, 4, 40)])
+    both = pd.DataFrame(
+        {"edge": np.r_[edges.index, edges.index], "me": np.r_[edges["a"], edges["b"]],
+         "other_shop": shops[np.r_[edges["b"], edges["a"]]],
+         "s": np.r_[edges["similarity"], edges["similarity"]]}
+    ).sort_values("s", ascending=False, kind="stable")  # fmt: skip
+    expected = np.sort(both[both.groupby(["me", "other_shop"], sort=False).cumcount() < 3]["edge"].unique())
+    pd.testing.assert_frame_equal(best_per_shop(edges, shops), edges.loc[expected].reset_index(drop=True))
