@@ -127,6 +127,7 @@ def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> C
             "size": int(row.size),
             "edge_proportion": float(row.edge_proportion),
             "mean_similarity": float(row.mean_similarity),
+            "min_similarity": float(row.min_similarity),
             "conductance": float(row.conductance),
         }
         status = Catalog.Status.PUBLISHED if row.quality >= publish else Catalog.Status.IN_REVIEW

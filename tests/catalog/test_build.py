@@ -60,6 +60,8 @@ def test_build_writes_the_edges_of_each_catalog_for_its_page():
     edge = CatalogEdge.objects.get(catalog_id=turntable, offer_a=offers[0], offer_b=offers[len(PRODUCTS)])
     assert edge.matched and edge.cut == "" and edge.similarity > 0.5
     assert set(edge.parts) == {"char", "words", "model"} and edge.parts["model"] is True
+    figures = Catalog.objects.get(id=turntable).attributes  # the review page shows the weakest edge
+    assert figures["size"] == 2 and figures["min_similarity"] == pytest.approx(edge.similarity, abs=1e-6)
 
 
 def test_rebuild_deletes_memberships_that_changed_with_history_rows():
