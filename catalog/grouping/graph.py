@@ -147,23 +147,16 @@ def best_per_shop(edges: pd.DataFrame, shops: np.ndarray, keep: int = 3) -> pd.D
     """Each offer's `keep` most similar candidates in each other shop (the rest cannot be its match)."""
     if edges.empty:
         return edges
-    both = pd.DataFrame(
-        {
-            "edge": np.concatenate([edges.index, edges.index]),
-            "me": np.concatenate([edges["a"], edges["b"]]),
-            "other_shop": pd.factorize(pd.Series(shops, dtype=object))[0][
-                np.concatenate([edges["b"], edges["a"]])
-            ],
-            "s": np.concatenate([edges["similarity"], edges["similarity"]]),
-        }
-    ).sort_values("s", ascending=False, kind="stable")
-    # rank of each row within its (me, other shop) in that order: a stable sort by the pair, minus its start
-    pair = both["me"].to_numpy(np.int64) * len(shops) + both["other_shop"].to_numpy(np.int64)
-    by_pair = np.argsort(pair, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(pair[by_pair]) != 0])
-    rank = np.empty(len(pair), np.int64)
-    rank[by_pair] = np.arange(len(pair)) - np.repeat(starts, np.diff(np.r_[starts, len(pair)]))
-    chosen = np.unique(both["edge"].to_numpy()[rank < keep])
+    a, b = edges["a"].to_numpy().astype(np.int64), edges["b"].to_numpy().astype(np.int64)
+    shop_codes = pd.factorize(pd.Series(shops, dtype=object))[0].astype(np.int64)
+    edge = np.concatenate([edges.index.to_numpy(), edges.index.to_numpy()])
+    # one integer per (offer, other shop); both ends of every edge, strongest first (ties: edge order)
+    pair = np.concatenate([a * len(shop_codes) + shop_codes[b], b * len(shop_codes) + shop_codes[a]])
+    similarity = edges["similarity"].to_numpy()
+    order = np.argsort(-np.concatenate([similarity, similarity]), kind="stable")
+    pair = pair[order]
+    rank = pd.Series(pair).groupby(pair, sort=False).cumcount().to_numpy()
+    chosen = np.unique(edge[order][rank < keep])
     return edges.loc[chosen].reset_index(drop=True)
 
 
