@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -68,3 +69,15 @@ def test_versions_on_sqlite(tmp_path):
     )
     assert summary["status"] == "succeeded" and summary["champion"] and summary["example_count"] == 3691
     assert 0.3 < summary["accuracy"] < 1 and (tmp_path / "models").is_dir()
+
+
+@pytest.mark.integration
+def test_the_catalog_demo_loads_on_sqlite_as_make_run_loads_it(tmp_path):
+    manage(tmp_path, "migrate", "--noinput")
+    said = manage(tmp_path, "load_catalog_demo").strip().splitlines()[-1]
+    shape = r"catalog demo: 1117 offers, (\d+) catalogs \((\d+) published, (\d+) in review\)"
+    found = re.fullmatch(shape, said)
+    assert found, said
+    catalogs, published, in_review = map(int, found.groups())
+    assert published > 0 and in_review > 0 and published + in_review <= catalogs  # a review queue to show
+    assert manage(tmp_path, "load_catalog_demo").strip().endswith("offers exist already, nothing loaded")
