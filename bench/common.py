@@ -138,6 +138,11 @@ def machine_lines(machine: dict, code: dict) -> list[str]:
     ]
 
 
+def error_lines(error: str | None) -> list[str]:
+    """The '## Error' section of a report whose code under test failed (nothing when it did not)."""
+    return ["## Error", "", "```", error, "```", ""] if error else []
+
+
 def checks_lines(checks: list[dict]) -> list[str]:
     lines = ["## Checks", "", "| check | expected | actual | ok |", "|---|---:|---:|---|"]
     lines += [

@@ -203,7 +203,7 @@ def _chunk_rows() -> int:
 
 
 def markdown(results: dict) -> str:
-    from bench.common import checks_lines, machine_lines
+    from bench.common import checks_lines, error_lines, machine_lines
 
     before = results["reference_before"]
     lines = [
@@ -228,8 +228,7 @@ def markdown(results: dict) -> str:
             f"{row['verdict']} |"
         )
     lines.append("")
-    if results.get("error"):
-        lines += ["## Error", "", "```", results["error"], "```", ""]
+    lines += error_lines(results.get("error"))
     return "\n".join(
         lines + checks_lines(results["checks"]) + machine_lines(results["machine"], results["code"])
     )

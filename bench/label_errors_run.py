@@ -14,7 +14,7 @@ import numpy as np
 import sklearn
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from bench.common import ROOT, Checks, checks_lines, say, write_results
+from bench.common import ROOT, Checks, checks_lines, error_lines, say, write_results
 from bench.corpus import NEWSGROUPS, newsgroups
 from bench.measure import _cpu_model, _ram_bytes
 from training.algorithms import DEFAULT_ALGORITHM, algorithm_class
@@ -597,8 +597,7 @@ def markdown(results: dict) -> str:
         *checks_lines(results["checks"]),
         *_md_machine(results),
     ]
-    if results["error"]:
-        lines += ["## Error", "", "```", results["error"], "```", ""]
+    lines += error_lines(results["error"])
     return "\n".join(lines)
 
 

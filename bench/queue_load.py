@@ -32,6 +32,7 @@ from bench.common import (  # noqa: E402
     RESULTS,
     Checks,
     checks_lines,
+    error_lines,
     machine_lines,
     run_measured,
     say,
@@ -343,8 +344,7 @@ def markdown(results: dict) -> str:
         f"| {v['label']} | {v['value']}x | >= {v['target']}x | {v['verdict']} |" for v in results["verdicts"]
     ]
     lines += ["", *checks_lines(results["checks"]), *machine_lines(results["machine"], results["code"])]
-    if results.get("error"):
-        lines += ["## Error", "", "```", results["error"], "```", ""]
+    lines += error_lines(results.get("error"))
     return "\n".join(lines)
 
 
