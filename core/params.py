@@ -71,30 +71,28 @@ def decimal_param(data, name: str) -> float | None:
 
 def date_param(data, name: str) -> date | None:
     """A calendar date written YYYY-MM-DD."""
-    value = _value(data, name)
-    if value is None:
-        return None
-    try:
-        parsed = parse_date(value)
-    except ValueError:  # well formed but impossible, such as 2026-13-45
-        parsed = None
-    if parsed is None:
-        raise _bad(name, value, "a date written YYYY-MM-DD")
-    return parsed
+    return _parsed(data, name, parse_date, "a date written YYYY-MM-DD")
 
 
 def datetime_param(data, name: str) -> datetime | None:
     """A moment written YYYY-MM-DDTHH:MM (the site's time zone unless it names one)."""
+    parsed = _parsed(data, name, parse_datetime, "a time written YYYY-MM-DDTHH:MM")
+    return timezone.make_aware(parsed) if parsed and timezone.is_naive(parsed) else parsed
+
+
+def _parsed(data, name: str, parse, wanted: str):
+    """The parameter read by Django's parse_date / parse_datetime (None when absent); BadParameter when the
+    text is not one, or is well formed but impossible, such as 2026-13-45."""
     value = _value(data, name)
     if value is None:
         return None
     try:
-        parsed = parse_datetime(value)
+        parsed = parse(value)
     except ValueError:
         parsed = None
     if parsed is None:
-        raise _bad(name, value, "a time written YYYY-MM-DDTHH:MM")
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+        raise _bad(name, value, wanted)
+    return parsed
 
 
 def body_too_large(limit: int) -> JsonResponse:
