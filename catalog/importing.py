@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -31,6 +32,7 @@ COLUMNS = ("shop", "external_id", "title", "price", "brand", "category")
 REQUIRED = ("shop", "external_id", "title")
 MAX_TITLE = 500
 MAX_PRICE = Decimal("999999999999")
+PROGRESS_ROWS = 5_000  # rows between two calls of a parse's `progress`
 
 
 @dataclass
@@ -139,8 +141,10 @@ def parse_offers_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     max_rows: int = 200_000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> OfferFile:
-    """Parse an offer file; never raises for bad input (problems are in `file_errors` and rows' `error`)."""
+    """Parse an offer file; never raises for bad input (problems are in `file_errors` and rows' `error`).
+    `progress(line, lines)` is called every PROGRESS_ROWS rows with the line reached and the file's lines."""
     result = OfferFile()
     try:
         text, result.encoding = decode(data, encoding)
@@ -149,11 +153,13 @@ def parse_offers_file(
             raise ImportFileError("the file is empty")
         as_json = file_name.lower().endswith((".jsonl", ".json")) or text.lstrip().startswith("{")
         records = _jsonl_records(text) if as_json else _csv_records(text, delimiter)
-        matcher, seen = CategoryMatcher(categories), {}
+        matcher, seen, lines = CategoryMatcher(categories), {}, text.count("\n") + 1
         for line, values in records:
             if len(result.rows) >= max_rows:
                 raise ImportFileError(f"more than {max_rows:,} rows: split the file")
             result.rows.append(_row(line, values, matcher, seen))
+            if progress is not None and len(result.rows) % PROGRESS_ROWS == 0:
+                progress(line, lines)
         if not result.rows:
             raise ImportFileError("the file has no offers")
     except ImportFileError as exc:

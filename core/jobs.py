@@ -11,6 +11,7 @@ That one runs outside a transaction, so its progress shows while it runs.
 from collections.abc import Callable
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -21,6 +22,7 @@ from core.models import Job
 from core.pauses import pause_point
 
 RUN_TASK = "core.tasks.job_run_task"
+PROGRESS_SECONDS = 24 * 3600  # a running job's latest progress in the cache (longer than any time limit)
 
 
 def job_handlers() -> dict[str, str]:
@@ -52,9 +54,26 @@ def job_enqueue(*, kind: str, dataset, params: dict, user) -> Job:
 
 
 def job_progress(job: Job, progress: float, stage: str) -> None:
-    """Record progress where pages can see it. Only outside a job's work transaction: inside it, the row
-    is updated with the work and seen when it commits."""
+    """Record progress where pages see it at once, also from inside a job's work transaction: there the
+    row's update shows only when the work commits (the row is locked to the end), so the figures also go
+    to the cache, which the job's page reads while the job runs (`job_shown`)."""
     Job.objects.filter(pk=job.pk).update(progress=progress, stage=stage)
+    cache.set(_progress_key(job.pk), [progress, stage], PROGRESS_SECONDS)
+    pause_point("job-progress")
+
+
+def job_shown(job: Job) -> Job:
+    """The job as its page shows it: while it runs, the latest progress its work reported (`job_progress`),
+    which its row holds only once the work commits."""
+    if job.status == Job.Status.RUNNING:
+        latest = cache.get(_progress_key(job.pk))
+        if latest is not None:
+            job.progress, job.stage = latest
+    return job
+
+
+def _progress_key(job_id: int) -> str:
+    return f"job-progress:{job_id}"
 
 
 def _unlocked(job_id: int, *statuses: str) -> Job | None:
@@ -75,6 +94,7 @@ def job_claim(job_id: int) -> Job | None:
             return None
         job.status, job.started_at, job.stage = Job.Status.RUNNING, timezone.now(), "running"
         job.save(update_fields=["status", "started_at", "stage"])
+        cache.delete(_progress_key(job.id))  # a run before this one, by a worker that died, reported it
         return job
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from catalog.errors import CatalogError
 from catalog.models import Offer, OfferImport
 from catalog.services.offers import offers_apply, offers_classify, offers_preview
-from core.jobs import job_enqueue
+from core.jobs import job_enqueue, job_progress
 from core.models import Job
 
 PREVIEW, APPLY, CLASSIFY = "offer_import_preview", "offer_import_apply", "offers_classify"
@@ -51,10 +51,18 @@ def _next(upload: OfferImport) -> str:
     return reverse("catalog:import-detail", args=[upload.id])
 
 
+def _reporting(job: Job):
+    """The job's progress, seen on its page while the work's transaction is still open."""
+    return lambda share, stage: job_progress(job, round(share, 3), stage)
+
+
 def job_offer_import_preview(job: Job) -> dict:
     upload = OfferImport.objects.select_for_update().get(pk=job.params["import"])
     preview = offers_preview(
-        data=bytes(upload.data), file_name=upload.file_name, encoding=upload.encoding or None
+        data=bytes(upload.data),
+        file_name=upload.file_name,
+        encoding=upload.encoding or None,
+        progress=_reporting(job),
     )
     upload.preview, upload.status = preview.as_dict(), OfferImport.Status.PREVIEWED
     upload.save(update_fields=["preview", "status"])
@@ -75,6 +83,7 @@ def job_offer_import_apply(job: Job) -> dict:
             file_name=upload.file_name,
             encoding=upload.encoding or None,
             classify_with=upload.classify_with,
+            progress=_reporting(job),
         )
         upload.status = OfferImport.Status.APPLIED
         upload.save(update_fields=["status", "result"])
@@ -86,6 +95,6 @@ def job_offers_classify(job: Job) -> dict:
 
     dataset = Dataset.objects.get(pk=job.params["dataset"])
     return {
-        "classified": offers_classify(dataset=dataset, user=job.created_by),
+        "classified": offers_classify(dataset=dataset, user=job.created_by, progress=_reporting(job)),
         "next": reverse("catalog:import"),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -17,6 +18,16 @@ from labeling.importing.parser import CategoryRef
 from labeling.models import Category
 
 PREVIEW_ROWS = 200
+Progress = Callable[[float, str], None]  # (share done, what is being done): a job's progress
+
+
+def _silent(share: float, stage: str) -> None:
+    """No one is watching (a command, a test)."""
+
+
+def _within(progress: Progress, start: float, width: float) -> Progress:
+    """`progress` for a step that covers [start, start + width] of the whole."""
+    return lambda share, stage: progress(start + width * share, stage)
 
 
 @dataclass
@@ -47,9 +58,18 @@ def category_refs() -> list[CategoryRef]:
     return [CategoryRef(c.id, c.parent.name, c.name) for c in small.select_related("parent")]
 
 
-def offers_preview(*, data: bytes, file_name: str = "", encoding: str | None = None) -> OfferPreview:
+def offers_preview(
+    *, data: bytes, file_name: str = "", encoding: str | None = None, progress: Progress = _silent
+) -> OfferPreview:
     """What applying the file would do: new / changed / unchanged offers, new shops, refused rows."""
-    parsed = parse_offers_file(data, categories=category_refs(), file_name=file_name, encoding=encoding)
+    parsed = parse_offers_file(
+        data,
+        categories=category_refs(),
+        file_name=file_name,
+        encoding=encoding,
+        progress=lambda line, lines: progress(0.85 * line / lines, f"reading line {line:,} of {lines:,}"),
+    )
+    progress(0.9, f"comparing {len(parsed.rows):,} rows with the offers")
     shops = dict(Shop.objects.values_list("name", "id"))
     existing = _existing(parsed, shops)
     new = changed = unchanged = 0
@@ -85,13 +105,21 @@ def _differs(offer: Offer, row) -> bool:
 
 @transaction.atomic
 def offers_apply(
-    *, data: bytes, user, file_name: str = "", encoding: str | None = None, classify_with=None
+    *,
+    data: bytes,
+    user,
+    file_name: str = "",
+    encoding: str | None = None,
+    classify_with=None,
+    progress: Progress = _silent,
 ) -> dict:
     """Create and update offers by (shop, external id); refuses the whole file when any row is refused.
 
     With `classify_with` (a dataset), the file's offers left without a category get the category its
     champion predicts, in the same transaction: a classification that fails leaves nothing imported."""
-    preview = offers_preview(data=data, file_name=file_name, encoding=encoding)
+    preview = offers_preview(
+        data=data, file_name=file_name, encoding=encoding, progress=_within(progress, 0, 0.4)
+    )
     parsed = preview.parsed
     if parsed.file_errors:
         raise CatalogError(f"Nothing imported: {parsed.file_errors[0]}.")
@@ -102,7 +130,7 @@ def offers_apply(
             f"first at line {first.line}: {first.error}."
         )
     reason = f"offer import {file_name}".strip()
-    ids = _write(parsed, preview.new_shops, user=user, reason=reason)
+    ids = _write(parsed, preview.new_shops, user=user, reason=reason, progress=progress)
     result = {
         "new": preview.new,
         "changed": preview.changed,
@@ -110,11 +138,13 @@ def offers_apply(
         "shops": preview.new_shops,
     }
     if classify_with is not None:
-        result["classified"] = offers_classify(dataset=classify_with, user=user, offer_ids=ids)
+        result["classified"] = offers_classify(
+            dataset=classify_with, user=user, offer_ids=ids, progress=_within(progress, 0.9, 0.1)
+        )
     return result
 
 
-def _write(parsed: OfferFile, new_shops: list[str], *, user, reason: str) -> list[int]:
+def _write(parsed: OfferFile, new_shops: list[str], *, user, reason: str, progress: Progress) -> list[int]:
     """Shops, new offers (COPY) and changed offers (bulk update), all with history; the file's offer ids."""
     for name in new_shops:
         save_with_history(Shop(name=name), user=user, reason=reason)
@@ -135,12 +165,22 @@ def _write(parsed: OfferFile, new_shops: list[str], *, user, reason: str) -> lis
             if row.category_id is not None:
                 offer.category_id = row.category_id
             stale.append(offer)
-    _offers_update(stale, user=user, reason=reason)
-    fresh_ids = insert_with_history(Offer, fresh, user=user, reason=reason)
-    return [offer.id for offer in existing.values()] + list(fresh_ids)
+    _offers_update(stale, user=user, reason=reason, progress=_within(progress, 0.45, 0.2))
+    fresh_ids = []
+    for start in range(0, len(fresh), UPDATE_CHUNK):
+        progress(0.65 + 0.25 * start / len(fresh), f"adding new offers: {start:,} of {len(fresh):,}")
+        fresh_ids += insert_with_history(Offer, fresh[start : start + UPDATE_CHUNK], user=user, reason=reason)
+    return [offer.id for offer in existing.values()] + fresh_ids
 
 
-def offers_classify(*, dataset, user, limit: int | None = None, offer_ids: list[int] | None = None) -> int:
+def offers_classify(
+    *,
+    dataset,
+    user,
+    limit: int | None = None,
+    offer_ids: list[int] | None = None,
+    progress: Progress = _silent,
+) -> int:
     """Give uncategorised offers (all, or those of `offer_ids`) the category the dataset's champion (its
     ensemble) predicts: in process, in batches, not logged as API predictions; every change is a history
     row. Returns the number of offers classified."""
@@ -157,6 +197,7 @@ def offers_classify(*, dataset, user, limit: int | None = None, offer_ids: list[
     if not ensemble.members and not ensemble.rules:
         raise CatalogError(f"Dataset {dataset.name} has no champion and no rules yet: train a model first.")
     for start in range(0, len(offers), MAX_BATCH):
+        progress(0.9 * start / len(offers), f"classifying: {start:,} of {len(offers):,} offers")
         batch = offers[start : start + MAX_BATCH]
         items = [TextToClassify(text=f"{o.brand} {o.title}".strip() or "-", title=o.title) for o in batch]
         for offer, (ids, _) in zip(batch, ensemble_top(ensemble, items, 1), strict=True):
@@ -164,6 +205,7 @@ def offers_classify(*, dataset, user, limit: int | None = None, offer_ids: list[
     placed, now = [offer for offer in offers if offer.category_id is not None], timezone.now()
     for offer in placed:
         offer.modified_at = now  # so the next incremental run attaches it
+    progress(0.9, f"writing the categories of {len(placed):,} offers")
     _offers_update(placed, user=user, reason=f"classified by the champion of {dataset.name}")
     return len(placed)
 
@@ -173,7 +215,7 @@ UPDATE_CHUNK = 20_000
 
 
 @transaction.atomic
-def _offers_update(offers: list[Offer], *, user, reason: str) -> None:
+def _offers_update(offers: list[Offer], *, user, reason: str, progress: Progress = _silent) -> None:
     """Write the UPDATED fields of `offers`, with one history row each. PostgreSQL: one UPDATE ... FROM
     unnest(arrays) per chunk and the history rows by INSERT ... SELECT (Django's bulk_update builds a CASE
     expression per row and field, which costs more than the rest of an import)."""
@@ -190,6 +232,7 @@ def _offers_update(offers: list[Offer], *, user, reason: str) -> None:
     )
     with connection.cursor() as cursor:
         for start in range(0, len(offers), UPDATE_CHUNK):
+            progress(start / len(offers), f"updating offers: {start:,} of {len(offers):,}")
             chunk = offers[start : start + UPDATE_CHUNK]
             columns = [[offer.id for offer in chunk]]
             columns += [[getattr(offer, name) for offer in chunk] for name in UPDATED]

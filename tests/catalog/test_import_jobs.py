@@ -2,8 +2,10 @@
 job, roles. Jobs run by `job_run` here (as the worker does) and once through the real Celery worker."""
 
 import io
+import threading
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -11,6 +13,7 @@ from catalog.models import Offer, OfferImport, Shop
 from core import roles
 from core.jobs import job_run
 from core.models import Job
+from core.pauses import pausing
 from tests.conftest import wait_until
 from tests.factories import DatasetFactory, SmallCategoryFactory, user_with_role
 from training.models import RuleMapping
@@ -130,6 +133,47 @@ def test_bad_input_changes_nothing(audio):
     upload.refresh_from_db()
     assert upload.status == "previewed" and not Offer.objects.exists() and not Shop.objects.exists()
     assert not Offer.history.exists()
+
+
+def _polled(client: Client, job_id: int) -> dict:
+    """The job page's poll from another thread: another database connection, outside the job's work."""
+    seen = {}
+
+    def poll() -> None:
+        try:
+            seen.update(client.get(reverse("core:job", args=[job_id]), {"format": "json"}).json())
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    thread.join()
+    return seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_page_shows_the_progress_of_the_preview_and_the_apply_while_they_run(audio):
+    lines = [f"shop{n % 3},{n},Speaker SK-{n},{100 + n % 50},Sony,electronics/audio" for n in range(12_000)]
+    client = _client(roles.MANAGER)
+    client.post(reverse("catalog:import"), {"file": _file("\n".join([GOOD.split("\n")[0], *lines]))})
+    watched, seen = [Job.objects.get()], []
+    with pausing("job-progress", lambda: seen.append(_polled(client, watched[-1].id))):
+        job_run(watched[-1].id)
+        upload = OfferImport.objects.get()
+        client.post(reverse("catalog:import-detail", args=[upload.id]))
+        watched.append(Job.objects.get(kind="offer_import_apply"))
+        job_run(watched[-1].id)
+    assert {poll["status"] for poll in seen} == {"running"}
+    stages = [(poll["progress"], poll["stage"]) for poll in seen]
+    assert stages[:3] == [
+        (0.354, "reading line 5,001 of 12,001"),
+        (0.708, "reading line 10,001 of 12,001"),
+        (0.9, "comparing 12,000 rows with the offers"),
+    ]  # the preview: its row says 0 until the job commits
+    assert stages[3:6] == [(0.142, "reading line 5,001 of 12,001"), (0.283, "reading line 10,001 of 12,001"),
+                           (0.36, "comparing 12,000 rows with the offers")]  # fmt: skip
+    assert stages[6:] == [(0.65, "adding new offers: 0 of 12,000")]
+    assert Offer.objects.count() == 12_000 and Job.objects.get(pk=watched[-1].pk).progress == 1.0
 
 
 @pytest.mark.django_db
