@@ -8,9 +8,11 @@ the same way. Columns: shop, external_id, title, price, brand, category (price, 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -33,6 +35,7 @@ REQUIRED = ("shop", "external_id", "title")
 MAX_TITLE = 500
 MAX_PRICE = Decimal("999999999999")
 PROGRESS_ROWS = 5_000  # rows between two calls of a parse's `progress`
+PACKED_FORMAT = 1  # of `pack_rows`: a kept pack of another format is read as stale (the file is parsed again)
 
 
 @dataclass
@@ -165,3 +168,47 @@ def parse_offers_file(
     except ImportFileError as exc:
         result.file_errors, result.rows = [str(exc)], []
     return result
+
+
+def fingerprint(data: bytes, categories: list[CategoryRef], encoding: str | None) -> str:
+    """What a parse's result depends on: the file's bytes, the categories it was matched against, the
+    encoding asked for, the pack's format. Equal fingerprints, equal parses."""
+    digest = hashlib.sha256(data)
+    refs = sorted([ref.id, ref.large, ref.small] for ref in categories)
+    digest.update(json.dumps([PACKED_FORMAT, encoding or "", refs]).encode())
+    return digest.hexdigest()
+
+
+def pack_rows(parsed: OfferFile, key: str) -> bytes:
+    """A checked file's rows (no refused row), compact: what an apply needs to write them without reading
+    the file again, under the `fingerprint` of what they were parsed from."""
+    fields = ("line", "shop", "external_id", "title", "brand", "category_id")
+    columns = {name: [getattr(row, name) for row in parsed.rows] for name in fields}
+    columns["price"] = [None if row.price is None else str(row.price) for row in parsed.rows]
+    packed = {"key": key, "encoding": parsed.encoding, "columns": columns}
+    return zlib.compress(json.dumps(packed, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+
+
+def unpack_rows(packed: bytes | None, key: str) -> OfferFile | None:
+    """The rows `pack_rows` kept, when they were parsed from what `key` fingerprints; else None."""
+    if not packed:
+        return None
+    kept = json.loads(zlib.decompress(packed))
+    if kept.get("key") != key:
+        return None
+    c = kept["columns"]
+    prices = [None if price is None else Decimal(price) for price in c["price"]]
+    rows = [
+        OfferRow(line, shop, external_id, title, price, brand, category_id)
+        for line, shop, external_id, title, price, brand, category_id in zip(
+            c["line"],
+            c["shop"],
+            c["external_id"],
+            c["title"],
+            prices,
+            c["brand"],
+            c["category_id"],
+            strict=True,
+        )
+    ]
+    return OfferFile(encoding=kept["encoding"], rows=rows)

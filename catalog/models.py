@@ -222,6 +222,8 @@ class OfferImport(models.Model):
         "labeling.Dataset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     preview = models.JSONField(default=dict, blank=True)
+    # the preview's checked rows, compact (catalog.importing.pack_rows), so the apply need not parse again
+    checked_rows = models.BinaryField(null=True, blank=True, editable=False)
     result = models.JSONField(default=dict, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

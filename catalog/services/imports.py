@@ -65,7 +65,8 @@ def job_offer_import_preview(job: Job) -> dict:
         progress=_reporting(job),
     )
     upload.preview, upload.status = preview.as_dict(), OfferImport.Status.PREVIEWED
-    upload.save(update_fields=["preview", "status"])
+    upload.checked_rows = preview.packed()
+    upload.save(update_fields=["preview", "status", "checked_rows"])
     return {"import": upload.id, "next": _next(upload)}
 
 
@@ -84,9 +85,10 @@ def job_offer_import_apply(job: Job) -> dict:
             encoding=upload.encoding or None,
             classify_with=upload.classify_with,
             progress=_reporting(job),
+            checked=upload.checked_rows and bytes(upload.checked_rows),
         )
-        upload.status = OfferImport.Status.APPLIED
-        upload.save(update_fields=["status", "result"])
+        upload.status, upload.checked_rows = OfferImport.Status.APPLIED, None
+        upload.save(update_fields=["status", "result", "checked_rows"])
     return {"import": upload.id, "next": _next(upload)} | upload.result
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from catalog.errors import CatalogError
-from catalog.importing import OfferFile, parse_offers_file
+from catalog.importing import OfferFile, fingerprint, pack_rows, parse_offers_file, unpack_rows
 from catalog.models import Offer, Shop
 from core.history import history_insert_select, save_with_history
 from core.inserts import insert_with_history
@@ -30,6 +30,9 @@ def _within(progress: Progress, start: float, width: float) -> Progress:
     return lambda share, stage: progress(start + width * share, stage)
 
 
+Known = tuple  # an offer already there: (id, title, price, brand, category_id)
+
+
 @dataclass
 class OfferPreview:
     parsed: OfferFile
@@ -37,6 +40,8 @@ class OfferPreview:
     changed: int
     unchanged: int
     new_shops: list[str]
+    existing: dict[tuple[int, str], Known]  # the file's offers already there, by (shop id, external id)
+    key: str = ""  # the parse's fingerprint (catalog.importing.fingerprint)
 
     def as_dict(self) -> dict:
         return {
@@ -52,6 +57,12 @@ class OfferPreview:
             "new_shops": self.new_shops,
         }
 
+    def packed(self) -> bytes | None:
+        """The checked rows for the apply (`offers_apply(checked=...)`); None when any row is refused."""
+        if self.parsed.file_errors or self.parsed.errors:
+            return None
+        return pack_rows(self.parsed, self.key)
+
 
 def category_refs() -> list[CategoryRef]:
     small = Category.objects.filter(level=Category.Level.SMALL, status=Category.Status.ACTIVE)
@@ -62,13 +73,24 @@ def offers_preview(
     *, data: bytes, file_name: str = "", encoding: str | None = None, progress: Progress = _silent
 ) -> OfferPreview:
     """What applying the file would do: new / changed / unchanged offers, new shops, refused rows."""
-    parsed = parse_offers_file(
+    categories = category_refs()
+    parsed = _parsed(data, categories, file_name=file_name, encoding=encoding, progress=progress)
+    return _compared(parsed, fingerprint(data, categories, encoding), progress)
+
+
+def _parsed(
+    data: bytes, categories, *, file_name: str, encoding: str | None, progress: Progress
+) -> OfferFile:
+    return parse_offers_file(
         data,
-        categories=category_refs(),
+        categories=categories,
         file_name=file_name,
         encoding=encoding,
         progress=lambda line, lines: progress(0.85 * line / lines, f"reading line {line:,} of {lines:,}"),
     )
+
+
+def _compared(parsed: OfferFile, key: str, progress: Progress) -> OfferPreview:
     progress(0.9, f"comparing {len(parsed.rows):,} rows with the offers")
     shops = dict(Shop.objects.values_list("name", "id"))
     existing = _existing(parsed, shops)
@@ -84,23 +106,35 @@ def offers_preview(
         else:
             unchanged += 1
     new_shops = sorted({row.shop for row in parsed.rows if row.shop and row.shop not in shops})
-    return OfferPreview(parsed, new, changed, unchanged, new_shops)
+    return OfferPreview(parsed, new, changed, unchanged, new_shops, existing, key)
 
 
-def _existing(parsed: OfferFile, shops: dict) -> dict:
-    ids = {row.external_id for row in parsed.rows}
-    rows = Offer.objects.filter(shop_id__in=list(shops.values()), external_id__in=ids)
-    return {(offer.shop_id, offer.external_id): offer for offer in rows}
+def _existing(parsed: OfferFile, shops: dict) -> dict[tuple[int, str], Known]:
+    """The file's offers already there, read as plain values (100k model instances cost seconds). PostgreSQL:
+    joined on the file's (shop, external id) pairs sent as two arrays, not an IN list of 100k values."""
+    keys = [(shops[row.shop], row.external_id) for row in parsed.rows if row.shop in shops]
+    if not keys:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT o.shop_id, o.external_id, o.id, o.title, o.price, o.brand, o.category_id "
+                f"FROM {Offer._meta.db_table} o JOIN unnest(%s::bigint[], %s::text[]) "
+                "AS f(shop_id, external_id) USING (shop_id, external_id)",
+                [list(column) for column in zip(*keys, strict=True)],
+            )
+            found = cursor.fetchall()
+    else:
+        found = Offer.objects.filter(
+            shop_id__in={shop for shop, _ in keys}, external_id__in={external for _, external in keys}
+        ).values_list("shop_id", "external_id", "id", "title", "price", "brand", "category_id")
+    return {(shop, external): tuple(rest) for shop, external, *rest in found}
 
 
-def _differs(offer: Offer, row) -> bool:
-    category = row.category_id if row.category_id is not None else offer.category_id
-    return (offer.title, offer.price, offer.brand, offer.category_id) != (
-        row.title,
-        row.price,
-        row.brand,
-        category,
-    )
+def _differs(old: Known, row) -> bool:
+    _, title, price, brand, category_id = old
+    category = row.category_id if row.category_id is not None else category_id
+    return (title, price, brand, category_id) != (row.title, row.price, row.brand, category)
 
 
 @transaction.atomic
@@ -112,15 +146,20 @@ def offers_apply(
     encoding: str | None = None,
     classify_with=None,
     progress: Progress = _silent,
+    checked: bytes | None = None,
 ) -> dict:
     """Create and update offers by (shop, external id); refuses the whole file when any row is refused.
 
+    `checked`: the rows its preview kept (`OfferPreview.packed`), used when they were parsed from these
+    bytes against the categories as they are now; else the file is read and checked again.
     With `classify_with` (a dataset), the file's offers left without a category get the category its
     champion predicts, in the same transaction: a classification that fails leaves nothing imported."""
-    preview = offers_preview(
-        data=data, file_name=file_name, encoding=encoding, progress=_within(progress, 0, 0.4)
-    )
-    parsed = preview.parsed
+    categories, checking = category_refs(), _within(progress, 0, 0.4)
+    key = fingerprint(data, categories, encoding)
+    parsed = unpack_rows(checked, key)
+    if parsed is None:
+        parsed = _parsed(data, categories, file_name=file_name, encoding=encoding, progress=checking)
+    preview = _compared(parsed, key, checking)
     if parsed.file_errors:
         raise CatalogError(f"Nothing imported: {parsed.file_errors[0]}.")
     if parsed.errors:
@@ -130,7 +169,7 @@ def offers_apply(
             f"first at line {first.line}: {first.error}."
         )
     reason = f"offer import {file_name}".strip()
-    ids = _write(parsed, preview.new_shops, user=user, reason=reason, progress=progress)
+    ids = _write(preview, user=user, reason=reason, progress=progress)
     result = {
         "new": preview.new,
         "changed": preview.changed,
@@ -144,33 +183,31 @@ def offers_apply(
     return result
 
 
-def _write(parsed: OfferFile, new_shops: list[str], *, user, reason: str, progress: Progress) -> list[int]:
-    """Shops, new offers (COPY) and changed offers (bulk update), all with history; the file's offer ids."""
-    for name in new_shops:
+def _write(preview: OfferPreview, *, user, reason: str, progress: Progress) -> list[int]:
+    """Shops, new offers (COPY) and changed offers (set-based update), all with history; the file's offer
+    ids. The offers already there are those the counts were made from, read in this transaction."""
+    for name in preview.new_shops:
         save_with_history(Shop(name=name), user=user, reason=reason)
     shops = dict(Shop.objects.values_list("name", "id"))
-    existing = _existing(parsed, shops)
     now = timezone.now()
     fresh, stale = [], []
-    for row in parsed.rows:
-        offer = existing.get((shops[row.shop], row.external_id))
-        if offer is None:
+    for row in preview.parsed.rows:
+        old = preview.existing.get((shops[row.shop], row.external_id))
+        if old is None:
             fresh.append(
                 {"shop_id": shops[row.shop], "external_id": row.external_id, "title": row.title,
                  "price": row.price, "brand": row.brand, "category_id": row.category_id, "attributes": {},
                  "image_url": "", "image_vector": None, "created_at": now, "modified_at": now}
             )  # fmt: skip
-        elif _differs(offer, row):
-            offer.title, offer.price, offer.brand, offer.modified_at = row.title, row.price, row.brand, now
-            if row.category_id is not None:
-                offer.category_id = row.category_id
-            stale.append(offer)
+        elif _differs(old, row):
+            category = row.category_id if row.category_id is not None else old[4]
+            stale.append((old[0], row.title, row.price, row.brand, category, now))
     _offers_update(stale, user=user, reason=reason, progress=_within(progress, 0.45, 0.2))
     fresh_ids = []
     for start in range(0, len(fresh), UPDATE_CHUNK):
         progress(0.65 + 0.25 * start / len(fresh), f"adding new offers: {start:,} of {len(fresh):,}")
         fresh_ids += insert_with_history(Offer, fresh[start : start + UPDATE_CHUNK], user=user, reason=reason)
-    return [offer.id for offer in existing.values()] + fresh_ids
+    return [old[0] for old in preview.existing.values()] + fresh_ids
 
 
 def offers_classify(
@@ -202,9 +239,10 @@ def offers_classify(
         items = [TextToClassify(text=f"{o.brand} {o.title}".strip() or "-", title=o.title) for o in batch]
         for offer, (ids, _) in zip(batch, ensemble_top(ensemble, items, 1), strict=True):
             offer.category_id = ids[0] if ids else None
-    placed, now = [offer for offer in offers if offer.category_id is not None], timezone.now()
-    for offer in placed:
-        offer.modified_at = now  # so the next incremental run attaches it
+    now = timezone.now()  # modified now: the next incremental run attaches them
+    placed = [
+        (o.id, o.title, o.price, o.brand, o.category_id, now) for o in offers if o.category_id is not None
+    ]
     progress(0.9, f"writing the categories of {len(placed):,} offers")
     _offers_update(placed, user=user, reason=f"classified by the champion of {dataset.name}")
     return len(placed)
@@ -215,14 +253,19 @@ UPDATE_CHUNK = 20_000
 
 
 @transaction.atomic
-def _offers_update(offers: list[Offer], *, user, reason: str, progress: Progress = _silent) -> None:
-    """Write the UPDATED fields of `offers`, with one history row each. PostgreSQL: one UPDATE ... FROM
-    unnest(arrays) per chunk and the history rows by INSERT ... SELECT (Django's bulk_update builds a CASE
-    expression per row and field, which costs more than the rest of an import)."""
+def _offers_update(values: list[tuple], *, user, reason: str, progress: Progress = _silent) -> None:
+    """Write offers' UPDATED fields, `values` = (id, *UPDATED) each, with one history row each. PostgreSQL:
+    one UPDATE ... FROM unnest(arrays) per chunk and the history rows by INSERT ... SELECT (Django's
+    bulk_update builds a CASE expression per row and field, which costs more than the rest of an import)."""
     if connection.vendor != "postgresql":
+        offers = Offer.objects.in_bulk([offer_id for offer_id, *_ in values])
+        for offer_id, *fields in values:
+            for name, value in zip(UPDATED, fields, strict=True):
+                setattr(offers[offer_id], name, value)
         bulk_update_with_history(
-            offers, Offer, list(UPDATED), batch_size=500, default_user=user, default_change_reason=reason
-        )
+            list(offers.values()), Offer, list(UPDATED), batch_size=500, default_user=user,
+            default_change_reason=reason,
+        )  # fmt: skip
         return
     assignments = ", ".join(f"{name} = c.{name}" for name in UPDATED)
     sql = (
@@ -231,10 +274,9 @@ def _offers_update(offers: list[Offer], *, user, reason: str, progress: Progress
         "WHERE o.id = c.id"
     )
     with connection.cursor() as cursor:
-        for start in range(0, len(offers), UPDATE_CHUNK):
-            progress(start / len(offers), f"updating offers: {start:,} of {len(offers):,}")
-            chunk = offers[start : start + UPDATE_CHUNK]
-            columns = [[offer.id for offer in chunk]]
-            columns += [[getattr(offer, name) for offer in chunk] for name in UPDATED]
-            cursor.execute(sql, columns)
-    history_insert_select(Offer, [offer.id for offer in offers], user=user, reason=reason)
+        for start in range(0, len(values), UPDATE_CHUNK):
+            progress(start / len(values), f"updating offers: {start:,} of {len(values):,}")
+            cursor.execute(
+                sql, [list(column) for column in zip(*values[start : start + UPDATE_CHUNK], strict=True)]
+            )
+    history_insert_select(Offer, [offer_id for offer_id, *_ in values], user=user, reason=reason)

@@ -135,6 +135,34 @@ def test_bad_input_changes_nothing(audio):
     assert not Offer.history.exists()
 
 
+@pytest.mark.django_db
+def test_the_apply_writes_the_rows_its_preview_checked_unless_the_file_or_the_categories_changed(audio):
+    client = _client(roles.MANAGER)
+    _ran(client.post(reverse("catalog:import"), {"file": _file(GOOD)}))
+    upload = OfferImport.objects.get()
+    assert upload.checked_rows  # kept by the preview for the apply
+    upload.data = GOOD.replace("PSLX350H", "PSLX350H-B").encode()  # the bytes changed after the preview
+    upload.save(update_fields=["data"])
+    assert _ran(client.post(reverse("catalog:import-detail", args=[upload.id]))).status == "succeeded"
+    assert Offer.objects.get(shop__name="abt").title == "Sony Turntable PSLX350H-B"  # not the kept rows
+    upload.refresh_from_db()
+    assert upload.checked_rows is None  # applied: nothing more to keep
+
+    # the category the preview matched is gone by the apply: the file is checked again and refused whole
+    moved = GOOD.replace(",1,", ",2,")
+    _ran(client.post(reverse("catalog:import"), {"file": _file(moved)}))
+    upload = OfferImport.objects.order_by("-id").first()
+    assert upload.preview["error_count"] == 0
+    audio.status = "excluded"
+    audio.save()
+    job = _ran(client.post(reverse("catalog:import-detail", args=[upload.id])))
+    assert job.status == "failed"
+    assert job.message == (
+        "Nothing imported: 1 row(s) refused, first at line 2: unknown category 'electronics/audio'."
+    )
+    assert Offer.objects.count() == 2 and OfferImport.objects.get(pk=upload.pk).status == "previewed"
+
+
 def _polled(client: Client, job_id: int) -> dict:
     """The job page's poll from another thread: another database connection, outside the job's work."""
     seen = {}
@@ -170,9 +198,12 @@ def test_the_job_page_shows_the_progress_of_the_preview_and_the_apply_while_they
         (0.708, "reading line 10,001 of 12,001"),
         (0.9, "comparing 12,000 rows with the offers"),
     ]  # the preview: its row says 0 until the job commits
-    assert stages[3:6] == [(0.142, "reading line 5,001 of 12,001"), (0.283, "reading line 10,001 of 12,001"),
-                           (0.36, "comparing 12,000 rows with the offers")]  # fmt: skip
-    assert stages[6:] == [(0.65, "adding new offers: 0 of 12,000")]
+    # the apply: the rows its preview checked, not the file read again
+    assert stages[3:] == [
+        (0.36, "comparing 12,000 rows with the offers"),
+        (0.65, "adding new offers: 0 of 12,000"),
+    ]
+
     assert Offer.objects.count() == 12_000 and Job.objects.get(pk=watched[-1].pk).progress == 1.0
 
 
