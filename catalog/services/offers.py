@@ -18,6 +18,7 @@ from labeling.importing.parser import CategoryRef
 from labeling.models import Category
 
 PREVIEW_ROWS = 200
+IMPORT_LOCK = (0x6F66, 0)  # advisory lock ("of"): one offer file applied at a time
 Progress = Callable[[float, str], None]  # (share done, what is being done): a job's progress
 
 
@@ -154,6 +155,7 @@ def offers_apply(
     bytes against the categories as they are now; else the file is read and checked again.
     With `classify_with` (a dataset), the file's offers left without a category get the category its
     champion predicts, in the same transaction: a classification that fails leaves nothing imported."""
+    _one_apply_at_a_time()
     categories, checking = category_refs(), _within(progress, 0, 0.4)
     key = fingerprint(data, categories, encoding)
     parsed = unpack_rows(checked, key)
@@ -181,6 +183,14 @@ def offers_apply(
             dataset=classify_with, user=user, offer_ids=ids, progress=_within(progress, 0.9, 0.1)
         )
     return result
+
+
+def _one_apply_at_a_time() -> None:
+    """Wait for another file's apply to commit (PostgreSQL): this one then reads the offers that one wrote,
+    instead of adding them a second time (refused by the unique constraint: the whole file failed)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(IMPORT_LOCK))
 
 
 def _write(preview: OfferPreview, *, user, reason: str, progress: Progress) -> list[int]:

@@ -163,6 +163,41 @@ def test_the_apply_writes_the_rows_its_preview_checked_unless_the_file_or_the_ca
     assert Offer.objects.count() == 2 and OfferImport.objects.get(pk=upload.pk).status == "previewed"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_files_applied_at_once_with_the_same_new_offers_both_succeed(audio):
+    client = _client(roles.MANAGER)
+    for text in (GOOD, GOOD.replace("Bose speaker", "Bose Speaker")):
+        _ran(client.post(reverse("catalog:import"), {"file": _file(text)}))
+    first, second = [_queued(client, upload) for upload in OfferImport.objects.order_by("id")]
+    other, reports = threading.Thread(target=_run_closing, args=[second.id]), []
+
+    def second_starts() -> None:  # at the first's 2nd report it has read the offers (none), not written them
+        reports.append(threading.current_thread() is not other)
+        if reports[-1] and reports.count(True) == 2:
+            other.start()
+            other.join(timeout=2)  # blocked on the first's lock (it would fail on the unique constraint)
+
+    with pausing("job-progress", second_starts):
+        job_run(first.id)
+    other.join()
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.status, second.status) == ("succeeded", "succeeded"), second.message
+    assert (first.result["new"], second.result["new"], second.result["changed"]) == (2, 0, 1)
+    assert Offer.objects.get(shop__name="buy").title == "Bose Speaker AM53BK" and Offer.objects.count() == 2
+
+
+def _queued(client: Client, upload: OfferImport) -> Job:
+    client.post(reverse("catalog:import-detail", args=[upload.id]))
+    return Job.objects.filter(kind="offer_import_apply").latest("id")
+
+
+def _run_closing(job_id: int) -> None:
+    try:
+        job_run(job_id)
+    finally:
+        connections.close_all()
+
+
 def _polled(client: Client, job_id: int) -> dict:
     """The job page's poll from another thread: another database connection, outside the job's work."""
     seen = {}
