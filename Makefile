@@ -34,6 +34,7 @@ bench:
 	scripts/with-services.sh .venv/bin/python bench/import_export.py $(IMPORT_EXPORT_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/import_job.py $(IMPORT_JOB_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/import_memory.py $(IMPORT_MEMORY_ARGS)
+	scripts/with-services.sh .venv/bin/python bench/offer_import.py $(OFFER_IMPORT_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/pages.py $(PAGES_ARGS)
 	scripts/with-services.sh .venv/bin/python bench/training.py $(TRAINING_ARGS)
 	test -d var/bench-cleanlab/cleanlab || .venv/bin/pip install --quiet --no-deps --target var/bench-cleanlab cleanlab==2.9.0 termcolor==3.3.0
