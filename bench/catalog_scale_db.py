@@ -315,8 +315,17 @@ def _row(count, categories, load_seconds, full, quality, incremental) -> dict:
     }
 
 
-def scale_db(counts: list[int], timeout: float, deadline: float | None = None) -> list[dict]:
-    """Each size in a child process on its own database (created, then dropped)."""
+def scale_db(
+    counts: list[int],
+    timeout: float,
+    deadline: float | None = None,
+    *,
+    script: Path = ROOT / "bench" / "catalog.py",
+    one: tuple[str, ...] = ("--scale-db-one",),
+    out: str = "--scale-db-out",
+) -> list[dict]:
+    """Each size in a child process on its own database (created, then dropped): `script one COUNT out FILE`
+    writes the size's row as JSON to FILE."""
     from bench.common import require_postgresql
 
     url = require_postgresql("bench/catalog.py")
@@ -324,23 +333,23 @@ def scale_db(counts: list[int], timeout: float, deadline: float | None = None) -
     for count in counts:
         database = f"catalog_scale_{count}_{uuid.uuid4().hex[:6]}"
         env = os.environ | {"DATABASE_URL": url.rsplit("/", 1)[0] + "/" + database}
-        out = Path(os.environ.get("TMPDIR", "/tmp")) / f"{database}.json"
-        command = [sys.executable, str(ROOT / "bench" / "catalog.py"), "--scale-db-one", str(count)]
+        result = Path(os.environ.get("TMPDIR", "/tmp")) / f"{database}.json"
+        command = [sys.executable, str(script), *one, str(count)]
         if deadline:
             command += ["--scale-deadline", str(deadline)]
         say(f"scale-db: {count:,} offers in database {database}")
         try:
-            done = subprocess.run(command + ["--scale-db-out", str(out)], env=env, timeout=timeout, cwd=ROOT)
+            done = subprocess.run([*command, out, str(result)], env=env, timeout=timeout, cwd=ROOT)
         except subprocess.TimeoutExpired:
             rows.append({"offers": count, "error": f"did not finish within {timeout:.0f} s"})
             continue
         finally:
             _drop(url, database)
-        if done.returncode or not out.exists():
+        if done.returncode or not result.exists():
             rows.append({"offers": count, "error": f"exit status {done.returncode} (its output is above)"})
             continue
-        rows.append(json.loads(out.read_text()))
-        out.unlink()
+        rows.append(json.loads(result.read_text()))
+        result.unlink()
     return rows
 
 

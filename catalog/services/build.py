@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from catalog.grouping.build import Grouping, GroupingParams, offers_group
 from catalog.models import Catalog, CatalogEdge, CatalogMembership, CategoryRules, Offer, PairDecision
-from core.history import delete_with_history, history_insert_select
+from core.history import delete_with_history, history_insert_select, ids_condition, update_with_history
 from core.inserts import copy_rows, insert_with_history
 
 MAX_EDGES_PER_CATALOG = 60
@@ -119,7 +119,7 @@ def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> C
     memberships = list(existing.values_list("id", "offer_id", "catalog_id"))
     current = {offer: catalog for _, offer, catalog in memberships}
     matched = match_groups(members, current)
-    catalogs = Catalog.objects.in_bulk([c for c in matched.values() if c])
+    catalogs = _kept_catalogs([c for c in matched.values() if c])
     new_rows, changed = [], []
     for label, catalog_id in matched.items():
         row = groups_rows[label]
@@ -137,23 +137,16 @@ def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> C
                  "quality_score": float(row.quality), "attributes": figures, "label": label}
             )  # fmt: skip
             continue
-        catalog = catalogs[catalog_id]
-        catalog.quality_score, catalog.attributes = float(row.quality), figures
-        if not catalog.title_edited:
-            catalog.title = row.title
-        if catalog.reviewed_by_id is None:
-            catalog.status = status
-        changed.append(catalog)
+        title, title_edited, old_status, reviewed_by_id = catalogs[catalog_id]
+        title = title if title_edited else row.title
+        status = old_status if reviewed_by_id is not None else status
+        changed.append((catalog_id, title, status, float(row.quality), figures))
     labels_new = [row.pop("label") for row in new_rows]
     for row in new_rows:
         row.update(title_edited=False, attributes=row["attributes"])
     new_ids = insert_with_history(Catalog, new_rows, user=user, reason="catalog build") if new_rows else []
     matched.update(dict(zip(labels_new, new_ids, strict=True)))
-    if changed:
-        Catalog.objects.bulk_update(
-            changed, ["title", "status", "quality_score", "attributes"], batch_size=2000
-        )
-        history_insert_select(Catalog, [c.id for c in changed], user=user, reason="catalog build")
+    update_with_history(Catalog, KEPT_FIELDS, changed, user=user, reason="catalog build")
     single = _reviewed_singles(members, matched, current)
     _retire(category_id, set(matched.values()) | set(single.values()), user=user)
     _memberships(category_id, members, matched, memberships, grouping, frame, single, user=user)
@@ -168,6 +161,24 @@ def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> C
         new_catalogs=len(new_ids),
         kept_catalogs=len(changed),
     )
+
+
+KEPT_FIELDS = ("title", "status", "quality_score", "attributes")  # of a catalog a group takes over
+
+
+def _kept_catalogs(ids: list[int]) -> dict[int, tuple]:
+    """id -> (title, title_edited, status, reviewed_by_id) of the catalogs groups take over: plain values,
+    written back set-based (`update_with_history`), no model instances."""
+    if not ids:
+        return {}
+    where, params = ids_condition(ids)  # one array, not an IN list of every id
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, title, title_edited, status, reviewed_by_id FROM {Catalog._meta.db_table} "
+            f"WHERE {where}",
+            params,
+        )
+        return {pk: tuple(rest) for pk, *rest in cursor.fetchall()}
 
 
 def _retire(category_id: int, alive: set[int], *, user) -> None:

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from catalog.errors import CatalogError
 from catalog.importing import OfferFile, fingerprint, pack_rows, parse_offers_file, unpack_rows
 from catalog.models import Offer, Shop
-from core.history import history_insert_select, save_with_history
+from core.history import UPDATE_CHUNK, save_with_history, update_with_history
 from core.inserts import insert_with_history
 from labeling.importing.parser import CategoryRef
 from labeling.models import Category
@@ -259,34 +258,12 @@ def offers_classify(
 
 
 UPDATED = ("title", "price", "brand", "category_id", "modified_at")
-UPDATE_CHUNK = 20_000
 
 
 @transaction.atomic
 def _offers_update(values: list[tuple], *, user, reason: str, progress: Progress = _silent) -> None:
-    """Write offers' UPDATED fields, `values` = (id, *UPDATED) each, with one history row each. PostgreSQL:
-    one UPDATE ... FROM unnest(arrays) per chunk and the history rows by INSERT ... SELECT (Django's
-    bulk_update builds a CASE expression per row and field, which costs more than the rest of an import)."""
-    if connection.vendor != "postgresql":
-        offers = Offer.objects.in_bulk([offer_id for offer_id, *_ in values])
-        for offer_id, *fields in values:
-            for name, value in zip(UPDATED, fields, strict=True):
-                setattr(offers[offer_id], name, value)
-        bulk_update_with_history(
-            list(offers.values()), Offer, list(UPDATED), batch_size=500, default_user=user,
-            default_change_reason=reason,
-        )  # fmt: skip
-        return
-    assignments = ", ".join(f"{name} = c.{name}" for name in UPDATED)
-    sql = (
-        f"UPDATE {Offer._meta.db_table} AS o SET {assignments} FROM unnest(%s::bigint[], %s::text[], "
-        f"%s::numeric[], %s::text[], %s::bigint[], %s::timestamptz[]) AS c(id, {', '.join(UPDATED)}) "
-        "WHERE o.id = c.id"
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(values), UPDATE_CHUNK):
-            progress(start / len(values), f"updating offers: {start:,} of {len(values):,}")
-            cursor.execute(
-                sql, [list(column) for column in zip(*values[start : start + UPDATE_CHUNK], strict=True)]
-            )
-    history_insert_select(Offer, [offer_id for offer_id, *_ in values], user=user, reason=reason)
+    """Write offers' UPDATED fields, `values` = (id, *UPDATED) each, with one history row each (set-based)."""
+    update_with_history(
+        Offer, UPDATED, values, user=user, reason=reason,
+        progress=lambda done, total: progress(done / total, f"updating offers: {done:,} of {total:,}"),
+    )  # fmt: skip

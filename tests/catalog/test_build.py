@@ -5,7 +5,7 @@ import pytest
 from catalog.models import Catalog, CatalogEdge, CatalogMembership, Offer, PairDecision, Shop
 from catalog.services.attach import category_attach
 from catalog.services.build import category_build
-from catalog.services.review import catalog_approve, catalog_split
+from catalog.services.review import catalog_approve, catalog_split, catalog_title_set
 from catalog.services.runs import catalog_run_inline
 from tests.factories import SmallCategoryFactory, UserFactory
 
@@ -50,6 +50,11 @@ def test_build_groups_each_product_and_keeps_ids_on_rerun():
     again = category_build(category_id=category.id, user=user)
     assert again.new_catalogs == 0 and again.kept_catalogs == len(PRODUCTS)
     assert {offer.id: _catalog_of(offer) for offer in offers} == ids
+    # the kept catalogs are rewritten set-based: one '~' history row each, naming the user; figures as JSON
+    kept = Catalog.history.filter(history_type="~", history_change_reason="catalog build")
+    assert sorted(kept.values_list("id", flat=True)) == sorted(set(ids.values()))
+    assert {row.history_user for row in kept} == {user}
+    assert Catalog.objects.get(pk=ids[offers[0].id]).attributes["size"] == 2
 
 
 def test_build_writes_the_edges_of_each_catalog_for_its_page():
@@ -99,9 +104,10 @@ def test_approved_catalog_keeps_its_status_and_edited_title():
     category_build(category_id=category.id, user=user)
     catalog = Catalog.objects.get(pk=_catalog_of(offers[1]))
     catalog_approve(catalog=catalog, user=user)
+    catalog_title_set(catalog=catalog, title="My title", user=user)
     category_build(category_id=category.id, user=user)
     catalog.refresh_from_db()
-    assert catalog.status == Catalog.Status.PUBLISHED
+    assert catalog.status == Catalog.Status.PUBLISHED and catalog.title == "My title"
 
 
 def test_incremental_attach_joins_a_new_shops_offer_without_a_rebuild():
