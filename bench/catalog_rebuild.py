@@ -48,10 +48,9 @@ def _run_figures(mode: str, user, worker) -> dict:
 def rebuild_one(count: int) -> dict:
     """One size on the (fresh) database DATABASE_URL names: load, first build, rebuild; figures."""
     import os
-    import subprocess
     import uuid
 
-    from bench.catalog_scale_db import _catalog_of, _load, _setup, _start_worker
+    from bench.catalog_scale_db import _catalog_of, _load, _setup, _start_worker, stop_worker
     from bench.common import say
     from catalog.models import Catalog
 
@@ -69,12 +68,7 @@ def rebuild_one(count: int) -> dict:
         say(f"  rebuild: {rebuild}")
         after = _catalog_of(offers, shops)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, 9)
-            worker.wait()
+        stop_worker(worker)
     placed = before >= 0
     return {
         "offers": count,

@@ -184,6 +184,16 @@ def _start_worker(folder: Path) -> tuple[subprocess.Popen, str]:
     return process, name
 
 
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Stop the worker `_start_worker` started (its process group when it does not stop within a minute)."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, 9)
+        worker.wait()
+
+
 def _run(mode: str, user, worker: subprocess.Popen, deadline: float | None = None) -> dict:
     """Enqueue a run (one task per category), wait for it; wall, CPU and memory of the worker's processes.
 
@@ -294,12 +304,7 @@ def scale_db_one(count: int, deadline: float | None = None) -> dict:
         incremental |= _attach_precision(offers, new, shops)
         say(f"  incremental run: {incremental}")
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, 9)
-            worker.wait()
+        stop_worker(worker)
     return _row(count, categories, load_seconds, full, quality, incremental)
 
 
