@@ -1,7 +1,7 @@
-"""The grouping's two per-edge loops, compiled (numba): exact dot products of sparse rows for candidate
-pairs, and the constrained union-find inside communities.
+"""The grouping's per-edge loops, compiled (numba): exact dot products of sparse rows for candidate pairs,
+the constrained union-find inside communities, and running counts per key (ranks within groups).
 
-Both were numpy/scipy or plain-Python loops over millions of pairs per category; compiled, they give the
+They were numpy, scipy or plain-Python loops over millions of pairs per category; compiled, they give the
 same numbers (float32 sums in the same order as scipy's) and the same groups. Imported when first needed
 (numba's import is not free, and the web process never groups); compiled once, cached next to this file.
 """
@@ -35,6 +35,17 @@ def row_dots(indptr, indices, data, left, right):
                 j += 1
         out[pair] = total
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def running_count(codes, count):
+    """Per element, how many elements before it carry the same code (codes 0 .. count - 1)."""
+    seen = np.zeros(count, np.int64)
+    rank = np.empty(len(codes), np.int64)
+    for position in range(len(codes)):
+        rank[position] = seen[codes[position]]
+        seen[codes[position]] += 1
+    return rank
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

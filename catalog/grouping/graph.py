@@ -162,6 +162,14 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[first]
 
 
+def rank_in_group(keys: np.ndarray) -> np.ndarray:
+    """Per element, how many elements before it carry the same key (pandas' groupby cumcount)."""
+    from catalog.grouping.compiled import running_count
+
+    codes, uniques = pd.factorize(keys)
+    return running_count(codes.astype(np.int64), len(uniques))
+
+
 def best_per_shop(edges: pd.DataFrame, shops: np.ndarray, keep: int = 3) -> pd.DataFrame:
     """Each offer's `keep` most similar candidates in each other shop (the rest cannot be its match)."""
     if edges.empty:
@@ -173,14 +181,7 @@ def best_per_shop(edges: pd.DataFrame, shops: np.ndarray, keep: int = 3) -> pd.D
     pair = np.concatenate([a * len(shop_codes) + shop_codes[b], b * len(shop_codes) + shop_codes[a]])
     similarity = edges["similarity"].to_numpy()
     order = np.argsort(-np.concatenate([similarity, similarity]), kind="stable")
-    pair = pair[order]
-    # rank of each end among its (offer, other shop)'s, strongest first: group by a stable sort on the key
-    grouped = np.argsort(pair, kind="stable")
-    starts = np.ones(len(grouped), bool)
-    np.not_equal(pair[grouped][1:], pair[grouped][:-1], out=starts[1:])
-    position = np.arange(len(grouped))
-    rank = np.empty(len(grouped), np.int64)
-    rank[grouped] = position - np.maximum.accumulate(np.where(starts, position, 0))
+    rank = rank_in_group(pair[order])
     chosen = np.zeros(len(edges), bool)
     chosen[edge[order][rank < keep]] = True
     return edges[chosen].reset_index(drop=True)

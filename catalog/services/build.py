@@ -16,6 +16,7 @@ import pandas as pd
 from django.db import connection, transaction
 
 from catalog.grouping.build import Grouping, GroupingParams, offers_group
+from catalog.grouping.graph import rank_in_group
 from catalog.models import Catalog, CatalogEdge, CatalogMembership, CategoryRules, Offer, PairDecision
 from core.history import delete_with_history, history_insert_select
 from core.inserts import copy_lines, copy_text, insert_with_history
@@ -277,12 +278,9 @@ def _edges(frame, grouping: Grouping, matched: dict[int, int]) -> None:
 def _edge_catalogs(catalog_a: np.ndarray, catalog_b: np.ndarray) -> pd.DataFrame:
     """(position, catalog) of the edges kept: in edge order, each catalog's first MAX_EDGES_PER_CATALOG
     edges touching it (an edge touches the catalogs of its two ends, once when they share one; -1: none)."""
-    position = np.arange(len(catalog_a))
-    ends = pd.DataFrame(
-        {
-            "position": np.concatenate([position, position]),
-            "catalog": np.concatenate([catalog_a, np.where(catalog_b == catalog_a, -1, catalog_b)]),
-        }
-    )
-    ends = ends[ends["catalog"] >= 0].sort_values("position", kind="stable")
-    return ends[ends.groupby("catalog").cumcount() < MAX_EDGES_PER_CATALOG]
+    position = np.repeat(np.arange(len(catalog_a)), 2)
+    catalog = np.stack([catalog_a, np.where(catalog_b == catalog_a, -1, catalog_b)], axis=1).ravel()
+    touching = catalog >= 0
+    position, catalog = position[touching], catalog[touching]
+    kept = rank_in_group(catalog) < MAX_EDGES_PER_CATALOG
+    return pd.DataFrame({"position": position[kept], "catalog": catalog[kept]})
