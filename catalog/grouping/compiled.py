@@ -1,8 +1,8 @@
-"""The grouping's per-edge loops, compiled (numba): exact dot products of sparse rows for candidate pairs,
+"""The grouping's per-edge loops, compiled (numba): dot products of sparse rows for candidate pairs,
 the constrained union-find inside communities, and running counts per key (ranks within groups).
 
 They were numpy, scipy or plain-Python loops over millions of pairs per category; compiled, they give the
-same numbers (float32 sums in the same order as scipy's) and the same groups. Imported when first needed
+same groups and the same numbers (up to the last bit of a float32 sum). Imported when first needed
 (numba's import is not free, and the web process never groups); compiled once, cached next to this file.
 """
 
@@ -16,8 +16,8 @@ from numba.typed import Dict
 
 @numba.njit(cache=True, nogil=True)
 def row_dots(indptr, indices, data, left, right):
-    """Per pair, the dot product of two rows of a CSR matrix with sorted column indices (a float32 sum in
-    column order: what scipy's `m[left].multiply(m[right]).sum(axis=1)` gives)."""
+    """Per pair, the dot product of two rows of a CSR matrix with sorted column indices: a float32 sum in
+    column order (scipy's `m[left].multiply(m[right]).sum(axis=1)` sums pairwise: the last bit may differ)."""
     out = np.zeros(len(left), np.float32)
     for pair in range(len(left)):
         i, i_end = indptr[left[pair]], indptr[left[pair] + 1]

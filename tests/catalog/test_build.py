@@ -64,6 +64,17 @@ def test_build_writes_the_edges_of_each_catalog_for_its_page():
     assert figures["size"] == 2 and figures["min_similarity"] == pytest.approx(edge.similarity, abs=1e-6)
 
 
+def test_deleting_an_offer_deletes_its_edges():
+    # the edges' keys are not checked by the database (derived rows): the ORM's cascade removes them
+    category, user = SmallCategoryFactory(), UserFactory()
+    offers = _offers(category)
+    category_build(category_id=category.id, user=user)
+    touching = CatalogEdge.objects.filter(offer_a=offers[0]) | CatalogEdge.objects.filter(offer_b=offers[0])
+    assert touching.exists()
+    offers[0].delete()
+    assert not touching.exists() and CatalogEdge.objects.exists()
+
+
 def test_rebuild_deletes_memberships_that_changed_with_history_rows():
     category, user = SmallCategoryFactory(), UserFactory()
     offers = _offers(category)
