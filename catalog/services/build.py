@@ -247,11 +247,13 @@ def _edges(frame, grouping: Grouping, matched: dict[int, int]) -> None:
         CatalogEdge.objects.filter(catalog_id__in=catalog_ids).delete()
     offer_ids = frame["offer_id"].to_numpy()
     catalog_of_row = pd.Series(grouping.labels).map(pd.Series(matched)).fillna(-1).to_numpy(np.int64)
-    edges = grouping.edges.sort_values("similarity", ascending=False)
+    # strongest first (the order sort_values gives the frame), without moving the whole frame
+    order = grouping.edges["similarity"].reset_index(drop=True).sort_values(ascending=False).index.to_numpy()
     ends = _edge_catalogs(
-        catalog_of_row[edges["a"].to_numpy(np.int64)], catalog_of_row[edges["b"].to_numpy(np.int64)]
+        catalog_of_row[grouping.edges["a"].to_numpy(np.int64)[order]],
+        catalog_of_row[grouping.edges["b"].to_numpy(np.int64)[order]],
     )
-    chosen = edges.iloc[ends["position"].to_numpy()]
+    chosen = grouping.edges.iloc[order[ends["position"].to_numpy()]]
     ends_ids = [offer_ids[chosen[end].to_numpy(np.int64)].tolist() for end in ("a", "b")]
     values = [chosen[name].tolist() for name in ("similarity", "char", "words", "model", "cut", "matched")]
     rows = zip(ends["catalog"].tolist(), *ends_ids, *values, strict=True)
