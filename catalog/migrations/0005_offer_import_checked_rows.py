@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_category_image_weight'),
+        ('catalog', '0004_catalog_edge_unchecked_keys'),
     ]
 
     operations = [
