@@ -117,7 +117,8 @@ def markdown(results: dict) -> str:
         f"Produced by `{SCRIPT}`. Per size a fresh PostgreSQL database, synthetic offers "
         "(bench/catalog_scale.py), a real Celery worker (prefork, 2 processes, OMP_NUM_THREADS=1): the first "
         "full build of the empty catalog, then a second full build over its catalogs. The machine is shared: "
-        "the ratio rebuild / first build (same run, same offers) counts more than the seconds.",
+        "the ratio rebuild / first build (same run, same offers) counts more than the seconds. Grouping and "
+        "writing seconds are summed over the categories' tasks (two run at once), so they exceed the wall.",
         "",
         "| offers | build | wall s | worker CPU s | PostgreSQL CPU s | grouping s | writing s | new "
         "catalogs | kept catalogs | load avg before -> after |",
