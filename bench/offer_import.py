@@ -136,6 +136,9 @@ class OfferImportBench:
             job_run(job.id)
         job.refresh_from_db()
         self.check(f"{job.kind} #{job.id} succeeded", "succeeded", job.status)
+        self.check(
+            f"{job.kind} #{job.id}: its page's bar moved (>= 5 progress reports)", True, len(reports) >= 5
+        )
         upload = OfferImport.objects.order_by("-id").first()
         counts = upload.preview if step == "preview" else upload.result
         return {"progress_reports": len(reports), **{name: counts.get(name) for name in ("new", "changed")}}
