@@ -54,6 +54,7 @@ class Command(BaseCommand):
                     file_name=file.name,
                     encoding=encoding or None,
                     classify_with=dataset,
+                    checked=preview.packed(),  # the rows just checked, unless the categories changed since
                 )
             except CatalogError as error:
                 raise CommandError(str(error)) from error
