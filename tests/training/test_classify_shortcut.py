@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_serving")]
 WITHOUT_SHORTCUT = [m for m in django_settings.MIDDLEWARE if "ClassifyShortcut" not in m]
 HEADERS = (
     "Content-Type",
+    "Content-Length",
     "Allow",
     "Vary",
     "X-Frame-Options",
