@@ -22,7 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RESULTS, Checks, checks_lines, machine_lines, run_measured, say  # noqa: E402
+from bench.common import (  # noqa: E402
+    RESULTS,
+    Checks,
+    checks_lines,
+    error_lines,
+    machine_lines,
+    run_measured,
+    say,
+)  # noqa: E402
 
 SCRIPT = "bench/label_errors_imdb_folds.py"
 FOLDS = 5
@@ -221,12 +229,9 @@ class FoldsBench:
             lines.append(f"| {row['seed']} | {row['label']} | {figures} |")
         for verdict in results["verdicts"]:
             lines += ["", f"Target: {verdict['label']}: **{verdict['verdict']}**."]
-        if results.get("error"):
-            lines += ["", "**The run stopped on an error:**", "", "```", results["error"].rstrip(), "```"]
         lines.append("")
-        return "\n".join(
-            [*lines, *checks_lines(results["checks"]), *machine_lines(results["machine"], results["code"])]
-        )
+        checks, machine = checks_lines(results["checks"]), machine_lines(results["machine"], results["code"])
+        return "\n".join([*lines, *error_lines(results.get("error")), *checks, *machine])
 
 
 def main(argv: list[str] | None = None) -> int:
