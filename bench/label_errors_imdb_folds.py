@@ -102,9 +102,7 @@ class FoldsBench:
         labels = np.asarray(self.labels)
         for seed in range(self.seeds):
             folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(self.raw, labels))
-            self._measure(
-                REFERENCE, seed, folds, counts["raw"], 2, 1, lambda: LogisticRegression(max_iter=1000)
-            )
+            self._measure(REFERENCE, seed, folds, counts["raw"], 2, 1, LogisticRegression(max_iter=1000))
             for label, params in SETTINGS:
                 model = TfidfLinearSVC(params)
                 p = model.params
