@@ -143,6 +143,12 @@ def error_lines(error: str | None) -> list[str]:
     return ["## Error", "", "```", error, "```", ""] if error else []
 
 
+def report_end(lines: list[str], results: dict) -> str:
+    """A report's text: its own lines, then the error (if any), the checks and the machine sections."""
+    tail = checks_lines(results["checks"]) + machine_lines(results["machine"], results["code"])
+    return "\n".join([*lines, *error_lines(results.get("error")), *tail])
+
+
 def checks_lines(checks: list[dict]) -> list[str]:
     lines = ["## Checks", "", "| check | expected | actual | ok |", "|---|---:|---:|---|"]
     lines += [

@@ -102,7 +102,7 @@ class ImportJobBench:
 
 
 def markdown(results: dict) -> str:
-    from bench.common import checks_lines, error_lines, machine_lines
+    from bench.common import report_end
 
     lines = [
         "# Import jobs: a 100,000-row CSV file",
@@ -121,10 +121,7 @@ def markdown(results: dict) -> str:
             f"{target} | {row['verdict']} |"
         )
     lines.append("")
-    lines += error_lines(results.get("error"))
-    return "\n".join(
-        lines + checks_lines(results["checks"]) + machine_lines(results["machine"], results["code"])
-    )
+    return report_end(lines, results)
 
 
 def main(argv: list[str] | None = None) -> int:

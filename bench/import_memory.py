@@ -203,7 +203,7 @@ def _chunk_rows() -> int:
 
 
 def markdown(results: dict) -> str:
-    from bench.common import checks_lines, error_lines, machine_lines
+    from bench.common import report_end
 
     before = results["reference_before"]
     lines = [
@@ -228,10 +228,7 @@ def markdown(results: dict) -> str:
             f"{row['verdict']} |"
         )
     lines.append("")
-    lines += error_lines(results.get("error"))
-    return "\n".join(
-        lines + checks_lines(results["checks"]) + machine_lines(results["machine"], results["code"])
-    )
+    return report_end(lines, results)
 
 
 def main(argv=None) -> int:

@@ -25,9 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     RESULTS,
     Checks,
-    checks_lines,
-    error_lines,
-    machine_lines,
+    report_end,
     run_measured,
     say,
 )  # noqa: E402
@@ -225,8 +223,7 @@ class FoldsBench:
         for verdict in results["verdicts"]:
             lines += ["", f"Target: {verdict['label']}: **{verdict['verdict']}**."]
         lines.append("")
-        checks, machine = checks_lines(results["checks"]), machine_lines(results["machine"], results["code"])
-        return "\n".join([*lines, *error_lines(results.get("error")), *checks, *machine])
+        return report_end(lines, results)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -244,7 +244,7 @@ LABELS = {
 
 
 def markdown(results: dict) -> str:
-    from bench.common import checks_lines, error_lines, machine_lines
+    from bench.common import report_end
 
     rows = results["parameters"]["rows"]
     lines = [
@@ -282,10 +282,7 @@ def markdown(results: dict) -> str:
         "none for the import, so every verdict is `info`.",
         "",
     ]
-    lines += error_lines(results.get("error"))
-    return "\n".join(
-        lines + checks_lines(results["checks"]) + machine_lines(results["machine"], results["code"])
-    )
+    return report_end(lines, results)
 
 
 def main(argv: list[str] | None = None) -> int:

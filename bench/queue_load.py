@@ -31,9 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     RESULTS,
     Checks,
-    checks_lines,
-    error_lines,
-    machine_lines,
+    report_end,
     run_measured,
     say,
     setup_django,
@@ -343,9 +341,8 @@ def markdown(results: dict) -> str:
     lines += [
         f"| {v['label']} | {v['value']}x | >= {v['target']}x | {v['verdict']} |" for v in results["verdicts"]
     ]
-    lines += ["", *checks_lines(results["checks"]), *machine_lines(results["machine"], results["code"])]
-    lines += error_lines(results.get("error"))
-    return "\n".join(lines)
+    lines.append("")
+    return report_end(lines, results)
 
 
 def main(argv: list[str] | None = None) -> int:
