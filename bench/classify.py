@@ -54,13 +54,25 @@ def _half(bounds: tuple[int, int]) -> int:
     return bounds[1] - bounds[0]
 
 
+def one_thread_each() -> None:
+    """A forked child computes on one core: BLAS/OpenMP pools and numba held to one thread, so 2 processes
+    use 2 cores instead of 2 x threads fighting over them."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except (ImportError, ValueError):  # numba absent, or its threading layer not started: nothing to hold
+        pass
+
+
 def _two_processes(model, texts: list[str]) -> float:
     """The machine's two-core ceiling in this run: the same predict_proba, each half of the texts in a forked
     process held to one thread (as the command's children are); seconds, forks included."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-
-    from training.services.bulk import one_thread_each
 
     global _TWO
     _TWO, half = (model, texts), -(-len(texts) // 2)
