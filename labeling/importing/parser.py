@@ -659,7 +659,8 @@ def plain_record(width: int, delimiter: str) -> re.Pattern:
     lines before it (group 1), then each cell either quoted (quotes inside doubled; line ends allowed) or
     unquoted with no quote and no line end, then a line end or the end of the text."""
     other = re.escape(delimiter)
-    cell = rf'(?:"([^"]*+(?:""[^"]*+)*+)"|([^{other}"\r\n]*+))'
+    # quoted with no quote inside | quoted with doubled quotes inside | unquoted: one group each
+    cell = rf'(?:"([^"]*+)"(?=[{other}\r\n]|\Z)|"([^"]*+(?:""[^"]*+)++)"|([^{other}"\r\n]*+))'
     return re.compile(r"((?:\r\n|\n|\r)*+)" + other.join([cell] * width) + r"(?:\r\n|\n|\r|\Z)")
 
 
@@ -670,28 +671,27 @@ def plain_records(text: str, width: int, delimiter: str) -> list[tuple[int, list
     if "\0" in text:
         return None
     match, records, position, line, size = plain_record(width, delimiter).match, [], 0, 1, len(text)
-    bare_cr = text.count("\r") != text.count("\r\n")
     while position < size:
         found = match(text, position)
         if found is None:
             if not text[position:].strip("\r\n"):
                 break  # blank lines at the end
             return None
-        groups = found.groups()
-        blank, cells = groups[0], []
-        line += line_ends(blank)
-        for quoted, plain in zip(groups[1::2], groups[2::2], strict=True):
-            if quoted is None:
+        groups, cells, carriage_returns = found.groups(), [], 0
+        if groups[0]:
+            line += line_ends(groups[0])
+        for quoted, doubled, plain in zip(groups[1::3], groups[2::3], groups[3::3], strict=True):
+            if plain is not None:
                 cells.append(plain)
                 continue
-            if '""' in quoted:
-                quoted = quoted.replace('""', '"')
+            quoted = quoted if doubled is None else doubled.replace('""', '"')
             if "\r" in quoted:
+                carriage_returns += quoted.count("\r") - quoted.count("\r\n")  # \r\n has its \n
                 quoted = quoted.replace("\r\n", "\n").replace("\r", "\n")
             cells.append(quoted)
         records.append((line, cells))
         start, position = found.end(1), found.end()
-        line += text.count("\n", start, position) if not bare_cr else line_ends(text[start:position])
+        line += text.count("\n", start, position) + carriage_returns + (text[position - 1] == "\r")
     return records
 
 
