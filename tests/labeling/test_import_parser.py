@@ -306,6 +306,7 @@ def test_parser_imports_only_the_standard_library():
         "codecs",
         "collections",
         "copy",
+        "functools",
         "itertools",
         "math",
         "typing",

@@ -219,3 +219,31 @@ def test_the_job_from_the_dataset_page_gives_the_commands_answers(champion, post
     job_run(bad.id)
     bad.refresh_from_db()
     assert bad.status == Job.Status.FAILED and "line 2:" in bad.message
+
+
+def test_the_output_rows_are_what_the_csv_writer_writes():
+    """The rows are put together without the csv writer: ids and paths that need quoting are quoted as it
+    quotes them, missing pairs and given categories left empty."""
+    from collections import Counter
+
+    from training.services.bulk import BulkInput, _csv_cell, _lay_out, _Part, _Work
+
+    paths = {1: "a › b", 2: 'c, "d"', 3: "e\nf"}
+    ids = ["plain", "with,comma", 'with "quote"', "line\nend", "cr\rhere", "", "é/x:1"]
+    answers = ([([1, 2], [0.9, 0.1]), ([3], [1.0]), ([2, 3], [0.5, 0.5])] * 3)[: len(ids)]
+    given = [1, None, 3, 2, None, 1, 3]
+    work = _Work(None, None, 3, paths, {c: _csv_cell(p) for c, p in paths.items()}, True)
+    part = _Part()
+    _lay_out(work, part, BulkInput([None] * len(ids), ids, given), answers)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    for external_id, category, (top, scores) in zip(ids, given, answers, strict=True):
+        row = [external_id]
+        for number in range(3):
+            row += [paths[top[number]], f"{scores[number]:.4f}"] if number < len(top) else ["", ""]
+        writer.writerow([*row, paths[category] if category else ""])
+    assert part.output == expected.getvalue()
+    assert (part.compared, part.hits) == (5, 1)
+    assert part.confusions == Counter(
+        {("e\nf", 'c, "d"'): 1, ('c, "d"', "a › b"): 1, ("a › b", 'c, "d"'): 1, ("e\nf", "a › b"): 1}
+    )

@@ -9,8 +9,10 @@ classified here and the same texts sent to the API agree row for row. Output: on
 """
 
 import csv
+import dataclasses
 import io
 import os
+import re
 import threading
 import time
 from collections import Counter
@@ -222,6 +224,7 @@ class _Work:
     bulk: "BulkInput | BulkFile"
     k: int
     paths: dict[int, str]
+    cells: dict[int, str]  # the paths as CSV cells
     with_given: bool
 
 
@@ -266,11 +269,13 @@ def bulk_classify(
     workers, units = workers or default_workers(), _units(bulk)
     workers = min(workers, len(units))
     started = time.perf_counter()
-    work = _Work(ensemble, bulk, k, _paths(dataset), bulk.has_categories)
+    paths = _paths(dataset)
+    cells = {category: _csv_cell(path) for category, path in paths.items()}
+    work = _Work(ensemble, bulk, k, paths, cells, bulk.has_categories)
     parts = _classify_threaded(work, units, workers, progress)
     if isinstance(bulk, BulkFile) and any(part.csv_failed for part in parts[:-1]):
         # a range did not end at a record's end (or the file's quoting is broken there): read it whole
-        work = _Work(ensemble, bulk := _read_whole_file(bulk), k, work.paths, work.with_given)
+        work = dataclasses.replace(work, bulk=(bulk := _read_whole_file(bulk)))
         parts = _classify_threaded(work, units := _units(bulk), min(workers, len(units)), progress)
     rows = _checked(bulk, parts)
     seconds = time.perf_counter() - started
@@ -358,25 +363,36 @@ def _classify_part(work: _Work, rows: BulkInput, part: _Part) -> None:
     answers = []
     for start in range(0, len(rows.items), CHUNK):
         answers += ensemble_top(work.ensemble, rows.items[start : start + CHUNK], work.k)
-    _lay_out(part, rows, answers, work.k, work.paths, work.with_given)
+    _lay_out(work, part, rows, answers)
 
 
-def _lay_out(part: _Part, rows: BulkInput, answers: list, k: int, paths: dict, with_given: bool) -> None:
-    """The unit's output rows as CSV text, and its figures against the given categories."""
-    lines = []
+CSV_SPECIAL = re.compile(r'[,"\r\n]')  # what makes the csv writer quote a cell (else written as it is)
+
+
+def _csv_cell(value: str) -> str:
+    """A cell as the csv writer writes it in a row of several (quoted only when it must be)."""
+    return _csv_lines([[value, ""]])[:-2] if CSV_SPECIAL.search(value) else value
+
+
+def _lay_out(work: _Work, part: _Part, rows: BulkInput, answers: list) -> None:
+    """The unit's output rows as CSV text (what the csv writer writes, put together without it: the
+    categories' paths are cells already), and its figures against the given categories."""
+    k, cells, with_given = work.k, work.cells, work.with_given
+    lines, special, paths = [], CSV_SPECIAL.search, work.paths
     for external_id, given, (ids, scores) in zip(rows.external_ids, rows.given, answers, strict=True):
-        line = [external_id]
+        line = [_csv_cell(external_id) if special(external_id) else external_id]
         for number in range(k):
-            line += [paths[ids[number]], f"{scores[number]:.4f}"] if number < len(ids) else ["", ""]
+            line.append(f"{cells[ids[number]]},{scores[number]:.4f}" if number < len(ids) else ",")
         if with_given:
-            line.append(paths[given] if given is not None else "")
+            line.append(cells[given] if given is not None else "")
             if given is not None:
                 part.compared += 1
                 part.hits += ids[0] == given
                 if ids[0] != given:
                     part.confusions[(paths[given], paths[ids[0]])] += 1
-        lines.append(line)
-    part.output = _csv_lines(lines)
+        lines.append(",".join(line))
+    lines.append("")
+    part.output = "\n".join(lines)
 
 
 def _paths(dataset: Dataset) -> dict[int, str]:
