@@ -17,6 +17,7 @@ import hashlib
 import io
 import itertools
 import math
+import operator
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -657,11 +658,13 @@ class ExamplesReader:
 def plain_record(width: int, delimiter: str) -> re.Pattern:
     """A record of `width` cells as the csv module reads it in strict mode, for the plain case only: blank
     lines before it (group 1), then each cell either quoted (quotes inside doubled; line ends allowed) or
-    unquoted with no quote and no line end, then a line end or the end of the text."""
+    unquoted with no quote and no line end (3 groups a cell), then a line end or the end of the text (a
+    group); or else any one character (the last group: the text is not plain there)."""
     other = re.escape(delimiter)
     # quoted with no quote inside | quoted with doubled quotes inside | unquoted: one group each
     cell = rf'(?:"([^"]*+)"(?=[{other}\r\n]|\Z)|"([^"]*+(?:""[^"]*+)++)"|([^{other}"\r\n]*+))'
-    return re.compile(r"((?:\r\n|\n|\r)*+)" + other.join([cell] * width) + r"(?:\r\n|\n|\r|\Z)")
+    record = r"((?:\r\n|\n|\r)*+)" + other.join([cell] * width) + r"(\r\n|\n|\r|\Z)"
+    return re.compile(rf"{record}|([\s\S])")
 
 
 def plain_records(text: str, width: int, delimiter: str) -> list[tuple[int, list[str]]] | None:
@@ -670,28 +673,27 @@ def plain_records(text: str, width: int, delimiter: str) -> list[tuple[int, list
     not plain (`plain_record`) or the text holds a NUL."""
     if "\0" in text:
         return None
-    match, records, position, line, size = plain_record(width, delimiter).match, [], 0, 1, len(text)
-    while position < size:
-        found = match(text, position)
-        if found is None:
-            if not text[position:].strip("\r\n"):
-                break  # blank lines at the end
-            return None
-        groups, cells, carriage_returns = found.groups(), [], 0
+    found = plain_record(width, delimiter).findall(text.rstrip("\r\n"))  # all records in one call
+    if any(map(operator.itemgetter(-1), found)):
+        return None
+    records, line, cells_end = [], 1, 1 + 3 * width
+    for groups in found:
         if groups[0]:
             line += line_ends(groups[0])
-        for quoted, doubled, plain in zip(groups[1::3], groups[2::3], groups[3::3], strict=True):
-            if plain is not None:
-                cells.append(plain)
-                continue
-            quoted = quoted if doubled is None else doubled.replace('""', '"')
+        cells, ends = list(groups[3:cells_end:3]), 1
+        for number, quoted in enumerate(groups[1:cells_end:3]):
+            if doubled := groups[2 + 3 * number]:
+                quoted = doubled.replace('""', '"')
+            elif not quoted:
+                continue  # unquoted (or empty)
+            if "\n" in quoted:
+                ends += quoted.count("\n")
             if "\r" in quoted:
-                carriage_returns += quoted.count("\r") - quoted.count("\r\n")  # \r\n has its \n
+                ends += quoted.count("\r") - quoted.count("\r\n")  # \r\n has its \n
                 quoted = quoted.replace("\r\n", "\n").replace("\r", "\n")
-            cells.append(quoted)
+            cells[number] = quoted
         records.append((line, cells))
-        start, position = found.end(1), found.end()
-        line += text.count("\n", start, position) + carriage_returns + (text[position - 1] == "\r")
+        line += ends
     return records
 
 

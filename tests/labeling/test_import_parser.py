@@ -309,6 +309,7 @@ def test_parser_imports_only_the_standard_library():
         "functools",
         "itertools",
         "math",
+        "operator",
         "typing",
         "csv",
         "dataclasses",
