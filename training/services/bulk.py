@@ -331,10 +331,8 @@ def _classify_threaded(work: _Work, units: list[tuple[int, int]], workers: int, 
     """Every unit's part, in order, `workers` units at a time: while one thread reads or lays out (Python,
     holding the GIL), another counts words and multiplies (compiled code that lets the GIL go). Once a unit
     holds a refused row, the file is refused: units read after it are only read (their problems are named
-    too), not classified."""
+    too), not classified. Progress is reported from the calling thread (a job writes it to the database)."""
     refused = threading.Event()
-    done = [0]
-    lock = threading.Lock()
 
     def one(unit: tuple[int, int]) -> _Part:
         rows, part = _read(work.bulk, unit)
@@ -342,16 +340,23 @@ def _classify_threaded(work: _Work, units: list[tuple[int, int]], workers: int, 
             refused.set()
         if not refused.is_set():
             _classify_part(work, rows, part)
-        with lock:
-            done[0] += 1
-            progress(done[0], len(units))
         return part
 
+    parts: list[_Part] = []
     if workers == 1:
-        parts = [one(unit) for unit in units]
+        for unit in units:
+            parts.append(one(unit))
+            progress(len(parts), len(units))
     else:
         with ThreadPoolExecutor(workers, thread_name_prefix="classify") as pool:
-            parts = list(pool.map(one, units))
+            futures = [pool.submit(one, unit) for unit in units]
+            try:
+                for future in futures:
+                    parts.append(future.result())
+                    progress(len(parts), len(units))
+            finally:
+                for future in futures:  # after an error: the units not started are dropped
+                    future.cancel()
     if refused.is_set():
         for part in parts:
             part.output = None
