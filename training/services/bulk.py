@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
+from core.collector import collector_paused
 from core.errors import ApplicationError
 from core.models import Job
 from labeling.importing import parse_examples_file
@@ -272,11 +273,12 @@ def bulk_classify(
     paths = _paths(dataset)
     cells = {category: _csv_cell(path) for category, path in paths.items()}
     work = _Work(ensemble, bulk, k, paths, cells, bulk.has_categories)
-    parts = _classify_threaded(work, units, workers, progress)
-    if isinstance(bulk, BulkFile) and any(part.csv_failed for part in parts[:-1]):
-        # a range did not end at a record's end (or the file's quoting is broken there): read it whole
-        work = dataclasses.replace(work, bulk=(bulk := _read_whole_file(bulk)))
-        parts = _classify_threaded(work, units := _units(bulk), min(workers, len(units)), progress)
+    with collector_paused():  # rows, answers and output lines: objects kept until the end, no cycles
+        parts = _classify_threaded(work, units, workers, progress)
+        if isinstance(bulk, BulkFile) and any(part.csv_failed for part in parts[:-1]):
+            # a range did not end at a record's end (or the file's quoting is broken there): read it whole
+            work = dataclasses.replace(work, bulk=(bulk := _read_whole_file(bulk)))
+            parts = _classify_threaded(work, units := _units(bulk), min(workers, len(units)), progress)
     rows = _checked(bulk, parts)
     seconds = time.perf_counter() - started
     return _result(bulk, parts, rows, k, workers, seconds)
