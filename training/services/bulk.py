@@ -36,7 +36,7 @@ from labeling.services.imports import category_refs
 from labeling.services.queue import dataset_pool
 from training.errors import TrainingConflict
 from training.services.classify import MAX_CHARS, TextToClassify, ensemble_top
-from training.serving import ensemble_for
+from training.serving import LoadedEnsemble, ensemble_for
 
 CHUNK = 1000  # texts per batch of the models (the bench's predict_proba batches)
 TASKS = 8  # at least this many units of work when there are enough texts (two workers balance; progress)
@@ -221,7 +221,7 @@ def _check_lengths(rows) -> None:
 class _Work:
     """What every worker thread of a run reads (nothing in it is written while they run)."""
 
-    ensemble: object
+    ensemble: LoadedEnsemble
     bulk: "BulkInput | BulkFile"
     k: int
     paths: dict[int, str]
