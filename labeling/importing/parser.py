@@ -633,10 +633,11 @@ class ExamplesReader:
         return part
 
     def plain_rows(self) -> list[ParsedRow] | None:
-        """The rows of a part (`part`) as `rows()` reads them, found by one regular expression per record
-        instead of the csv module's reader over each line (a fraction of the time), when every record of the
-        part is plain: the header's number of cells, each quoted as the csv module writes or holding no quote
-        or line end; None when one is not (then `rows()` reads the part, messages and all)."""
+        """The rows of a part (`part`) as `rows()` reads them, its records split into cells by one regular
+        expression over the part instead of the csv module's reader over each line (a fraction of the time),
+        when every record of the part is plain: the header's number of cells, each quoted as the csv module
+        writes or holding no quote or line end; None when one is not (then `rows()` reads the part, messages
+        and all)."""
         if self.delimiter not in DELIMITERS.values() or self.builder.width < 2:
             return None
         try:
@@ -659,12 +660,13 @@ def plain_record(width: int, delimiter: str) -> re.Pattern:
     """A record of `width` cells as the csv module reads it in strict mode, for the plain case only: blank
     lines before it (group 1), then each cell either quoted (quotes inside doubled; line ends allowed) or
     unquoted with no quote and no line end (3 groups a cell), then a line end or the end of the text (a
-    group); or else any one character (the last group: the text is not plain there)."""
+    group); or else the rest of the text (the last group: it is not plain from there; taken whole, so a text
+    that is not plain costs no more than one that is)."""
     other = re.escape(delimiter)
     # quoted with no quote inside | quoted with doubled quotes inside | unquoted: one group each
     cell = rf'(?:"([^"]*+)"(?=[{other}\r\n]|\Z)|"([^"]*+(?:""[^"]*+)++)"|([^{other}"\r\n]*+))'
     record = r"((?:\r\n|\n|\r)*+)" + other.join([cell] * width) + r"(\r\n|\n|\r|\Z)"
-    return re.compile(rf"{record}|([\s\S])")
+    return re.compile(rf"{record}|([\s\S]+)")
 
 
 def plain_records(text: str, width: int, delimiter: str) -> list[tuple[int, list[str]]] | None:
