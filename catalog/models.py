@@ -103,11 +103,16 @@ class CatalogMembership(models.Model):
 
 
 class CatalogEdge(models.Model):
-    """An edge of the last run's graph inside or around a catalog: similarity, and the rule that cut it."""
+    """An edge of the last run's graph inside or around a catalog: similarity, and the rule that cut it.
 
-    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="edges")
-    offer_a = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="+")
-    offer_b = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="+")
+    Derived rows, rewritten by every build (up to 60 per catalog, hundreds of thousands per category): the
+    database does not check their keys (a deferred check per key at commit, a row lock on the offer, cost
+    the build more than copying the rows). The ORM still deletes them with their offer or catalog, and the
+    page reads them joined to both offers."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="edges", db_constraint=False)
+    offer_a = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    offer_b = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     similarity = models.FloatField()
     parts = models.JSONField(default=dict)  # char, words, model
     cut = models.CharField(max_length=40, blank=True)

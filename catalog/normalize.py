@@ -9,6 +9,7 @@ one word) and keeps Latin tokens lower-cased. The grouping pipeline and the busi
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -80,6 +81,10 @@ UNIT_TOKEN = re.compile(
     r"ppm|dpi|bit|ch|pc|pcs|pk|ct|rpm|db|mp|fps|nm)$"
 )
 LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+MODEL_PUNCTUATION = re.compile(r"[-.]")
+DIGIT = re.compile(r"\d")
+CAPITAL = re.compile(r"[A-Z]")
+SPACES = re.compile(r"\s+")
 
 OPTIONS = {
     "colour": {
@@ -151,14 +156,17 @@ class Segmenter:
         return [token.form for token in cls.kiwi().tokenize(text) if token.tag.startswith(keep)]
 
 
+# the same tokens recur across a category's titles: each is read once per process
+@functools.lru_cache(maxsize=1 << 16)
 def model_key(token: str) -> str:
-    return re.sub(r"[-.]", "", token.upper())
+    return MODEL_PUNCTUATION.sub("", token.upper())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_model_number(token: str) -> bool:
     """Letters and digits together, at least 3 characters, and not a quantity such as 500ml or 1080p."""
     bare = model_key(token)
-    if len(bare) < 3 or not re.search(r"\d", bare) or not re.search(r"[A-Z]", bare):
+    if len(bare) < 3 or not DIGIT.search(bare) or not CAPITAL.search(bare):
         return False
     return not UNIT_TOKEN.match(bare.lower())
 
@@ -217,7 +225,7 @@ def title_normalize(title: str, *, segment_korean: bool = True) -> NormalizedTit
     noise: list[str] = []
     attributes: dict[str, float] = {}
     text = _strip_noise(text, noise)
-    shown = re.sub(r"\s+", " ", text).strip()
+    shown = SPACES.sub(" ", text).strip()
     rest = _parse_quantities(text, attributes)
     models: list[str] = []
 

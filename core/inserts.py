@@ -69,6 +69,28 @@ def copy_rows(table: str, columns: list[str], rows: Iterable[list]) -> None:
                 copy.write_row(values)
 
 
+def copy_lines(table: str, columns: list[str], lines: Iterable[str], *, chunk: int = 20_000) -> None:
+    """COPY in the text format: each line one row, values tab-separated (`copy_text` for free text).
+
+    For many narrow rows built from arrays: one formatted string per row costs a fraction of
+    psycopg's per-value binary dumping (which also serialises every JSON value with json.dumps)."""
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+        batch: list[str] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) >= chunk:
+                copy.write("".join(batch))
+                batch.clear()
+        if batch:
+            copy.write("".join(batch))
+
+
+def copy_text(value: str) -> str:
+    """A text value as COPY's text format needs it (backslash, tab and line ends escaped)."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
 def _history_rows(model: type[models.Model], rows: list[list], *, user, reason: str, changeset) -> tuple:
     """The history table's columns and one '+' row per copied row, from the same values: no second
     read of the rows (their bodies) on the server, no array of ids to send."""

@@ -124,11 +124,21 @@ def _apart(labels: np.ndarray, split: set[tuple[int, int]]) -> np.ndarray:
     return labels
 
 
+def _by_label(labels: np.ndarray, values: np.ndarray) -> dict[int, np.ndarray]:
+    """The values of each label, in their order (one stable sort, not a groupby apply per label)."""
+    if not len(labels):
+        return {}
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    starts = labels[order][np.r_[0, bounds]].tolist()
+    return dict(zip(starts, np.split(values[order], bounds), strict=True))
+
+
 def _groups(frame, features, labels, alive: pd.DataFrame, shops) -> pd.DataFrame:
     a, b = alive["a"].to_numpy(), alive["b"].to_numpy()
     similarity = alive["similarity"].to_numpy(np.float64)
     same = labels[a] == labels[b]
-    inside = pd.Series(similarity[same]).groupby(labels[a][same]).apply(np.asarray)
+    inside = _by_label(labels[a][same], similarity[same])
     leaving = (
         pd.Series(np.concatenate([similarity[~same]] * 2))
         .groupby(np.concatenate([labels[a][~same], labels[b][~same]]))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import igraph
 import numpy as np
+import pandas as pd
 
 METHODS = ("label_propagation", "leiden", "components")
 
@@ -82,43 +83,23 @@ def constrained_merge(
     Label propagation spreads a label along chains: A-B and B-C pass, though a rule cut A-C (different model
     numbers) or A and C come from one shop. This keeps the communities' edges but never such a group.
     """
-    n = len(labels)
     labels = np.asarray(labels)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     conflicts = np.asarray(conflicts, dtype=np.int64).reshape(-1, 2)
-    shops = np.asarray(shops)
-    parent = list(range(n))
-    shop_sets = [{shop} for shop in shops.tolist()]
-    enemies: list[set[int]] = [set() for _ in range(n)]
-    # joins stay inside a community, and two offers of one shop are kept apart by the shop sets anyway: only
+    shop_codes = pd.factorize(pd.Series(np.asarray(shops), dtype=object))[0].astype(np.int64)
+    # joins stay inside a community, and two offers of one shop are kept apart by the shops anyway: only
     # conflicts inside a community between two shops can refuse a join
     useful = (labels[conflicts[:, 0]] == labels[conflicts[:, 1]]) & (
-        shops[conflicts[:, 0]] != shops[conflicts[:, 1]]
+        shop_codes[conflicts[:, 0]] != shop_codes[conflicts[:, 1]]
     )
-    for a, b in conflicts[useful].tolist():
-        enemies[a].add(b)
-        enemies[b].add(a)
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    ends = np.concatenate([conflicts[useful], conflicts[useful][:, ::-1]])
+    ends = ends[np.argsort(ends[:, 0], kind="stable")]
+    enemy_start = np.searchsorted(ends[:, 0], np.arange(len(labels) + 1)).astype(np.int64)
     order = np.argsort(-np.asarray(weights), kind="stable")
     order = order[labels[edges[order, 0]] == labels[edges[order, 1]]]
-    for a, b in edges[order].tolist():
-        root_a, root_b = find(a), find(b)
-        if root_a == root_b or shop_sets[root_a] & shop_sets[root_b]:
-            continue
-        # enemies are symmetric: some enemy of A lies in B exactly when some enemy of B lies in A
-        mine, other = (root_a, root_b) if len(enemies[root_a]) <= len(enemies[root_b]) else (root_b, root_a)
-        if any(find(enemy) == other for enemy in enemies[mine]):
-            continue
-        if len(shop_sets[root_a]) < len(shop_sets[root_b]):
-            root_a, root_b = root_b, root_a
-        parent[root_b] = root_a
-        shop_sets[root_a] |= shop_sets[root_b]
-        enemies[root_a] |= enemies[root_b]
-        shop_sets[root_b], enemies[root_b] = set(), set()
-    return np.asarray([find(x) for x in range(n)])
+    from catalog.grouping.compiled import merge_along
+
+    return merge_along(
+        edges[order, 0].copy(), edges[order, 1].copy(), shop_codes, int(shop_codes.max(initial=0)) + 1,
+        enemy_start, ends[:, 1].copy(),
+    )  # fmt: skip

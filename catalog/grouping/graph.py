@@ -124,7 +124,7 @@ def pair_similarity(
             for i in range(0, len(left), PAIR_CHUNK)
         ]
         return pd.concat(parts, ignore_index=True)
-    char = np.asarray(features.char[left].multiply(features.char[right]).sum(axis=1)).ravel()
+    char = _row_dots(features.char, left, right)
     words = np.einsum("ij,ij->i", features.words[left], features.words[right])
     total = weights.get("char", 0) * char + weights.get("words", 0) * words + weights.get("model", 0) * model
     norm = weights.get("char", 0) + weights.get("words", 0) + weights.get("model", 0)
@@ -143,21 +143,48 @@ def pair_similarity(
     )
 
 
+def _row_dots(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Dot products of rows `left[i]` and `right[i]` (compiled: scipy's row products copy both sides)."""
+    from catalog.grouping.compiled import row_dots
+
+    if not matrix.has_sorted_indices:
+        matrix = matrix.sorted_indices()
+    return row_dots(
+        matrix.indptr, matrix.indices, matrix.data, np.asarray(left, np.int64), np.asarray(right, np.int64)
+    )
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique of a 1-d array by one sort and a mask (np.unique itself is many times slower here)."""
+    values = np.sort(values)
+    first = np.ones(len(values), bool)
+    np.not_equal(values[1:], values[:-1], out=first[1:])
+    return values[first]
+
+
+def rank_in_group(keys: np.ndarray) -> np.ndarray:
+    """Per element, how many elements before it carry the same key (pandas' groupby cumcount)."""
+    from catalog.grouping.compiled import running_count
+
+    codes, uniques = pd.factorize(keys)
+    return running_count(codes.astype(np.int64), len(uniques))
+
+
 def best_per_shop(edges: pd.DataFrame, shops: np.ndarray, keep: int = 3) -> pd.DataFrame:
     """Each offer's `keep` most similar candidates in each other shop (the rest cannot be its match)."""
     if edges.empty:
         return edges
     a, b = edges["a"].to_numpy().astype(np.int64), edges["b"].to_numpy().astype(np.int64)
     shop_codes = pd.factorize(pd.Series(shops, dtype=object))[0].astype(np.int64)
-    edge = np.concatenate([edges.index.to_numpy(), edges.index.to_numpy()])
+    edge = np.tile(np.arange(len(edges)), 2)
     # one integer per (offer, other shop); both ends of every edge, strongest first (ties: edge order)
     pair = np.concatenate([a * len(shop_codes) + shop_codes[b], b * len(shop_codes) + shop_codes[a]])
     similarity = edges["similarity"].to_numpy()
     order = np.argsort(-np.concatenate([similarity, similarity]), kind="stable")
-    pair = pair[order]
-    rank = pd.Series(pair).groupby(pair, sort=False).cumcount().to_numpy()
-    chosen = np.unique(edge[order][rank < keep])
-    return edges.loc[chosen].reset_index(drop=True)
+    rank = rank_in_group(pair[order])
+    chosen = np.zeros(len(edges), bool)
+    chosen[edge[order][rank < keep]] = True
+    return edges[chosen].reset_index(drop=True)
 
 
 def candidate_pairs(features: Features, params: GraphParams) -> pd.DataFrame:
@@ -171,7 +198,7 @@ def candidate_pairs(features: Features, params: GraphParams) -> pd.DataFrame:
     keep = (cols >= 0) & (approximate.ravel() >= params.threshold - 0.25)
     left, right = np.minimum(rows[keep], cols[keep]), np.maximum(rows[keep], cols[keep])
     # one int64 key per pair: np.unique on rows (axis=0) sorts structured records, several times slower
-    keys = np.unique(left.astype(np.int64) * n + right)
+    keys = sorted_unique(left.astype(np.int64) * n + right)
     pairs = np.stack([keys // n, keys % n], axis=1) if len(left) else np.zeros((0, 2), np.int64)
     scored = pair_similarity(features, pairs[:, 0], pairs[:, 1], params.weights)
     return scored[scored["similarity"] >= params.threshold].reset_index(drop=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 
 from catalog.normalize import NormalizedTitle
 
 WORD = re.compile(r"\S+")
+PUNCTUATION = re.compile(r"[-.]")  # left out of a word's key
 
 
 def _unit(attributes: dict) -> str:
@@ -30,16 +31,16 @@ def catalog_title(titles: list[NormalizedTitle], brands: list[str] | None = None
     if not titles:
         return ""
     counts: Counter[str] = Counter()
-    positions: dict[str, list[float]] = {}
-    shown: dict[str, Counter] = {}
+    positions: defaultdict[str, list[float]] = defaultdict(list)
+    shown: defaultdict[str, Counter] = defaultdict(Counter)
     for title in titles:
         words = [w.strip("-,;:") for w in WORD.findall(title.text)]
         words = [w for w in words if w]
-        for place, word in enumerate(words):
-            key = re.sub(r"[-.]", "", word.lower())
-            positions.setdefault(key, []).append(place / max(len(words), 1))
-            shown.setdefault(key, Counter())[word] += 1
-        counts.update({re.sub(r"[-.]", "", word.lower()) for word in words})
+        keys = [PUNCTUATION.sub("", word.lower()) for word in words]
+        for place, (word, key) in enumerate(zip(words, keys, strict=True)):
+            positions[key].append(place / max(len(words), 1))
+            shown[key][word] += 1
+        counts.update(set(keys))
     needed = max(2, (len(titles) + 1) // 2) if len(titles) > 1 else 1  # a pair: words both use
     chosen = [word for word, count in counts.items() if count >= needed]
     if not chosen:  # nothing shared: the shortest member's title
@@ -50,7 +51,7 @@ def catalog_title(titles: list[NormalizedTitle], brands: list[str] | None = None
     if brand and brand[0][0].lower() not in {w.lower() for w in words}:
         words.insert(0, brand[0][0])
     models = Counter(m for t in titles for m in t.model_numbers).most_common(1)
-    if models and not any(models[0][0] == re.sub(r"[-.]", "", w.upper()) for w in words):
+    if models and not any(models[0][0] == PUNCTUATION.sub("", w.upper()) for w in words):
         words.append(models[0][0])
     attributes = Counter(tuple(sorted(t.attributes.items())) for t in titles if t.attributes).most_common(1)
     unit = _unit(dict(attributes[0][0])) if attributes else ""

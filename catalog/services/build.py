@@ -16,9 +16,10 @@ import pandas as pd
 from django.db import connection, transaction
 
 from catalog.grouping.build import Grouping, GroupingParams, offers_group
+from catalog.grouping.graph import rank_in_group
 from catalog.models import Catalog, CatalogEdge, CatalogMembership, CategoryRules, Offer, PairDecision
 from core.history import delete_with_history, history_insert_select
-from core.inserts import copy_rows, insert_with_history
+from core.inserts import copy_lines, copy_text, insert_with_history
 
 MAX_EDGES_PER_CATALOG = 60
 
@@ -58,9 +59,9 @@ def offers_frame(category_id: int) -> pd.DataFrame:
     return frame
 
 
-def decisions_for(offer_ids: list[int]) -> tuple[list, list]:
-    """Reviewers' join and split pairs among these offers."""
-    rows = PairDecision.objects.filter(offer_a__in=offer_ids, offer_b__in=offer_ids)
+def decisions_for(category_id: int) -> tuple[list, list]:
+    """Reviewers' join and split pairs among the category's offers (a join: no list of every offer id)."""
+    rows = PairDecision.objects.filter(offer_a__category_id=category_id, offer_b__category_id=category_id)
     joined, split = [], []
     for a, b, kind in rows.values_list("offer_a_id", "offer_b_id", "kind"):
         (joined if kind == PairDecision.Kind.JOIN else split).append((a, b))
@@ -87,8 +88,7 @@ def category_build(*, category_id: int, user) -> CategoryBuild:
     """Regroup every offer of one category and write catalogs, memberships and edges (all or nothing)."""
     frame = offers_frame(category_id)
     params, publish = category_params(category_id)
-    ids = frame["offer_id"].tolist()
-    joined, split = decisions_for(ids)
+    joined, split = decisions_for(category_id)
     started = time.perf_counter()
     grouping = offers_group(frame, params, joined=joined, split=split)
     grouped = time.perf_counter()
@@ -247,37 +247,42 @@ def _edges(frame, grouping: Grouping, matched: dict[int, int]) -> None:
         CatalogEdge.objects.filter(catalog_id__in=catalog_ids).delete()
     offer_ids = frame["offer_id"].to_numpy()
     catalog_of_row = pd.Series(grouping.labels).map(pd.Series(matched)).fillna(-1).to_numpy(np.int64)
-    edges = grouping.edges.sort_values("similarity", ascending=False)
+    # strongest first (the order sort_values gives the frame), without moving the whole frame
+    order = grouping.edges["similarity"].reset_index(drop=True).sort_values(ascending=False).index.to_numpy()
     ends = _edge_catalogs(
-        catalog_of_row[edges["a"].to_numpy(np.int64)], catalog_of_row[edges["b"].to_numpy(np.int64)]
+        catalog_of_row[grouping.edges["a"].to_numpy(np.int64)[order]],
+        catalog_of_row[grouping.edges["b"].to_numpy(np.int64)[order]],
     )
-    chosen = edges.iloc[ends["position"].to_numpy()]
-    columns = ("a", "b", "similarity", "char", "words", "model", "cut", "matched")
-    rows = [
-        [int(catalog), int(offer_ids[a]), int(offer_ids[b]), round(float(s), 4),
-         {"char": round(float(char), 3), "words": round(float(words), 3), "model": bool(model)},
-         cut, bool(hit)]
-        for catalog, (a, b, s, char, words, model, cut, hit) in zip(
-            ends["catalog"].to_numpy(), chosen[list(columns)].itertuples(index=False), strict=True
-        )
-    ]  # fmt: skip
+    chosen = grouping.edges.iloc[order[ends["position"].to_numpy()]]
+    ends_ids = [offer_ids[chosen[end].to_numpy(np.int64)].tolist() for end in ("a", "b")]
+    values = [chosen[name].tolist() for name in ("similarity", "char", "words", "model", "cut", "matched")]
+    rows = zip(ends["catalog"].tolist(), *ends_ids, *values, strict=True)
     if connection.vendor == "postgresql":
-        copy_rows(CatalogEdge._meta.db_table, EDGE_COLUMNS, rows)
-    else:
-        CatalogEdge.objects.bulk_create(
-            [CatalogEdge(**dict(zip(EDGE_COLUMNS, row, strict=True))) for row in rows]
+        cuts = {cut: copy_text(cut) for cut in chosen["cut"].unique().tolist()}
+        # parts as json.dumps writes {"char": ..., "words": ..., "model": ...}, formatted here in one go
+        lines = (
+            f"{catalog}\t{a}\t{b}\t{round(s, 4)!r}\t"
+            f'{{"char": {round(char, 3)!r}, "words": {round(words, 3)!r}, '
+            f'"model": {"true" if model else "false"}}}\t{cuts[cut]}\t{"t" if hit else "f"}\n'
+            for catalog, a, b, s, char, words, model, cut, hit in rows
         )
+        copy_lines(CatalogEdge._meta.db_table, EDGE_COLUMNS, lines)
+        return
+    CatalogEdge.objects.bulk_create(
+        CatalogEdge(
+            catalog_id=catalog, offer_a_id=a, offer_b_id=b, similarity=round(s, 4), cut=cut, matched=hit,
+            parts={"char": round(char, 3), "words": round(words, 3), "model": bool(model)},
+        )
+        for catalog, a, b, s, char, words, model, cut, hit in rows
+    )  # fmt: skip
 
 
 def _edge_catalogs(catalog_a: np.ndarray, catalog_b: np.ndarray) -> pd.DataFrame:
     """(position, catalog) of the edges kept: in edge order, each catalog's first MAX_EDGES_PER_CATALOG
     edges touching it (an edge touches the catalogs of its two ends, once when they share one; -1: none)."""
-    position = np.arange(len(catalog_a))
-    ends = pd.DataFrame(
-        {
-            "position": np.concatenate([position, position]),
-            "catalog": np.concatenate([catalog_a, np.where(catalog_b == catalog_a, -1, catalog_b)]),
-        }
-    )
-    ends = ends[ends["catalog"] >= 0].sort_values("position", kind="stable")
-    return ends[ends.groupby("catalog").cumcount() < MAX_EDGES_PER_CATALOG]
+    position = np.repeat(np.arange(len(catalog_a)), 2)
+    catalog = np.stack([catalog_a, np.where(catalog_b == catalog_a, -1, catalog_b)], axis=1).ravel()
+    touching = catalog >= 0
+    position, catalog = position[touching], catalog[touching]
+    kept = rank_in_group(catalog) < MAX_EDGES_PER_CATALOG
+    return pd.DataFrame({"position": position[kept], "catalog": catalog[kept]})

@@ -4,9 +4,10 @@ import pytest
 
 from catalog.models import Catalog, CatalogEdge, CatalogMembership, Offer, PairDecision, Shop
 from catalog.services.attach import category_attach
-from catalog.services.build import category_build
+from catalog.services.build import EDGE_COLUMNS, category_build
 from catalog.services.review import catalog_approve, catalog_split
 from catalog.services.runs import catalog_run_inline
+from core.inserts import copy_lines, copy_text
 from tests.factories import SmallCategoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,27 @@ def test_build_writes_the_edges_of_each_catalog_for_its_page():
     assert set(edge.parts) == {"char", "words", "model"} and edge.parts["model"] is True
     figures = Catalog.objects.get(id=turntable).attributes  # the review page shows the weakest edge
     assert figures["size"] == 2 and figures["min_similarity"] == pytest.approx(edge.similarity, abs=1e-6)
+
+
+def test_deleting_an_offer_deletes_its_edges():
+    # the edges' keys are not checked by the database (derived rows): the ORM's cascade removes them
+    category, user = SmallCategoryFactory(), UserFactory()
+    offers = _offers(category)
+    category_build(category_id=category.id, user=user)
+    touching = CatalogEdge.objects.filter(offer_a=offers[0]) | CatalogEdge.objects.filter(offer_b=offers[0])
+    assert touching.exists()
+    offers[0].delete()
+    assert not touching.exists() and CatalogEdge.objects.exists()
+
+
+def test_edges_copied_as_text_keep_tabs_backslashes_and_line_ends():
+    category, user = SmallCategoryFactory(), UserFactory()
+    offers = _offers(category)
+    category_build(category_id=category.id, user=user)
+    catalog, awkward = _catalog_of(offers[0]), "a\tb\\c\nd\re"
+    line = f"{catalog}\t{offers[0].id}\t{offers[1].id}\t0.5\t{{}}\t{copy_text(awkward)}\tf\n"
+    copy_lines(CatalogEdge._meta.db_table, EDGE_COLUMNS, [line])
+    assert CatalogEdge.objects.get(catalog_id=catalog, cut=awkward).similarity == 0.5
 
 
 def test_rebuild_deletes_memberships_that_changed_with_history_rows():

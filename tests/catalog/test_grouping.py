@@ -241,3 +241,62 @@ def test_best_per_shop_keeps_each_offers_strongest_three_per_other_shop():
     ).sort_values("s", ascending=False, kind="stable")  # fmt: skip
     expected = np.sort(both[both.groupby(["me", "other_shop"], sort=False).cumcount() < 3]["edge"].unique())
     pd.testing.assert_frame_equal(best_per_shop(edges, shops), edges.loc[expected].reset_index(drop=True))
+
+
+def _merge_one_join_at_a_time(labels, edges, weights, shops, conflicts):
+    """The constrained merge as first written: sets of members, every pair of members checked."""
+    parent, members = list(range(len(labels))), {x: {x} for x in range(len(labels))}
+    apart = {frozenset(pair) for pair in conflicts.tolist()}
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for position in np.argsort(-weights, kind="stable"):
+        a, b = edges[position]
+        root_a, root_b = find(a), find(b)
+        if labels[a] != labels[b] or root_a == root_b:
+            continue
+        if {shops[m] for m in members[root_a]} & {shops[m] for m in members[root_b]}:
+            continue
+        if any(frozenset((x, y)) in apart for x in members[root_a] for y in members[root_b]):
+            continue
+        if len(members[root_a]) < len(members[root_b]):
+            root_a, root_b = root_b, root_a
+        parent[root_b] = root_a
+        members[root_a] |= members.pop(root_b)
+    return [find(x) for x in range(len(labels))]
+
+
+def test_compiled_constrained_merge_is_the_one_join_at_a_time_merge():
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        n = 80
+        labels = rng.integers(0, 4, n)  # four communities
+        edges = rng.integers(0, n, (300, 2))
+        edges = edges[edges[:, 0] != edges[:, 1]]
+        weights = rng.choice([0.5, 0.6, 0.7, 0.9], len(edges))  # ties: edge order decides
+        shops = np.asarray([f"s{i}" for i in rng.integers(0, 12, n)])
+        conflicts = rng.integers(0, n, (60, 2))
+        merged = constrained_merge(labels, edges, weights, shops, conflicts)
+        assert merged.tolist() == _merge_one_join_at_a_time(labels, edges, weights, shops, conflicts)
+
+
+def test_compiled_char_products_are_scipys_row_products():
+    from scipy import sparse
+
+    from catalog.grouping.graph import _row_dots
+
+    rng = np.random.default_rng(2)
+    matrix = sparse.random(300, 500, density=0.05, format="csr", dtype=np.float32, random_state=4)
+    left, right = rng.integers(0, 300, 2000), rng.integers(0, 300, 2000)
+    expected = np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
+    np.testing.assert_allclose(_row_dots(matrix, left, right), expected, rtol=1e-6)
+    shuffled = matrix.copy()  # column indices out of order within rows: sorted first
+    for row in range(shuffled.shape[0]):
+        start, end = shuffled.indptr[row], shuffled.indptr[row + 1]
+        flip = np.arange(start, end)[::-1]
+        shuffled.indices[start:end], shuffled.data[start:end] = shuffled.indices[flip], shuffled.data[flip]
+    shuffled.has_sorted_indices = False
+    np.testing.assert_allclose(_row_dots(shuffled, left, right), expected, rtol=1e-6)
