@@ -4,8 +4,9 @@ Loads the 20 Newsgroups train split (11,314 posts) into PostgreSQL, trains a cha
 pipeline (`run_start` + `run_execute`), serves the site with gunicorn on loopback (2 workers) and loads
 `POST /api/v1/datasets/<id>/classify` from a second process with texts of the test split: throughput and
 p50/p99 latency of single-text and batch requests (100 and 1,000 texts) at 1, 8 and 32 concurrent clients,
-compared with calling the model in-process (`classify()`, and `predict_proba` alone). One request is
-profiled in-process (authentication, throttle, SQL, text preparation, TF-IDF, scores, decision, log).
+compared with calling the model in-process (`classify()`, and `predict_proba` alone). Single-text requests
+and requests of 1,000 texts are profiled in-process (JSON, checks, authentication, throttle, SQL, text
+preparation, TF-IDF, scores, decision, answers, log).
 Writes bench/results/api.md (for people) and bench/results/api.json (for tools).
 
 Run from the project root:  make bench

@@ -410,7 +410,8 @@ class Bench:
             model = ensemble.members[0].model
             served["in_process"] = self._in_process(dataset, model)
             if algorithm == self.algorithms[0]:
-                served["profile"] = self._profile(dataset)
+                served["profile"] = self._profile(dataset, 1)
+                served["profile_batch"] = self._profile(dataset, TARGET_BATCH)
                 self.info["throttle"] = self._throttle_cost()
             served["http"] = self._http(dataset)
         self.info["load_average_end"] = os.getloadavg()
@@ -454,8 +455,9 @@ class Bench:
             figures["sklearn_pipeline_1000"] = _summary(_timed_calls(whole, [documents], warm=0), 1000)
         return figures
 
-    def _profile(self, dataset) -> dict:
-        """Single-text requests through DRF in this process (test client): where one request's time goes."""
+    def _profile(self, dataset, batch: int) -> dict:
+        """Requests of `batch` texts through the site in this process (test client): where one request's
+        time goes."""
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {self.token}")
         url = reverse("api-classify", args=[dataset.id])
@@ -464,12 +466,21 @@ class Bench:
         from rest_framework.parsers import JSONParser
         from rest_framework.renderers import JSONRenderer
 
+        from core.tokens import CachedTokenAuthentication
+        from training import middleware
         from training.algorithms.base import TextClassifier
+        from training.ensemble import Decisions
         from training.throttles import ClassifyThrottle
 
         wrapped = [
             (TokenAuthentication, "authenticate", "DRF: token authentication"),
+            (CachedTokenAuthentication, "kept", "token: the user this process keeps"),
             (ClassifyThrottle, "allow_request", "throttle"),
+            (ClassifyThrottle, "allow_request_and_get", "throttle + tokens' generation (one Redis call)"),
+            (middleware, "_json", "JSON body parsed (orjson)"),
+            (middleware, "classify_input", "body checked (classify_input)"),
+            (middleware, "classify_response", "classify_response (classify() + JSON out)"),
+            (Decisions, "explanations", "explanations"),
             (roles.HasRole, "has_permission", "DRF: role permission"),
             (JSONParser, "parse", "DRF: parse JSON"),
             (JSONRenderer, "render", "DRF: render JSON"),
@@ -499,16 +510,23 @@ class Bench:
         )
         self.profiler.instrument("training.serving", "current_key")
         self.profiler.instrument_commit()
-        requests = 40 if self.quick else 200
-        bodies = [{"text": t.text, "title": t.title, "k": K} for t in self.texts[:requests]]
-        statuses = Counter(client.post(url, body, format="json").status_code for body in bodies[:5])  # warm
+        requests = (40 if self.quick else 200) if batch == 1 else (3 if self.quick else 10)
+        chunks = [self.texts[i * batch % len(self.texts) :][:batch] for i in range(requests)]
+        if batch == 1:
+            bodies = [{"text": t.text, "title": t.title, "k": K} for [t] in chunks]
+        else:
+            bodies = [{"items": [{"text": t.text, "title": t.title} for t in c], "k": K} for c in chunks]
+        warm = bodies[:5] if batch == 1 else bodies[:1]
+        statuses = Counter(client.post(url, body, format="json").status_code for body in warm)
         with self.profiler.step() as span:
             for body in bodies:
                 statuses[client.post(url, body, format="json").status_code] += 1
         self.profiler.restore()
-        self.check("in-process API requests answered 200", {200: requests + 5}, dict(statuses))
+        expected = {200: requests + len(warm)}
+        self.check(f"in-process API requests of {batch} text(s) answered 200", expected, dict(statuses))
         breakdown = span.breakdown()
         per_request = {
+            "texts_per_request": batch,
             "requests": requests,
             "ms_per_request": round(span.seconds / requests * 1000, 3),
             "functions": {
@@ -527,7 +545,8 @@ class Bench:
             },
             "sql_ms_per_request": round(breakdown["database_seconds"] / requests * 1000, 3),
         }
-        say(f"in-process API (test client): {per_request['ms_per_request']} ms per single-text request")
+        ms = per_request["ms_per_request"]
+        say(f"in-process API (test client): {ms} ms per request of {batch} text(s)")
         return per_request
 
     def _throttle_cost(self) -> list[dict]:
@@ -894,25 +913,10 @@ def _md_in_process(algorithm: str, served: dict) -> list[str]:
 
 def _md_profile(results: dict) -> list[str]:
     main = results["served"].get(results["parameters"]["algorithms"][0], {})
-    profile = main.get("profile")
+    profile, batch = main.get("profile"), main.get("profile_batch")
     if not profile:
         return []
-    lines = [
-        "## Where one single-text request's time goes",
-        "",
-        f"{profile['requests']} single-text requests in the benchmark process (REST framework's test client, "
-        "which renders each request's JSON body; the classification shortcut answers them; no gunicorn, no "
-        f"socket), {profile['ms_per_request']:.2f} ms per request, of which SQL "
-        f"{profile['sql_ms_per_request']:.2f} ms. Inclusive times per request (they nest: `classify()` holds "
-        "the model and the log; the model holds text preparation and TF-IDF).",
-        "",
-        "| where | calls per request | ms per request |",
-        "|---|---:|---:|",
-    ]
-    for name, entry in profile["functions"].items():
-        lines.append(f"| `{name}` | {entry['calls_per_request']:g} | {entry['ms']:.3f} |")
-    for name, entry in profile["sql"].items():
-        lines.append(f"| SQL `{name}` | {entry['per_request']:g} | {entry['ms']:.3f} |")
+    lines = _md_profile_table(profile)[:-1]
     throttle = results["info"].get("throttle")
     if throttle:
         lines += [
@@ -926,6 +930,29 @@ def _md_profile(results: dict) -> list[str]:
             "|---:|---:|",
             *[f"| {row['history']:,} | {row['median_ms']:.3f} |" for row in throttle],
         ]
+    return [*lines, "", *(_md_profile_table(batch) if batch else [])]
+
+
+def _md_profile_table(profile: dict) -> list[str]:
+    batch = profile.get("texts_per_request", 1)
+    what = "single-text request" if batch == 1 else f"request of {batch:,} texts"
+    lines = [
+        f"## Where one {what}'s time goes",
+        "",
+        f"{profile['requests']} requests of {batch:,} text(s) in the benchmark process (REST framework's "
+        "test client, which renders each request's JSON body; the classification shortcut answers them; no "
+        f"gunicorn, no socket), {profile['ms_per_request']:.2f} ms per request, of which SQL "
+        f"{profile['sql_ms_per_request']:.2f} ms; the prediction log's COPY runs in its writer thread, "
+        "outside these. Inclusive wall times per request (they nest: `classify()` holds the model and the "
+        "log; the model holds text preparation and TF-IDF).",
+        "",
+        "| where | calls per request | ms per request |",
+        "|---|---:|---:|",
+    ]
+    for name, entry in profile["functions"].items():
+        lines.append(f"| `{name}` | {entry['calls_per_request']:g} | {entry['ms']:.3f} |")
+    for name, entry in profile["sql"].items():
+        lines.append(f"| SQL `{name}` | {entry['per_request']:g} | {entry['ms']:.3f} |")
     return [*lines, ""]
 
 

@@ -37,6 +37,24 @@ class CachedTokenAuthentication(TokenAuthentication):
         found = _users.get(key)
         if found is not None and now - found[0] < settings.API_TOKEN_CACHE_SECONDS and found[3] == generation:
             return found[1], found[2]
+        return self._read(key, now, generation)
+
+    def kept(self, request) -> tuple[object, object] | None:
+        """The user this process keeps for the request's token and the generation it was read at, not yet
+        checked against the current generation (the caller reads it, GENERATION_KEY, and compares); None
+        when the header is anything but one token, or the token is not kept (or kept too long)."""
+        words = get_authorization_header(request).split()
+        if len(words) != 2 or words[0].lower() != TOKEN_KEYWORD:
+            return None
+        try:
+            found = _users.get(words[1].decode())
+        except UnicodeError:
+            return None
+        if found is None or time.monotonic() - found[0] >= settings.API_TOKEN_CACHE_SECONDS:
+            return None
+        return found[1], found[3]
+
+    def _read(self, key: str, now: float, generation) -> tuple:
         user, token = super().authenticate_credentials(key)
         rank_of(user)  # read the groups now: the cached user carries its rank
         user._bunryu_dataset_ranks = {}  # and its rank on each dataset once read (core.roles.rank_on)

@@ -134,7 +134,8 @@ class Decisions:
         rows = np.arange(len(self))
         counts, scores = self.counts.tolist(), np.round(self.scores, 4)
         leading = self.ordered[:, :10]
-        leading_ids = self.ids[leading].astype(str).tolist()
+        keys = np.array([str(category) for category in self.ids.tolist()], dtype=object)  # a str per column
+        leading_ids = keys[leading].tolist()
         leading_scores = scores[rows[:, np.newaxis], leading].tolist()
         winner_scores = self.scores[rows, self.ranked[:, 0]].tolist()
         second = self.ranked[:, 1] if self.ids.size > 1 else self.ranked[:, 0]
@@ -154,7 +155,7 @@ class Decisions:
                     "why": why,
                     "unanimous": unanimous,
                     "models": list(models_of[number]),
-                    "rules": self._rules(number),
+                    "rules": self._rules(number) if self.fired[number] else [],
                     "scores": dict(
                         zip(leading_ids[number][:shown], leading_scores[number][:shown], strict=True)
                     ),

@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_serving")]
 WITHOUT_SHORTCUT = [m for m in django_settings.MIDDLEWARE if "ClassifyShortcut" not in m]
 HEADERS = (
     "Content-Type",
+    "Content-Length",
     "Allow",
     "Vary",
     "X-Frame-Options",
@@ -67,9 +68,8 @@ def _seen(response) -> tuple:
     return response.status_code, {h: response.get(h) for h in HEADERS}, body
 
 
-def _both(send) -> tuple:
-    """What a request gets with the shortcut, then without it (the view alone); and whether the shortcut
-    answered it itself."""
+def _spied(send) -> tuple:
+    """A request's response, and whether the shortcut answered it itself."""
     answered = []
     original = middleware.ClassifyShortcutMiddleware._answer
 
@@ -80,12 +80,18 @@ def _both(send) -> tuple:
 
     middleware.ClassifyShortcutMiddleware._answer = staticmethod(spy)
     try:
-        shortcut = _seen(send())
+        return send(), any(answered)
     finally:
         middleware.ClassifyShortcutMiddleware._answer = staticmethod(original)
+
+
+def _both(send) -> tuple:
+    """What a request gets with the shortcut, then without it (the view alone); and whether the shortcut
+    answered it itself."""
+    response, answered = _spied(send)
     with override_settings(MIDDLEWARE=WITHOUT_SHORTCUT):
         view = _seen(send())
-    return shortcut, view, any(answered)
+    return _seen(response), view, answered
 
 
 def test_ordinary_requests_get_the_views_answer_from_the_shortcut(news):
@@ -139,3 +145,42 @@ def test_no_model_is_answered_with_the_views_409(news):
     client = _client(user_with_role(roles.ANNOTATOR, username="caller"))
     shortcut, view, answered = _both(lambda: _post(client, news.id, {"text": SPACE_TEXT}))
     assert shortcut == view and shortcut[0] == 409 and answered
+
+
+def _answered_by_shortcut(send) -> tuple[int, bool]:
+    response, answered = _spied(send)
+    return response.status_code, answered
+
+
+def test_a_kept_token_is_refused_at_once_when_its_rights_change(news):
+    """The shortcut checks a kept token's generation in the throttle's round trip: a member removed, a user
+    deactivated, a token deleted count from the next request on, in every process."""
+    from core.models import DatasetMember
+
+    champion = train(news, folds=0)
+    user = user_with_role(roles.ANNOTATOR, username="member")
+    client = _client(user)
+    member = DatasetMember.objects.create(dataset=news, user=user)
+    send = lambda: _post(client, champion.dataset_id, {"text": SPACE_TEXT})  # noqa: E731
+    assert [_answered_by_shortcut(send) for _ in range(3)] == [(200, True)] * 3  # kept after the first
+    member.delete()
+    DatasetMember.objects.create(dataset=news, user=UserFactory(username="someone-else"))
+    assert _answered_by_shortcut(send) == (403, False)
+    DatasetMember.objects.create(dataset=news, user=user)
+    assert _answered_by_shortcut(send) == (200, True)
+    user.is_active = False
+    user.save()
+    assert _answered_by_shortcut(send) == (401, False)
+    user.is_active = True
+    user.save()
+    assert _answered_by_shortcut(send) == (200, True)
+    Token.objects.filter(user=user).delete()
+    assert _answered_by_shortcut(send) == (401, False)
+
+
+def test_the_throttle_counts_kept_tokens_requests_once(news, settings):
+    champion = train(news, folds=0)
+    settings.CLASSIFY_RATE = "4/hour"
+    client = _client(user_with_role(roles.ANNOTATOR, username="counted"))
+    send = lambda: _post(client, champion.dataset_id, {"text": SPACE_TEXT})  # noqa: E731
+    assert [_answered_by_shortcut(send) for _ in range(5)] == [(200, True)] * 4 + [(429, False)]

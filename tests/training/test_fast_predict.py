@@ -7,14 +7,14 @@ import unicodedata
 
 import numpy as np
 import pytest
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from core import roles
 from tests.factories import user_with_role
 from tests.training.conftest import newsgroups_posts
 from tests.training.test_runs import train
 from training.algorithms import model_load
-from training.algorithms.linear import FastPredict, TfidfLinearSVC, TfidfLogReg, _word_tokens
+from training.algorithms.linear import FastPredict, TfidfLinearSVC, TfidfLogReg, _Vectorizer, _word_tokens
 from training.algorithms.text import document, normalise
 from training.algorithms.word_counts import WordTable
 from training.models import PredictionLog
@@ -54,6 +54,7 @@ def _sklearn(model, texts: list[str]) -> np.ndarray:
         (TfidfLinearSVC, {"min_df": 1, "calibration": "temperature"}, 30),  # one SVM, one softmax scale
         (TfidfLinearSVC, {"min_df": 1, "max_chars": 300}, 30),  # longer texts cut: not counted as they come
         (TfidfLinearSVC, {"word_ngrams": 2, "char_ngrams": 4, "min_df": 1}, 30),  # two vectorizers, bigrams
+        (TfidfLinearSVC, {"word_ngrams": 2, "min_df": 2}, 30),  # bigrams counted by the word table
         (TfidfLinearSVC, {"min_df": 1}, 2),  # a category of 2 examples: calibration on 2 folds
         (TfidfLinearSVC, {"min_df": 1}, 1),  # a category of 1 example: softmax of the SVM scores
         (TfidfLogReg, {"min_df": 1}, 30),  # fast features, scikit-learn's own logistic regression
@@ -74,6 +75,7 @@ def test_fast_path_gives_the_pipelines_probabilities(posts, tmp_path, algorithm,
     loaded = model_load(tmp_path / "model")
     assert isinstance(loaded._fast, FastPredict)
     assert (loaded._fast.scores is not None) == (algorithm is TfidfLinearSVC)  # the SVMs' own fast product
+    assert loaded._fast.vectorizers[0].table is not None  # default words (and bigrams): the compiled counter
     assert np.abs(loaded.predict_proba(unseen) - expected).max() <= 1e-6
 
 
@@ -136,6 +138,45 @@ def test_word_table_counts_the_terms_the_analyzer_counts(posts):
     assert columns.tolist() == expected.indices.tolist()
     assert counts.tolist() == expected.data.tolist()
     assert [len(part) for part in table.counts([])] == [1, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"min_df": 1},
+        {"min_df": 2, "max_df": 0.5},  # words dropped as terms stay tokens of the bigrams kept
+        {"min_df": 1, "max_features": 2000},  # the most frequent terms: rarer words dropped
+    ],
+)
+def test_word_table_counts_bigrams_as_scikit_learn(posts, options):
+    texts, _, unseen = posts
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32, **options)
+    vectorizer.fit([*texts, " ".join(WORDS)])
+    vocabulary = vectorizer.vocabulary_
+    orphans = any(" " in term and not set(term.split(" ")) <= set(vocabulary) for term in vocabulary)
+    assert orphans == (options != {"min_df": 1})  # bigrams whose words are no terms
+    batch = [
+        *texts[:40],
+        " ".join(WORDS * 3),
+        "the the the of the, of THE! a the x of",  # repeated pairs; 1-letter words are no tokens
+        "ABCDEFGHIJKLMNOPQRS abcdefghijklmnopqrs abcdefghijklmnopqrs",
+        "",
+        "x",
+    ]
+    indptr, columns, counts = WordTable(vocabulary).counts(batch)
+    expected = CountVectorizer(ngram_range=(1, 2), vocabulary=vocabulary).transform(batch)
+    expected.sort_indices()
+    assert indptr.tolist() == expected.indptr.tolist()
+    assert columns.tolist() == expected.indices.tolist()
+    assert counts.tolist() == expected.data.tolist()
+    fast = _Vectorizer(vectorizer)  # and the analyzer that counts the other texts
+    assert fast.table is not None
+    for batch in (unseen, unseen[3:4]):
+        assert abs(fast.transform(batch) - vectorizer.transform(batch)).max() <= 1e-6
+    for text in (unseen[0], unseen[3]):  # one text, as the API's small batches: (columns, values)
+        row = np.zeros(fast.size, dtype=np.float32)
+        row[fast.terms(text)[0]] = fast.terms(text)[1]
+        assert np.abs(row - vectorizer.transform([text]).toarray()[0]).max() <= 1e-6
 
 
 SPACES_AND_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")

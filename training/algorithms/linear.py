@@ -306,7 +306,8 @@ class _Vectorizer:
     def __init__(self, vectorizer: TfidfVectorizer):
         self.vocabulary = vectorizer.vocabulary_
         default = _default_words(vectorizer)
-        self.analyze = _word_tokens if default else vectorizer.build_analyzer()
+        bigrams = default and vectorizer.ngram_range[1] == 2
+        self.analyze = (_word_terms if bigrams else _word_tokens) if default else vectorizer.build_analyzer()
         self.table = WordTable(self.vocabulary) if default else None  # ASCII texts: counted in numpy
         self.size = len(self.vocabulary)
         self.dtype = vectorizer.dtype
@@ -396,7 +397,8 @@ WORD_RUNS = re.compile(r"\w\w+")  # the same tokens: greedy runs of 2+ word char
 
 
 def _default_words(vectorizer: TfidfVectorizer) -> bool:
-    """The default word analyzer: lower case, default token pattern, unigrams, no stop words."""
+    """The default word analyzer: lower case, default token pattern, words or words and bigrams, no stop
+    words."""
     return (
         vectorizer.analyzer == "word"
         and vectorizer.token_pattern == DEFAULT_TOKENS
@@ -405,13 +407,20 @@ def _default_words(vectorizer: TfidfVectorizer) -> bool:
         and vectorizer.strip_accents is None
         and vectorizer.stop_words is None
         and vectorizer.lowercase
-        and tuple(vectorizer.ngram_range) == (1, 1)
+        and tuple(vectorizer.ngram_range) in ((1, 1), (1, 2))
     )
 
 
 def _word_tokens(text: str) -> list[str]:
     """The default analyzer's tokens, faster (ASCII texts never come here: the word table counts them)."""
     return WORD_RUNS.findall(text.lower())
+
+
+def _word_terms(text: str) -> list[str]:
+    """The default analyzer's words and bigrams (scikit-learn pairs consecutive tokens, in or out of the
+    vocabulary)."""
+    tokens = _word_tokens(text)
+    return [*tokens, *map(" ".join, zip(tokens[:-1], tokens[1:], strict=True))]
 
 
 @dataclass(frozen=True)

@@ -136,8 +136,10 @@ def _large(layout: _Layout, voted: np.ndarray, shares: np.ndarray, winners: np.n
 
 def _categories_json(labels: dict, categories: list[int], shares: list[float], count: int) -> list[dict]:
     return [
-        {"id": category, "name": labels[category][0], "path": labels[category][1], "score": share}
-        for category, share in zip(categories[:count], shares[:count], strict=True)
+        {"id": category, "name": name, "path": path, "score": share}
+        for category, (name, path, _), share in zip(
+            categories[:count], map(labels.__getitem__, categories[:count]), shares[:count], strict=True
+        )
     ]
 
 

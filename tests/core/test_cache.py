@@ -1,0 +1,39 @@
+"""The Redis cache's counter (core/cache.py): the classification throttle's window and, in the same round
+trip, the API tokens' generation."""
+
+import pytest
+from django.core.cache import cache
+
+pytestmark = pytest.mark.skipif(not hasattr(cache, "count"), reason="needs the Redis cache")
+
+
+def _ttl(key: str) -> int:
+    return cache._cache.get_client(write=True).ttl(cache.make_and_validate_key(key))
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_counter_starts_at_one_with_its_timeout_and_counts_on():
+    assert [cache.count("window", 30) for _ in range(3)] == [1, 2, 3]
+    assert 0 < _ttl("window") <= 30  # created with the timeout; counting does not move it
+    cache.set("window", 7, timeout=5)
+    assert cache.count("window", 30) == 8 and _ttl("window") <= 5
+
+
+def test_counting_reads_another_key_in_the_same_call():
+    assert cache.count_and_get("window", 30, "generation", 0) == (1, 0)  # missing: the default
+    cache.set("generation", 4, timeout=None)
+    assert cache.count_and_get("window", 30, "generation", 0) == (2, 4)
+    cache.set("generation", {"any": "value"}, timeout=None)  # read as `get` reads it
+    assert cache.count_and_get("window", 30, "generation") == (3, {"any": "value"})
+
+
+def test_the_script_is_loaded_again_when_redis_forgot_it():
+    assert cache.count("window", 30) == 1
+    cache._cache.get_client(write=True).script_flush()  # a restarted Redis knows no scripts
+    assert cache.count_and_get("window", 30, "generation", 0) == (2, 0)
