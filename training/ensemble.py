@@ -250,6 +250,8 @@ def _add_rules(fired: list[list[Rule]], ids, scores, present, rule_weight: float
     """Fired rules' weights added to the texts' scores; returns the priority of the rule naming each
     category (the highest when several do), NO_PRIORITY where none does."""
     priority = np.full(scores.shape, NO_PRIORITY)
+    if not any(fired):  # no rule fired for any text (or there are none): nothing to add
+        return priority
     for number, rules in enumerate(fired):
         for rule in sorted(rules, key=lambda r: r.priority):  # the highest priority is kept
             column = int(np.searchsorted(ids, rule.category))

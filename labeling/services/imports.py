@@ -1,9 +1,7 @@
 """Importing labelled examples from CSV/TSV: preview (what would change, row by row), then apply as one
 changeset. Parsing is in `labeling.importing.parser` (pure); this module checks rows against the database."""
 
-import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
@@ -11,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from core.collector import collector_paused
 from core.errors import ApplicationError
 from core.history import chunked
 from core.inserts import insert_with_history
@@ -47,20 +46,6 @@ class ImportPreview:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector paused while a file is read and written: an import allocates
-    hundreds of thousands of objects that live until it ends, and the collections walked them again (a
-    share of the import's time: bench/results/import_export.md). Nothing here makes reference cycles."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def category_refs(dataset: Dataset) -> list[CategoryRef]:
@@ -140,7 +125,7 @@ def _classify(row, now) -> str:
     return "unchanged"
 
 
-@_collector_paused()
+@collector_paused()
 def import_preview(*, dataset: Dataset, data, encoding: str = "", delimiter: str = "") -> ImportPreview:
     """What applying this file would do: new / changed / unchanged / rejected rows, with reasons.
 
@@ -225,7 +210,7 @@ def _update_texts(existing: dict[str, tuple], by_external_id: dict, *, user, cha
     )
 
 
-@_collector_paused()
+@collector_paused()
 @transaction.atomic
 def import_apply(
     *,

@@ -62,7 +62,7 @@ def test_a_file_with_categories_agrees_with_the_api_row_for_row(champion, posts,
     rows += [[f"x{n}", p["title"], p["body"], p["category"]] for n, p in enumerate(posts)]
     output = tmp_path / "out.csv"
     report, _ = run_classify(
-        "--dataset", "news", write_csv(tmp_path / "in.csv", rows), "--output", output, "--processes", 2
+        "--dataset", "news", write_csv(tmp_path / "in.csv", rows), "--output", output, "--workers", 2
     )
     answers = read_rows(output)
     assert list(answers[0]) == [*HEADER, "given_category"]
@@ -72,7 +72,7 @@ def test_a_file_with_categories_agrees_with_the_api_row_for_row(champion, posts,
         "sci › sci.space",
         "talk › talk.politics.guns",
     }
-    assert "2 processes" in report
+    assert "2 workers (threads)" in report
     right = sum(a["predicted_category"] == a["given_category"] for a in answers)
     assert f"accuracy {right / len(posts):.4f} on {len(posts)} texts with a category" in report
     assert right >= 0.7 * len(posts)
@@ -88,9 +88,9 @@ def test_a_file_with_categories_agrees_with_the_api_row_for_row(champion, posts,
         assert (top[0]["path"], f"{top[0]['score']:.4f}") == (mine["predicted_category"], mine["score"])
         assert (top[1]["path"], f"{top[1]['score']:.4f}") == (mine["second_category"], mine["second_score"])
 
-    # One process gives the same file.
+    # One worker gives the same file.
     again = tmp_path / "again.csv"
-    run_classify("--dataset", "news", tmp_path / "in.csv", "--output", again, "--processes", 1)
+    run_classify("--dataset", "news", tmp_path / "in.csv", "--output", again, "--workers", 1)
     assert again.read_text() == output.read_text()
 
 
@@ -149,7 +149,7 @@ def test_bad_input_is_refused_with_a_clear_message(champion, posts, tmp_path):
             "line 2:",
         ),
         (["--dataset", "news", "--contents", "--source", "nowhere"], "No contents from nowhere"),
-        (  # read in parts by 2 processes: the whole file's line numbers, duplicates across the parts
+        (  # read in parts by 2 workers: the whole file's line numbers, duplicates across the parts
             [
                 "--dataset",
                 "news",
@@ -162,7 +162,7 @@ def test_bad_input_is_refused_with_a_clear_message(champion, posts, tmp_path):
                         ["p1", "", ""],
                     ],
                 ),
-                "--processes",
+                "--workers",
                 2,
             ],
             "2 rows cannot be classified: line {}: duplicate external id 'p0' (first on line 2); "
@@ -189,7 +189,7 @@ def test_the_job_from_the_dataset_page_gives_the_commands_answers(champion, post
     rows = [["title", "body", "category"], *([p["title"], p["body"], p["category"]] for p in posts)]
     path = write_csv(tmp_path / "in.csv", rows)
     expected = tmp_path / "expected.csv"
-    run_classify("--dataset", "news", path, "--output", expected, "--processes", 1)
+    run_classify("--dataset", "news", path, "--output", expected, "--workers", 1)
 
     url = reverse("training:bulk", args=[champion.dataset.id])
     reader = Client()
@@ -219,3 +219,31 @@ def test_the_job_from_the_dataset_page_gives_the_commands_answers(champion, post
     job_run(bad.id)
     bad.refresh_from_db()
     assert bad.status == Job.Status.FAILED and "line 2:" in bad.message
+
+
+def test_the_output_rows_are_what_the_csv_writer_writes():
+    """The rows are put together without the csv writer: ids and paths that need quoting are quoted as it
+    quotes them, missing pairs and given categories left empty."""
+    from collections import Counter
+
+    from training.services.bulk import BulkInput, _csv_cell, _lay_out, _Part, _Work
+
+    paths = {1: "a › b", 2: 'c, "d"', 3: "e\nf"}
+    ids = ["plain", "with,comma", 'with "quote"', "line\nend", "cr\rhere", "", "é/x:1"]
+    answers = ([([1, 2], [0.9, 0.1]), ([3], [1.0]), ([2, 3], [0.5, 0.5])] * 3)[: len(ids)]
+    given = [1, None, 3, 2, None, 1, 3]
+    work = _Work(None, None, 3, paths, {c: _csv_cell(p) for c, p in paths.items()}, True)
+    part = _Part()
+    _lay_out(work, part, BulkInput([None] * len(ids), ids, given), answers)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    for external_id, category, (top, scores) in zip(ids, given, answers, strict=True):
+        row = [external_id]
+        for number in range(3):
+            row += [paths[top[number]], f"{scores[number]:.4f}"] if number < len(top) else ["", ""]
+        writer.writerow([*row, paths[category] if category else ""])
+    assert part.output == expected.getvalue()
+    assert (part.compared, part.hits) == (5, 1)
+    assert part.confusions == Counter(
+        {("e\nf", 'c, "d"'): 1, ('c, "d"', "a › b"): 1, ("a › b", 'c, "d"'): 1, ("e\nf", "a › b"): 1}
+    )

@@ -1,5 +1,5 @@
 """Bulk classification without HTTP: a CSV file (the import's columns, category optional) or contents already
-in the database, classified in process by the dataset's serving ensemble, in parallel across processes.
+in the database, classified in process by the dataset's serving ensemble, in parallel across cores (threads).
 
 The answers are `classify()`'s (same ensemble and decision, `ensemble_top`; not logged), so a file
 classified here and the same texts sent to the API agree row for row. Output: one CSV row per text,
@@ -9,13 +9,15 @@ classified here and the same texts sent to the API agree row for row. Output: on
 """
 
 import csv
-import gc
+import dataclasses
 import io
 import os
-import pickle
+import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
+from core.collector import collector_paused
 from core.errors import ApplicationError
 from core.models import Job
 from labeling.importing import parse_examples_file
@@ -33,10 +36,10 @@ from labeling.services.imports import category_refs
 from labeling.services.queue import dataset_pool
 from training.errors import TrainingConflict
 from training.services.classify import MAX_CHARS, TextToClassify, ensemble_top
-from training.serving import ensemble_for
+from training.serving import LoadedEnsemble, ensemble_for
 
 CHUNK = 1000  # texts per batch of the models (the bench's predict_proba batches)
-TASKS = 8  # at least this many units of work when there are enough texts (two processes balance; progress)
+TASKS = 8  # at least this many units of work when there are enough texts (two workers balance; progress)
 UNIT_BYTES = 2 << 20  # a file is read and classified in ranges of about this many bytes (or TASKS ranges)
 MAX_K = 10
 ERRORS_SHOWN = 5
@@ -62,7 +65,7 @@ class BulkInput:
 
 @dataclass
 class BulkFile:
-    """A CSV file whose header was read: its rows are read by the classifying processes, each its own ranges
+    """A CSV file whose header was read: its rows are read by the classifying workers, each its own ranges
     of bytes (`ExamplesReader.part`), and checked together as the import checks a file."""
 
     data: bytes
@@ -76,7 +79,7 @@ class BulkFile:
 
 @dataclass
 class _Part:
-    """One range of a file (or of stored rows) as a process read it and, when nothing in it was refused,
+    """One range of a file (or of stored rows) as a worker read it and, when nothing in it was refused,
     classified it: the output rows as CSV text and the figures against the given categories."""
 
     rows: int = 0
@@ -94,7 +97,7 @@ class _Part:
 class BulkResult:
     rows: int
     seconds: float
-    processes: int
+    workers: int  # threads of this process
     header: list[str]
     body: str  # the output rows as CSV, in input order
     accuracy: float | None = None
@@ -113,7 +116,7 @@ class BulkResult:
             "rows": self.rows,
             "seconds": round(self.seconds, 3),
             "texts_per_second": round(self.texts_per_second, 1),
-            "processes": self.processes,
+            "workers": self.workers,
             "accuracy": self.accuracy,
             "compared": self.compared,
             "confusions": [list(c) for c in self.confusions],
@@ -213,30 +216,26 @@ def _check_lengths(rows) -> None:
 
 # --- classifying ------------------------------------------------------------------------------------
 
-_WORK: tuple | None = None  # (ensemble, source, k, paths, with given) of the run: forked children inherit it
+
+@dataclass(frozen=True)
+class _Work:
+    """What every worker thread of a run reads (nothing in it is written while they run)."""
+
+    ensemble: LoadedEnsemble
+    bulk: "BulkInput | BulkFile"
+    k: int
+    paths: dict[int, str]
+    cells: dict[int, str]  # the paths as CSV cells
+    with_given: bool
 
 
-def one_thread_each() -> None:
-    """A forked child computes on one core: BLAS/OpenMP pools and numba held to one thread, so N processes
-    use N cores instead of N x threads fighting over them."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1)
-    try:
-        import numba
-
-        numba.set_num_threads(1)
-    except (ImportError, ValueError):  # numba absent, or its threading layer not started: nothing to hold
-        pass
-
-
-def default_processes() -> int:
+def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
 def _units(bulk: BulkInput | BulkFile) -> list[tuple[int, int]]:
-    """What one process reads and classifies at a time: rows of a prepared input, byte ranges of a file.
-    They depend on the input alone, never on the number of processes, so every process count classifies
+    """What one worker reads and classifies at a time: rows of a prepared input, byte ranges of a file.
+    They depend on the input alone, never on the number of workers, so every worker count classifies
     the same batches (the same figures, byte for byte)."""
     if isinstance(bulk, BulkFile):
         return bulk.reader.part_bounds(max(TASKS, len(bulk.data) // UNIT_BYTES))
@@ -250,16 +249,16 @@ def bulk_classify(
     dataset: Dataset,
     bulk: BulkInput | BulkFile,
     k: int = 2,
-    processes: int | None = None,
+    workers: int | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> BulkResult:
-    """Classify every row with the serving ensemble, `processes` at a time (this one and forks that inherit
-    the loaded models; a file's rows are read by the processes too, each its own bytes), and lay out the
-    output CSV; accuracy and the most frequent confusions when categories are known."""
-    global _WORK
+    """Classify every row with the serving ensemble, `workers` threads at a time (a file's rows are read by
+    the workers too, each unit its own bytes), and lay out the output CSV; accuracy and the most frequent
+    confusions when categories are known. Threads, not processes: the word counting and the products run
+    without the GIL, and a fork of a process holding the models costs more CPU than it saves."""
     if not 1 <= k <= MAX_K:
         raise ApplicationError(f"k must be between 1 and {MAX_K}, not {k}.")
-    ensemble = ensemble_for(dataset)  # loaded here, before any fork: the children share its pages
+    ensemble = ensemble_for(dataset)
     if not ensemble.members and not ensemble.rules:
         if isinstance(bulk, BulkFile):
             _read_whole_file(bulk)  # a bad file says so first, as when files were read before this check
@@ -268,21 +267,21 @@ def bulk_classify(
         )
     if isinstance(bulk, BulkInput) and not bulk.items:
         raise ApplicationError("Nothing to classify.")
-    processes, units = processes or default_processes(), _units(bulk)
-    processes = min(processes, len(units))
+    workers, units = workers or default_workers(), _units(bulk)
+    workers = min(workers, len(units))
     started = time.perf_counter()
-    _WORK = (ensemble, bulk, k, _paths(dataset), bulk.has_categories)
-    try:
-        parts = _classify_forked(units, processes, progress)
+    paths = _paths(dataset)
+    cells = {category: _csv_cell(path) for category, path in paths.items()}
+    work = _Work(ensemble, bulk, k, paths, cells, bulk.has_categories)
+    with collector_paused():  # rows, answers and output lines: objects kept until the end, no cycles
+        parts = _classify_threaded(work, units, workers, progress)
         if isinstance(bulk, BulkFile) and any(part.csv_failed for part in parts[:-1]):
             # a range did not end at a record's end (or the file's quoting is broken there): read it whole
-            _WORK = (ensemble, bulk := _read_whole_file(bulk), k, *_WORK[3:])
-            parts = _classify_forked(units := _units(bulk), min(processes, len(units)), progress)
-    finally:
-        _WORK = None
+            work = dataclasses.replace(work, bulk=(bulk := _read_whole_file(bulk)))
+            parts = _classify_threaded(work, units := _units(bulk), min(workers, len(units)), progress)
     rows = _checked(bulk, parts)
     seconds = time.perf_counter() - started
-    return _result(bulk, parts, rows, k, processes, seconds)
+    return _result(bulk, parts, rows, k, workers, seconds)
 
 
 def _checked(bulk: BulkInput | BulkFile, parts: list[_Part]) -> int:
@@ -305,14 +304,16 @@ def _checked(bulk: BulkInput | BulkFile, parts: list[_Part]) -> int:
     return rows
 
 
-def _read(unit: tuple[int, int]) -> tuple[BulkInput, _Part]:
+def _read(bulk: BulkInput | BulkFile, unit: tuple[int, int]) -> tuple[BulkInput, _Part]:
     """A unit's rows (a file's bytes read; a prepared input's rows taken), and what was found wrong."""
-    _, bulk, *_ = _WORK
     if isinstance(bulk, BulkInput):
         rows = bulk.rows(*unit)
         return rows, _Part(rows=len(rows.items))
     reader = bulk.reader.part(*unit)
-    rows = list(reader.rows())
+    rows = reader.plain_rows()
+    if rows is None:  # not plain: the import's csv reader, with its messages
+        reader = bulk.reader.part(*unit)
+        rows = list(reader.rows())
     part = _Part(
         rows=len(rows),
         refused=[(row.line, row.error) for row in rows if row.error],
@@ -328,111 +329,77 @@ def _read(unit: tuple[int, int]) -> tuple[BulkInput, _Part]:
     return read, part
 
 
-def _classify_units(units: list[tuple[int, int]], progress=lambda done: None) -> list[_Part]:
-    """Read the units; when none of them holds a refused row, classify them (batches of at most CHUNK
-    texts) and lay out their output rows. No database: a child shares the parent's connection."""
-    ensemble, _, k, paths, with_given = _WORK
-    read = [_read(unit) for unit in units]
-    if any(part.refused or part.csv_failed or part.too_long for _, part in read):
-        return [part for _, part in read]  # the file is refused: nothing to classify
-    for done, (rows, part) in enumerate(read, 1):
-        answers = []
-        for start in range(0, len(rows.items), CHUNK):
-            answers += ensemble_top(ensemble, rows.items[start : start + CHUNK], k)
-        _lay_out(part, rows, answers, k, paths, with_given)
-        progress(done)
-    return [part for _, part in read]
+def _classify_threaded(work: _Work, units: list[tuple[int, int]], workers: int, progress) -> list[_Part]:
+    """Every unit's part, in order, `workers` units at a time: while one thread reads or lays out (Python,
+    holding the GIL), another counts words and multiplies (compiled code that lets the GIL go). Once a unit
+    holds a refused row, the file is refused: units read after it are only read (their problems are named
+    too), not classified. Progress is reported from the calling thread (a job writes it to the database)."""
+    refused = threading.Event()
+
+    def one(unit: tuple[int, int]) -> _Part:
+        rows, part = _read(work.bulk, unit)
+        if part.refused or part.csv_failed or part.too_long:
+            refused.set()
+        if not refused.is_set():
+            _classify_part(work, rows, part)
+        return part
+
+    parts: list[_Part] = []
+    if workers == 1:
+        for unit in units:
+            parts.append(one(unit))
+            progress(len(parts), len(units))
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="classify") as pool:
+            futures = [pool.submit(one, unit) for unit in units]
+            try:
+                for future in futures:
+                    parts.append(future.result())
+                    progress(len(parts), len(units))
+            finally:
+                for future in futures:  # after an error: the units not started are dropped
+                    future.cancel()
+    if refused.is_set():
+        for part in parts:
+            part.output = None
+    return parts
 
 
-def _lay_out(part: _Part, rows: BulkInput, answers: list, k: int, paths: dict, with_given: bool) -> None:
-    """The unit's output rows as CSV text, and its figures against the given categories."""
-    lines = []
+def _classify_part(work: _Work, rows: BulkInput, part: _Part) -> None:
+    """A unit's answers (batches of at most CHUNK texts), laid out as its output rows. No database."""
+    answers = []
+    for start in range(0, len(rows.items), CHUNK):
+        answers += ensemble_top(work.ensemble, rows.items[start : start + CHUNK], work.k)
+    _lay_out(work, part, rows, answers)
+
+
+CSV_SPECIAL = re.compile(r'[,"\r\n]')  # what makes the csv writer quote a cell (else written as it is)
+
+
+def _csv_cell(value: str) -> str:
+    """A cell as the csv writer writes it in a row of several (quoted only when it must be)."""
+    return _csv_lines([[value, ""]])[:-2] if CSV_SPECIAL.search(value) else value
+
+
+def _lay_out(work: _Work, part: _Part, rows: BulkInput, answers: list) -> None:
+    """The unit's output rows as CSV text (what the csv writer writes, put together without it: the
+    categories' paths are cells already), and its figures against the given categories."""
+    k, cells, with_given = work.k, work.cells, work.with_given
+    lines, special, paths = [], CSV_SPECIAL.search, work.paths
     for external_id, given, (ids, scores) in zip(rows.external_ids, rows.given, answers, strict=True):
-        line = [external_id]
+        line = [_csv_cell(external_id) if special(external_id) else external_id]
         for number in range(k):
-            line += [paths[ids[number]], f"{scores[number]:.4f}"] if number < len(ids) else ["", ""]
+            line.append(f"{cells[ids[number]]},{scores[number]:.4f}" if number < len(ids) else ",")
         if with_given:
-            line.append(paths[given] if given is not None else "")
+            line.append(cells[given] if given is not None else "")
             if given is not None:
                 part.compared += 1
                 part.hits += ids[0] == given
                 if ids[0] != given:
                     part.confusions[(paths[given], paths[ids[0]])] += 1
-        lines.append(line)
-    part.output = _csv_lines(lines)
-
-
-def _groups(units: list[tuple[int, int]], processes: int) -> list[list[tuple[int, int]]]:
-    """The units in `processes` runs of consecutive units, of about the same size each (bytes of a file,
-    characters of prepared rows)."""
-    bulk = _WORK[1]
-    if isinstance(bulk, BulkFile):
-        sizes = [end - start + 1 for start, end in units]
-    else:
-        sizes = [sum(len(item.text) + len(item.title) for item in bulk.items[a:b]) + 1 for a, b in units]
-    total, groups, done = sum(sizes), [[] for _ in range(processes)], 0
-    for unit, size in zip(units, sizes, strict=True):
-        groups[min(processes - 1, done * processes // total)].append(unit)
-        done += size
-    return [group for group in groups if group]
-
-
-def _classify_forked(units, processes: int, progress) -> list[_Part]:
-    """Every unit's part, in order: the first run of units here, each other run in a forked child (which
-    inherits the models and the input, so nothing goes to it; only its parts come back through a pipe).
-    This process works too, so N processes cost N - 1 forks."""
-    groups = _groups(units, processes) if processes > 1 else [units]
-    frozen = len(groups) > 1 and not gc.get_freeze_count()
-    if frozen:
-        # The garbage collector of a child would write to the header of every object it inherited and so
-        # copy each of their pages: the objects made so far are left out of collections (here and there).
-        gc.freeze()
-    children = [_fork(group) for group in groups[1:]]
-    parts: list[_Part] = []
-    try:
-        parts += _classify_units(groups[0], lambda done: progress(done, len(units)))
-        done = len(groups[0])
-        while children:
-            pid, reader = children[0]
-            with os.fdopen(reader, "rb") as pipe:
-                data = pipe.read()
-            children.pop(0)
-            _, status = os.waitpid(pid, 0)
-            outcome, value = pickle.loads(data) if data else ("error", "no answer")
-            if outcome != "ok" or status != 0:
-                raise RuntimeError(f"a classification process failed: {value}")
-            parts += value
-            done += len(groups[len(groups) - len(children) - 1])
-            progress(done, len(units))
-    finally:
-        for pid, reader in children:  # after an error: the pipes closed (a writing child stops), all reaped
-            os.close(reader)
-            os.waitpid(pid, 0)
-        if frozen:
-            gc.unfreeze()
-    return parts
-
-
-def _fork(group: list[tuple[int, int]]) -> tuple[int, int]:
-    """A child classifying `group` and writing ("ok", parts) or ("error", text) to a pipe; (pid, pipe)."""
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid:
-        os.close(writer)
-        return pid, reader
-    code = 1
-    try:  # the child: no database, no return into the caller's code
-        os.close(reader)
-        one_thread_each()
-        try:
-            message = ("ok", _classify_units(group))
-            code = 0
-        except BaseException as error:  # reported to the parent, which raises
-            message = ("error", f"{type(error).__name__}: {error}")
-        with os.fdopen(writer, "wb") as pipe:
-            pipe.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-    finally:
-        os._exit(code)
+        lines.append(",".join(line))
+    lines.append("")
+    part.output = "\n".join(lines)
 
 
 def _paths(dataset: Dataset) -> dict[int, str]:
@@ -443,14 +410,14 @@ def _paths(dataset: Dataset) -> dict[int, str]:
 
 
 def _result(
-    bulk: BulkInput | BulkFile, parts: list[_Part], rows: int, k: int, processes: int, seconds: float
+    bulk: BulkInput | BulkFile, parts: list[_Part], rows: int, k: int, workers: int, seconds: float
 ) -> BulkResult:
     pairs = [*PAIRS, *((f"category_{n}", f"score_{n}") for n in range(len(PAIRS) + 1, k + 1))][:k]
     header = ["external_id", *(name for pair in pairs for name in pair)]
     if bulk.has_categories:
         header.append("given_category")
     body = "".join(part.output for part in parts)
-    result = BulkResult(rows, seconds, processes, header, body)
+    result = BulkResult(rows, seconds, workers, header, body)
     compared = sum(part.compared for part in parts)
     if compared:
         confusions = sum((part.confusions for part in parts), Counter())

@@ -11,14 +11,14 @@ from training.services.bulk import (
     bulk_classify,
     bulk_input_from_contents,
     bulk_input_from_file,
-    default_processes,
+    default_workers,
 )
 
 
 class Command(BaseCommand):
     help = (
         "Classify a CSV file (the import's columns; category optional) or stored contents with a dataset's "
-        "serving ensemble, in this machine's processes; writes external_id,predicted_category,score,"
+        "serving ensemble, on this machine's cores (threads); writes external_id,predicted_category,score,"
         "second_category,second_score (+ given_category) and reports accuracy when categories are given."
     )
 
@@ -32,10 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="CSV to write (default: standard output)")
         parser.add_argument("--k", type=int, default=2, help=f"categories per text, 1-{MAX_K} (2)")
         parser.add_argument(
+            "--workers",
             "--processes",
+            dest="workers",
             type=int,
             default=0,
-            help=f"worker processes (default: the cores, {default_processes()})",
+            help=f"worker threads (default: the cores, {default_workers()}); --processes is the old name",
         )
         parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
@@ -47,8 +49,8 @@ class Command(BaseCommand):
             raise CommandError("Give either a FILE or --contents.")
         if opts["source"] and not opts["contents"]:
             raise CommandError("--source goes with --contents.")
-        if opts["processes"] < 0:
-            raise CommandError("--processes must be 1 or more (0 = one per core).")
+        if opts["workers"] < 0:
+            raise CommandError("--workers must be 1 or more (0 = one per core).")
         try:
             if opts["contents"]:
                 bulk = bulk_input_from_contents(dataset, opts["source"])
@@ -62,7 +64,7 @@ class Command(BaseCommand):
                 dataset=dataset,
                 bulk=bulk,
                 k=opts["k"],
-                processes=opts["processes"] or None,
+                workers=opts["workers"] or None,
                 progress=lambda done, total: self.stderr.write(f"\r{done}/{total} chunks", ending=""),
             )
         except ApplicationError as error:
@@ -78,7 +80,7 @@ class Command(BaseCommand):
             return
         report.write(
             f"{result.rows} texts in {result.seconds:.1f} s ({result.texts_per_second:.0f}/s, "
-            f"{result.processes} processes)"
+            f"{result.workers} workers (threads))"
         )
         if result.accuracy is not None:
             report.write(f"accuracy {result.accuracy:.4f} on {result.compared} texts with a category")
