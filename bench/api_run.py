@@ -39,7 +39,7 @@ from bench.common import (
 )
 from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, _newsgroup_post, newsgroups_taxonomy
 from bench.import_export_run import Post, build_csv
-from bench.measure import Profiler
+from bench.measure import CLOCK_TICKS, Profiler, proc_stat, process_cpu
 from core import roles
 from labeling.services.datasets import dataset_create
 from labeling.services.imports import import_apply
@@ -196,27 +196,12 @@ def load(port: int, requests: list[bytes], clients: int, seconds: float) -> dict
 
 # --- CPU accounting from /proc ------------------------------------------------------------------------
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _process_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
 
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
+        if entry.name.isdigit() and (fields := proc_stat(int(entry.name))) and int(fields[1]) == pid:
+            found.append(int(entry.name))
     return found
 
 
@@ -224,7 +209,7 @@ def _machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot (/proc/stat)."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = values[3] + values[4]
-    return (sum(values) - idle) / TICKS, sum(values) / TICKS
+    return (sum(values) - idle) / CLOCK_TICKS, sum(values) / CLOCK_TICKS
 
 
 class Server:
@@ -281,10 +266,10 @@ class Server:
         return _children(self.process.pid) if self.process else []
 
     def cpu_seconds(self) -> float:
-        return sum(_process_cpu(pid) for pid in [self.process.pid, *self.worker_pids()])
+        return sum(process_cpu(pid) for pid in [self.process.pid, *self.worker_pids()])
 
     def worker_cpu(self) -> dict[int, float]:
-        return {pid: _process_cpu(pid) for pid in self.worker_pids()}
+        return {pid: process_cpu(pid) for pid in self.worker_pids()}
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -29,11 +29,11 @@ import pandas as pd
 
 from bench.catalog_scale import NOISE, _rewrite, synthetic_offers
 from bench.common import ROOT, say
+from bench.measure import CLOCK_TICKS, proc_stat
 
 INCREMENTAL = 10_000
 INCREMENTAL_SHARE = 600  # seconds before the deadline at which the full run is cancelled
 WORKERS = 2
-TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -53,13 +53,11 @@ def _tree(pid: int) -> list[int]:
 
 def _stat(pid: int) -> tuple[float, int, float]:
     """(user + system CPU seconds, RSS bytes, CPU seconds of reaped children) of one process."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    fields = proc_stat(pid)
+    if fields is None:
         return 0.0, 0, 0.0
-    # fields[0] is the state (field 3 of stat(5)): utime 14 -> [11], stime [12], cutime [13], cstime [14]
-    cpu = (int(fields[11]) + int(fields[12])) / TICKS
-    reaped = (int(fields[13]) + int(fields[14])) / TICKS
+    cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    reaped = (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
     return cpu, int(fields[21]) * PAGE, reaped
 
 

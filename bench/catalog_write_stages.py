@@ -30,7 +30,8 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from bench.catalog_scale import synthetic_offers  # noqa: E402
-from bench.catalog_scale_db import TICKS, _load  # noqa: E402
+from bench.catalog_scale_db import _load  # noqa: E402
+from bench.measure import process_cpu  # noqa: E402
 
 STEPS = ("offers_frame", "decisions_for", "offers_group", "_write", "insert_with_history", "_retire",
          "_memberships", "_edges")  # fmt: skip
@@ -40,8 +41,7 @@ def backend_cpu() -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return process_cpu(pid)
 
 
 def _category(count: int, category: int):

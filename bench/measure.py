@@ -158,6 +158,24 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command's name (fields[0] is the state, field 3 of stat(5):
+    ppid [1], utime [11], stime [12], cutime [13], cstime [14], rss pages [21]); None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (0.0 when it is gone)."""
+    fields = proc_stat(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
+
+
 def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
