@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 
-from catalog.grouping.build import Grouping, GroupingParams, offers_group
+from catalog.grouping.build import Grouping, GroupingParams, offers_group, values_by_label
 from catalog.grouping.graph import rank_in_group
 from catalog.models import Catalog, CatalogEdge, CatalogMembership, CategoryRules, Offer, PairDecision
 from core.history import delete_with_history, history_insert_select, ids_condition, update_with_history
@@ -100,15 +100,9 @@ def category_build(*, category_id: int, user) -> CategoryBuild:
 
 def _members(offer_ids: np.ndarray, labels: np.ndarray, wanted) -> dict[int, list[int]]:
     """The offer ids of each label in `wanted` (in row order), in one sort rather than a scan per label."""
-    order = np.argsort(labels, kind="stable")
-    sorted_labels = labels[order]
-    bounds = np.flatnonzero(np.diff(sorted_labels)) + 1
-    by_label = {
-        int(sorted_labels[part[0]]): offer_ids[order[part]].tolist()
-        for part in np.split(np.arange(len(order)), bounds)
-        if len(part)
-    }
-    return {int(label): by_label.get(int(label), []) for label in wanted}
+    by_label = values_by_label(labels, offer_ids)
+    none = np.zeros(0, offer_ids.dtype)
+    return {int(label): by_label.get(int(label), none).tolist() for label in wanted}
 
 
 def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> CategoryBuild:
