@@ -16,6 +16,7 @@ from catalog.grouping.graph import (
     candidate_pairs,
     cross_shop_best,
     rule_cuts,
+    shop_codes,
 )
 from catalog.grouping.titles import catalog_title
 
@@ -145,7 +146,7 @@ def _groups(frame, features, labels, alive: pd.DataFrame, shops) -> pd.DataFrame
         .sum()
     )
     brands = frame["brand"].fillna("").astype(str).to_numpy() if "brand" in frame else None
-    shops = pd.factorize(pd.Series(shops, dtype=object))[0]  # counted per group: integers count faster
+    shops = shop_codes(shops)  # counted per group: integers count faster
     rows = []
     for label, members in values_by_label(labels, np.arange(len(labels))).items():
         if len(members) < 2:
