@@ -124,10 +124,15 @@ def _existing(parsed: OfferFile, shops: dict) -> dict[tuple[int, str], Known]:
                 [list(column) for column in zip(*keys, strict=True)],
             )
             found = cursor.fetchall()
-    else:
-        found = Offer.objects.filter(
-            shop_id__in={shop for shop, _ in keys}, external_id__in={external for _, external in keys}
-        ).values_list("shop_id", "external_id", "id", "title", "price", "brand", "category_id")
+    else:  # the two IN lists match every shop with every external id: keep the file's pairs only
+        wanted = set(keys)
+        found = [
+            offer
+            for offer in Offer.objects.filter(
+                shop_id__in={shop for shop, _ in keys}, external_id__in={external for _, external in keys}
+            ).values_list("shop_id", "external_id", "id", "title", "price", "brand", "category_id")
+            if offer[:2] in wanted
+        ]
     return {(shop, external): tuple(rest) for shop, external, *rest in found}
 
 
