@@ -127,7 +127,7 @@ def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> C
         status = Catalog.Status.PUBLISHED if row.quality >= publish else Catalog.Status.IN_REVIEW
         if catalog_id is None:
             new_rows.append(
-                {"title": row.title, "category_id": category_id, "status": status,
+                {"title": row.title, "title_edited": False, "category_id": category_id, "status": status,
                  "quality_score": float(row.quality), "attributes": figures, "label": label}
             )  # fmt: skip
             continue
@@ -136,8 +136,6 @@ def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> C
         status = old_status if reviewed_by_id is not None else status
         changed.append((catalog_id, title, status, float(row.quality), figures))
     labels_new = [row.pop("label") for row in new_rows]
-    for row in new_rows:
-        row.update(title_edited=False, attributes=row["attributes"])
     new_ids = insert_with_history(Catalog, new_rows, user=user, reason="catalog build") if new_rows else []
     matched.update(dict(zip(labels_new, new_ids, strict=True)))
     update_with_history(Catalog, KEPT_FIELDS, changed, user=user, reason="catalog build")
