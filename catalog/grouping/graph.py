@@ -299,12 +299,6 @@ def _models_agree(left: frozenset, right: frozenset) -> bool:
     return not (only_left and only_right)
 
 
-def _price_far(a: float, b: float, bound: float) -> bool:
-    if not (a > 0 and b > 0):
-        return False
-    return max(a, b) / min(a, b) > bound
-
-
 GREEDY_ROUNDS = 20  # vectorised rounds of cross_shop_best before the few edges left are taken one by one
 
 
