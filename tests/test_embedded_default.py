@@ -81,3 +81,24 @@ def test_the_catalog_demo_loads_on_sqlite_as_make_run_loads_it(tmp_path):
     catalogs, published, in_review = map(int, found.groups())
     assert published > 0 and in_review > 0 and published + in_review <= catalogs  # a review queue to show
     assert manage(tmp_path, "load_catalog_demo").strip().endswith("offers exist already, nothing loaded")
+
+
+@pytest.mark.integration
+def test_an_offer_file_on_sqlite_counts_only_its_own_shop_and_id_pairs(tmp_path):
+    manage(tmp_path, "migrate", "--noinput")
+    said = manage(
+        tmp_path,
+        "shell",
+        "-c",
+        (
+            "from catalog.models import Offer, Shop\n"
+            "from catalog.services.offers import offers_preview\n"
+            "a, b = Shop.objects.create(name='A'), Shop.objects.create(name='B')\n"
+            "for shop, external in [(a, '1'), (b, '2'), (a, '2')]:\n"
+            "    Offer.objects.create(shop=shop, external_id=external, title='t ' + external)\n"
+            "p = offers_preview(data=b'shop,external_id,title\\nA,1,t 1\\nB,2,t 2\\n', file_name='f.csv')\n"
+            "print('file offers', sorted(external for _, external in p.existing), len(p.existing))\n"
+        ),
+    )
+    # offer A/2 shares a shop with one line and an id with another: it is not the file's (no classify_with)
+    assert "file offers ['1', '2'] 2" in said

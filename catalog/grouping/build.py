@@ -16,6 +16,7 @@ from catalog.grouping.graph import (
     candidate_pairs,
     cross_shop_best,
     rule_cuts,
+    shop_codes,
 )
 from catalog.grouping.titles import catalog_title
 
@@ -124,7 +125,7 @@ def _apart(labels: np.ndarray, split: set[tuple[int, int]]) -> np.ndarray:
     return labels
 
 
-def _by_label(labels: np.ndarray, values: np.ndarray) -> dict[int, np.ndarray]:
+def values_by_label(labels: np.ndarray, values: np.ndarray) -> dict[int, np.ndarray]:
     """The values of each label, in their order (one stable sort, not a groupby apply per label)."""
     if not len(labels):
         return {}
@@ -138,21 +139,18 @@ def _groups(frame, features, labels, alive: pd.DataFrame, shops) -> pd.DataFrame
     a, b = alive["a"].to_numpy(), alive["b"].to_numpy()
     similarity = alive["similarity"].to_numpy(np.float64)
     same = labels[a] == labels[b]
-    inside = _by_label(labels[a][same], similarity[same])
+    inside = values_by_label(labels[a][same], similarity[same])
     leaving = (
         pd.Series(np.concatenate([similarity[~same]] * 2))
         .groupby(np.concatenate([labels[a][~same], labels[b][~same]]))
         .sum()
     )
     brands = frame["brand"].fillna("").astype(str).to_numpy() if "brand" in frame else None
-    shops = pd.factorize(pd.Series(shops, dtype=object))[0]  # counted per group: integers count faster
+    shops = shop_codes(shops)  # counted per group: integers count faster
     rows = []
-    order = np.argsort(labels, kind="stable")
-    bounds = np.flatnonzero(np.diff(labels[order])) + 1
-    for members in np.split(order, bounds):
+    for label, members in values_by_label(labels, np.arange(len(labels))).items():
         if len(members) < 2:
             continue
-        label = labels[members[0]]
         quality = group_quality(
             members, inside.get(label, np.zeros(0)), float(leaving.get(label, 0.0)), shops
         )

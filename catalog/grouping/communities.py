@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import igraph
 import numpy as np
-import pandas as pd
+
+from catalog.grouping.graph import shop_codes
 
 METHODS = ("label_propagation", "leiden", "components")
 
@@ -86,11 +87,11 @@ def constrained_merge(
     labels = np.asarray(labels)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     conflicts = np.asarray(conflicts, dtype=np.int64).reshape(-1, 2)
-    shop_codes = pd.factorize(pd.Series(np.asarray(shops), dtype=object))[0].astype(np.int64)
+    codes = shop_codes(np.asarray(shops))
     # joins stay inside a community, and two offers of one shop are kept apart by the shops anyway: only
     # conflicts inside a community between two shops can refuse a join
     useful = (labels[conflicts[:, 0]] == labels[conflicts[:, 1]]) & (
-        shop_codes[conflicts[:, 0]] != shop_codes[conflicts[:, 1]]
+        codes[conflicts[:, 0]] != codes[conflicts[:, 1]]
     )
     ends = np.concatenate([conflicts[useful], conflicts[useful][:, ::-1]])
     ends = ends[np.argsort(ends[:, 0], kind="stable")]
@@ -100,6 +101,6 @@ def constrained_merge(
     from catalog.grouping.compiled import merge_along
 
     return merge_along(
-        edges[order, 0].copy(), edges[order, 1].copy(), shop_codes, int(shop_codes.max(initial=0)) + 1,
+        edges[order, 0].copy(), edges[order, 1].copy(), codes, int(codes.max(initial=0)) + 1,
         enemy_start, ends[:, 1].copy(),
     )  # fmt: skip

@@ -170,15 +170,20 @@ def rank_in_group(keys: np.ndarray) -> np.ndarray:
     return running_count(codes.astype(np.int64), len(uniques))
 
 
+def shop_codes(shops) -> np.ndarray:
+    """One integer per offer, equal for offers of one shop: compared, keyed and counted faster than names."""
+    return pd.factorize(pd.Series(shops, dtype=object))[0].astype(np.int64)
+
+
 def best_per_shop(edges: pd.DataFrame, shops: np.ndarray, keep: int = 3) -> pd.DataFrame:
     """Each offer's `keep` most similar candidates in each other shop (the rest cannot be its match)."""
     if edges.empty:
         return edges
     a, b = edges["a"].to_numpy().astype(np.int64), edges["b"].to_numpy().astype(np.int64)
-    shop_codes = pd.factorize(pd.Series(shops, dtype=object))[0].astype(np.int64)
+    codes = shop_codes(shops)
     edge = np.tile(np.arange(len(edges)), 2)
     # one integer per (offer, other shop); both ends of every edge, strongest first (ties: edge order)
-    pair = np.concatenate([a * len(shop_codes) + shop_codes[b], b * len(shop_codes) + shop_codes[a]])
+    pair = np.concatenate([a * len(codes) + codes[b], b * len(codes) + codes[a]])
     similarity = edges["similarity"].to_numpy()
     order = np.argsort(-np.concatenate([similarity, similarity]), kind="stable")
     rank = rank_in_group(pair[order])
@@ -239,8 +244,8 @@ def rule_cuts(edges: pd.DataFrame, features: Features, shops: np.ndarray, prices
     a, b = edges["a"].to_numpy().astype(np.int64), edges["b"].to_numpy().astype(np.int64)
     cuts: list[tuple[str, np.ndarray]] = []
     if rules.one_offer_per_shop:
-        shop_codes = pd.factorize(pd.Series(shops, dtype=object))[0]
-        cuts.append(("same shop", shop_codes[a] == shop_codes[b]))
+        codes = shop_codes(shops)
+        cuts.append(("same shop", codes[a] == codes[b]))
     if rules.pack_size:
         cuts.append(("pack size", _attribute_conflict(titles, a, b, PACK_KEYS)))
         cuts.append(("capacity", _attribute_conflict(titles, a, b, CAPACITY_KEYS)))
@@ -294,12 +299,6 @@ def _models_agree(left: frozenset, right: frozenset) -> bool:
     return not (only_left and only_right)
 
 
-def _price_far(a: float, b: float, bound: float) -> bool:
-    if not (a > 0 and b > 0):
-        return False
-    return max(a, b) / min(a, b) > bound
-
-
 GREEDY_ROUNDS = 20  # vectorised rounds of cross_shop_best before the few edges left are taken one by one
 
 
@@ -316,11 +315,9 @@ def cross_shop_best(edges: pd.DataFrame, shops: np.ndarray) -> np.ndarray:
     if edges.empty:
         return mask
     order = np.argsort(-edges["similarity"].to_numpy(), kind="stable")
-    shop_codes = pd.factorize(pd.Series(shops, dtype=object))[0].astype(np.int64)
+    codes = shop_codes(shops)
     a, b = edges["a"].to_numpy().astype(np.int64)[order], edges["b"].to_numpy().astype(np.int64)[order]
-    both, keys = pd.factorize(
-        np.concatenate([a * len(shop_codes) + shop_codes[b], b * len(shop_codes) + shop_codes[a]])
-    )
+    both, keys = pd.factorize(np.concatenate([a * len(codes) + codes[b], b * len(codes) + codes[a]]))
     key_a, key_b = both[: len(a)], both[len(a) :]
     taken = np.zeros(len(keys), bool)
     left = np.arange(len(a))  # positions (in strength order) still undecided, ascending

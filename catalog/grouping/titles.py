@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from catalog.normalize import NormalizedTitle
+from catalog.normalize import MODEL_PUNCTUATION, NormalizedTitle, model_key
 
 WORD = re.compile(r"\S+")
-PUNCTUATION = re.compile(r"[-.]")  # left out of a word's key
 
 
 def _unit(attributes: dict) -> str:
@@ -36,7 +35,7 @@ def catalog_title(titles: list[NormalizedTitle], brands: list[str] | None = None
     for title in titles:
         words = [w.strip("-,;:") for w in WORD.findall(title.text)]
         words = [w for w in words if w]
-        keys = [PUNCTUATION.sub("", word.lower()) for word in words]
+        keys = [MODEL_PUNCTUATION.sub("", word.lower()) for word in words]  # "-" and "." left out
         for place, (word, key) in enumerate(zip(words, keys, strict=True)):
             positions[key].append(place / max(len(words), 1))
             shown[key][word] += 1
@@ -51,7 +50,7 @@ def catalog_title(titles: list[NormalizedTitle], brands: list[str] | None = None
     if brand and brand[0][0].lower() not in {w.lower() for w in words}:
         words.insert(0, brand[0][0])
     models = Counter(m for t in titles for m in t.model_numbers).most_common(1)
-    if models and not any(models[0][0] == PUNCTUATION.sub("", w.upper()) for w in words):
+    if models and not any(models[0][0] == model_key(w) for w in words):
         words.append(models[0][0])
     attributes = Counter(tuple(sorted(t.attributes.items())) for t in titles if t.attributes).most_common(1)
     unit = _unit(dict(attributes[0][0])) if attributes else ""

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 
-from catalog.grouping.build import Grouping, GroupingParams, offers_group
+from catalog.grouping.build import Grouping, GroupingParams, offers_group, values_by_label
 from catalog.grouping.graph import rank_in_group
 from catalog.models import Catalog, CatalogEdge, CatalogMembership, CategoryRules, Offer, PairDecision
 from core.history import delete_with_history, history_insert_select, ids_condition, update_with_history
@@ -100,15 +100,9 @@ def category_build(*, category_id: int, user) -> CategoryBuild:
 
 def _members(offer_ids: np.ndarray, labels: np.ndarray, wanted) -> dict[int, list[int]]:
     """The offer ids of each label in `wanted` (in row order), in one sort rather than a scan per label."""
-    order = np.argsort(labels, kind="stable")
-    sorted_labels = labels[order]
-    bounds = np.flatnonzero(np.diff(sorted_labels)) + 1
-    by_label = {
-        int(sorted_labels[part[0]]): offer_ids[order[part]].tolist()
-        for part in np.split(np.arange(len(order)), bounds)
-        if len(part)
-    }
-    return {int(label): by_label.get(int(label), []) for label in wanted}
+    by_label = values_by_label(labels, offer_ids)
+    none = np.zeros(0, offer_ids.dtype)
+    return {int(label): by_label.get(int(label), none).tolist() for label in wanted}
 
 
 def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> CategoryBuild:
@@ -133,7 +127,7 @@ def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> C
         status = Catalog.Status.PUBLISHED if row.quality >= publish else Catalog.Status.IN_REVIEW
         if catalog_id is None:
             new_rows.append(
-                {"title": row.title, "category_id": category_id, "status": status,
+                {"title": row.title, "title_edited": False, "category_id": category_id, "status": status,
                  "quality_score": float(row.quality), "attributes": figures, "label": label}
             )  # fmt: skip
             continue
@@ -142,8 +136,6 @@ def _write(category_id, frame, grouping: Grouping, publish: float, *, user) -> C
         status = old_status if reviewed_by_id is not None else status
         changed.append((catalog_id, title, status, float(row.quality), figures))
     labels_new = [row.pop("label") for row in new_rows]
-    for row in new_rows:
-        row.update(title_edited=False, attributes=row["attributes"])
     new_ids = insert_with_history(Catalog, new_rows, user=user, reason="catalog build") if new_rows else []
     matched.update(dict(zip(labels_new, new_ids, strict=True)))
     update_with_history(Catalog, KEPT_FIELDS, changed, user=user, reason="catalog build")

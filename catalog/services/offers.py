@@ -101,7 +101,7 @@ def _compared(parsed: OfferFile, key: str, progress: Progress) -> OfferPreview:
         old = existing.get((shops.get(row.shop), row.external_id))
         if old is None:
             new += 1
-        elif _differs(old, row):
+        elif _update_of(old, row) is not None:
             changed += 1
         else:
             unchanged += 1
@@ -124,17 +124,24 @@ def _existing(parsed: OfferFile, shops: dict) -> dict[tuple[int, str], Known]:
                 [list(column) for column in zip(*keys, strict=True)],
             )
             found = cursor.fetchall()
-    else:
-        found = Offer.objects.filter(
-            shop_id__in={shop for shop, _ in keys}, external_id__in={external for _, external in keys}
-        ).values_list("shop_id", "external_id", "id", "title", "price", "brand", "category_id")
+    else:  # the two IN lists match every shop with every external id: keep the file's pairs only
+        wanted = set(keys)
+        found = [
+            offer
+            for offer in Offer.objects.filter(
+                shop_id__in={shop for shop, _ in keys}, external_id__in={external for _, external in keys}
+            ).values_list("shop_id", "external_id", "id", "title", "price", "brand", "category_id")
+            if offer[:2] in wanted
+        ]
     return {(shop, external): tuple(rest) for shop, external, *rest in found}
 
 
-def _differs(old: Known, row) -> bool:
-    _, title, price, brand, category_id = old
-    category = row.category_id if row.category_id is not None else category_id
-    return (title, price, brand, category_id) != (row.title, row.price, row.brand, category)
+def _update_of(old: Known, row) -> tuple | None:
+    """(title, price, brand, category_id) the row gives an offer already there; None when it has them
+    already (a row without a category keeps the offer's)."""
+    category = row.category_id if row.category_id is not None else old[4]
+    values = (row.title, row.price, row.brand, category)
+    return None if values == old[1:] else values
 
 
 @transaction.atomic
@@ -208,9 +215,8 @@ def _write(preview: OfferPreview, *, user, reason: str, progress: Progress) -> l
                  "price": row.price, "brand": row.brand, "category_id": row.category_id, "attributes": {},
                  "image_url": "", "image_vector": None, "created_at": now, "modified_at": now}
             )  # fmt: skip
-        elif _differs(old, row):
-            category = row.category_id if row.category_id is not None else old[4]
-            stale.append((old[0], row.title, row.price, row.brand, category, now))
+        elif (values := _update_of(old, row)) is not None:
+            stale.append((old[0], *values, now))
     _offers_update(stale, user=user, reason=reason, progress=_within(progress, 0.45, 0.2))
     fresh_ids = []
     for start in range(0, len(fresh), UPDATE_CHUNK):
