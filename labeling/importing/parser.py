@@ -636,8 +636,8 @@ class ExamplesReader:
         """The rows of a part (`part`) as `rows()` reads them, its records split into cells by one regular
         expression over the part instead of the csv module's reader over each line (a fraction of the time),
         when every record of the part is plain: the header's number of cells, each quoted as the csv module
-        writes or holding no quote or line end; None when one is not (then `rows()` reads the part, messages
-        and all)."""
+        writes or holding no quote or line end; None when one is not, the part left untouched (then `rows()`
+        reads it, messages and all)."""
         if self.delimiter not in DELIMITERS.values() or self.builder.width < 2:
             return None
         try:

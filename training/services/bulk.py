@@ -311,8 +311,7 @@ def _read(bulk: BulkInput | BulkFile, unit: tuple[int, int]) -> tuple[BulkInput,
         return rows, _Part(rows=len(rows.items))
     reader = bulk.reader.part(*unit)
     rows = reader.plain_rows()
-    if rows is None:  # not plain: the import's csv reader, with its messages
-        reader = bulk.reader.part(*unit)
+    if rows is None:  # not plain (the part left as it was): the import's csv reader, with its messages
         rows = list(reader.rows())
     part = _Part(
         rows=len(rows),
