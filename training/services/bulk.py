@@ -222,7 +222,7 @@ class _Work:
     """What every worker thread of a run reads (nothing in it is written while they run)."""
 
     ensemble: LoadedEnsemble
-    bulk: "BulkInput | BulkFile"
+    bulk: BulkInput | BulkFile
     k: int
     paths: dict[int, str]
     cells: dict[int, str]  # the paths as CSV cells
@@ -344,20 +344,15 @@ def _classify_threaded(work: _Work, units: list[tuple[int, int]], workers: int, 
         return part
 
     parts: list[_Part] = []
-    if workers == 1:
-        for unit in units:
-            parts.append(one(unit))
-            progress(len(parts), len(units))
-    else:
-        with ThreadPoolExecutor(workers, thread_name_prefix="classify") as pool:
-            futures = [pool.submit(one, unit) for unit in units]
-            try:
-                for future in futures:
-                    parts.append(future.result())
-                    progress(len(parts), len(units))
-            finally:
-                for future in futures:  # after an error: the units not started are dropped
-                    future.cancel()
+    with ThreadPoolExecutor(workers, thread_name_prefix="classify") as pool:
+        futures = [pool.submit(one, unit) for unit in units]
+        try:
+            for future in futures:
+                parts.append(future.result())
+                progress(len(parts), len(units))
+        finally:
+            for future in futures:  # after an error: the units not started are dropped
+                future.cancel()
     if refused.is_set():
         for part in parts:
             part.output = None
