@@ -688,10 +688,8 @@ def plain_records(text: str, width: int, delimiter: str) -> list[tuple[int, list
                 quoted = doubled.replace('""', '"')
             elif not quoted:
                 continue  # unquoted (or empty)
-            if "\n" in quoted:
-                ends += quoted.count("\n")
-            if "\r" in quoted:
-                ends += quoted.count("\r") - quoted.count("\r\n")  # \r\n has its \n
+            if "\n" in quoted or "\r" in quoted:
+                ends += line_ends(quoted)
                 quoted = quoted.replace("\r\n", "\n").replace("\r", "\n")
             cells[number] = quoted
         records.append((line, cells))
