@@ -168,9 +168,14 @@ def resolve_encoding(stream: BinaryIO, encoding: str | None) -> str:
     return name
 
 
+def after_start(name: str) -> str:
+    """The encoding of a file's bytes past its start (a UTF-8 BOM comes only first)."""
+    return "utf-8" if name == "utf-8-sig" else name
+
+
 def bad_byte(stream: BinaryIO, name: str) -> int | None:
     """The offset of the first byte that does not decode as `name`, or None; reads slice by slice."""
-    decoder = codecs.getincrementaldecoder("utf-8" if name == "utf-8-sig" else name)()
+    decoder = codecs.getincrementaldecoder(after_start(name))()
     stream.seek(0)
     offset = 0
     if name == "utf-8-sig" and stream.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
@@ -627,8 +632,8 @@ class ExamplesReader:
         part.stream = io.BytesIO(self.data[start:end])
         part.data, part.notes, part.rows_read, part.max_rows = None, [], 0, math.inf
         part.line_offset, part.csv_failed = self.lines_at[start], False
-        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding  # no BOM but at the start
-        part.reader = csv.reader(text_lines(part.stream, encoding), delimiter=self.delimiter, strict=True)
+        lines = text_lines(part.stream, after_start(self.encoding))
+        part.reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
         part.builder = dataclasses.replace(self.builder, first_line={}, check_duplicates=False, unchecked=[])
         return part
 
@@ -641,7 +646,7 @@ class ExamplesReader:
         if self.delimiter not in DELIMITERS.values() or self.builder.width < 2:
             return None
         try:
-            text = self.stream.getvalue().decode("utf-8" if self.encoding == "utf-8-sig" else self.encoding)
+            text = self.stream.getvalue().decode(after_start(self.encoding))
         except (AttributeError, UnicodeDecodeError):
             return None
         records = plain_records(text, self.builder.width, self.delimiter)
