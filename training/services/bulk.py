@@ -379,9 +379,9 @@ def _lay_out(work: _Work, part: _Part, rows: BulkInput, answers: list) -> None:
     """The unit's output rows as CSV text (what the csv writer writes, put together without it: the
     categories' paths are cells already), and its figures against the given categories."""
     k, cells, with_given = work.k, work.cells, work.with_given
-    lines, special, paths = [], CSV_SPECIAL.search, work.paths
+    lines, paths = [], work.paths
     for external_id, given, (ids, scores) in zip(rows.external_ids, rows.given, answers, strict=True):
-        line = [_csv_cell(external_id) if special(external_id) else external_id]
+        line = [_csv_cell(external_id)]
         for number in range(k):
             line.append(f"{cells[ids[number]]},{scores[number]:.4f}" if number < len(ids) else ",")
         if with_given:
