@@ -598,7 +598,7 @@ class ExamplesReader:
             self.rows_read += 1
             yield self.builder.build(line, cells)
 
-    # --- a file read in parts, each by its own process -----------------------------------------------------
+    # --- a file read in parts, each by its own worker ------------------------------------------------------
 
     def part_bounds(self, parts: int) -> list[tuple[int, int]]:
         """The rows' bytes (an opened reader of bytes) cut into about `parts` ranges at line ends with an even

@@ -147,7 +147,7 @@ def _refuse_file(file_errors: list[str]) -> None:
 
 
 def _read_whole_file(bulk: BulkFile) -> BulkInput:
-    """The file's rows read at once in this process (when its parts could not be read apart)."""
+    """The file's rows read at once, by the calling thread (when its parts could not be read apart)."""
     parsed = parse_examples_file(bulk.data, categories=bulk.categories, category_required=False)
     if parsed.file_errors:
         _refuse_file(parsed.file_errors)
