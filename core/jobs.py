@@ -5,7 +5,7 @@ takes the Job and returns its result (a dict). Handlers are imported when a job 
 
 A handler's work and the job's result commit in one transaction (all or nothing), unless the handler is marked
 `commits_as_it_goes`: long work that checkpoints itself and resumes when run again (a search index rebuild).
-That one runs outside a transaction, so its progress shows while it runs.
+That one runs outside a transaction. Either way a job's progress shows while it runs (`job_progress`).
 """
 
 from collections.abc import Callable

@@ -34,8 +34,8 @@ class CachedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         now = time.monotonic()
         generation = cache.get(GENERATION_KEY, 0)
-        found = _users.get(key)
-        if found is not None and now - found[0] < settings.API_TOKEN_CACHE_SECONDS and found[3] == generation:
+        found = _fresh(key, now)
+        if found is not None and found[3] == generation:
             return found[1], found[2]
         return self._read(key, now, generation)
 
@@ -47,12 +47,10 @@ class CachedTokenAuthentication(TokenAuthentication):
         if len(words) != 2 or words[0].lower() != TOKEN_KEYWORD:
             return None
         try:
-            found = _users.get(words[1].decode())
+            found = _fresh(words[1].decode(), time.monotonic())
         except UnicodeError:
             return None
-        if found is None or time.monotonic() - found[0] >= settings.API_TOKEN_CACHE_SECONDS:
-            return None
-        return found[1], found[3]
+        return None if found is None else (found[1], found[3])
 
     def _read(self, key: str, now: float, generation) -> tuple:
         user, token = super().authenticate_credentials(key)
@@ -62,6 +60,12 @@ class CachedTokenAuthentication(TokenAuthentication):
             _users.clear()
         _users[key] = (now, user, token, generation)
         return user, token
+
+
+def _fresh(key: str, now: float) -> tuple | None:
+    """The entry kept for `key`, unless it was read API_TOKEN_CACHE_SECONDS ago or earlier."""
+    found = _users.get(key)
+    return found if found is not None and now - found[0] < settings.API_TOKEN_CACHE_SECONDS else None
 
 
 API_PREFIX = "/api/"

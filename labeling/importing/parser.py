@@ -168,9 +168,14 @@ def resolve_encoding(stream: BinaryIO, encoding: str | None) -> str:
     return name
 
 
+def after_start(name: str) -> str:
+    """The encoding of a file's bytes past its start (a UTF-8 BOM comes only first)."""
+    return "utf-8" if name == "utf-8-sig" else name
+
+
 def bad_byte(stream: BinaryIO, name: str) -> int | None:
     """The offset of the first byte that does not decode as `name`, or None; reads slice by slice."""
-    decoder = codecs.getincrementaldecoder("utf-8" if name == "utf-8-sig" else name)()
+    decoder = codecs.getincrementaldecoder(after_start(name))()
     stream.seek(0)
     offset = 0
     if name == "utf-8-sig" and stream.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
@@ -593,7 +598,7 @@ class ExamplesReader:
             self.rows_read += 1
             yield self.builder.build(line, cells)
 
-    # --- a file read in parts, each by its own process -----------------------------------------------------
+    # --- a file read in parts, each by its own worker ------------------------------------------------------
 
     def part_bounds(self, parts: int) -> list[tuple[int, int]]:
         """The rows' bytes (an opened reader of bytes) cut into about `parts` ranges at line ends with an even
@@ -627,8 +632,8 @@ class ExamplesReader:
         part.stream = io.BytesIO(self.data[start:end])
         part.data, part.notes, part.rows_read, part.max_rows = None, [], 0, math.inf
         part.line_offset, part.csv_failed = self.lines_at[start], False
-        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding  # no BOM but at the start
-        part.reader = csv.reader(text_lines(part.stream, encoding), delimiter=self.delimiter, strict=True)
+        lines = text_lines(part.stream, after_start(self.encoding))
+        part.reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
         part.builder = dataclasses.replace(self.builder, first_line={}, check_duplicates=False, unchecked=[])
         return part
 
@@ -636,12 +641,12 @@ class ExamplesReader:
         """The rows of a part (`part`) as `rows()` reads them, its records split into cells by one regular
         expression over the part instead of the csv module's reader over each line (a fraction of the time),
         when every record of the part is plain: the header's number of cells, each quoted as the csv module
-        writes or holding no quote or line end; None when one is not (then `rows()` reads the part, messages
-        and all)."""
+        writes or holding no quote or line end; None when one is not, the part left untouched (then `rows()`
+        reads it, messages and all)."""
         if self.delimiter not in DELIMITERS.values() or self.builder.width < 2:
             return None
         try:
-            text = self.stream.getvalue().decode("utf-8" if self.encoding == "utf-8-sig" else self.encoding)
+            text = self.stream.getvalue().decode(after_start(self.encoding))
         except (AttributeError, UnicodeDecodeError):
             return None
         records = plain_records(text, self.builder.width, self.delimiter)
@@ -688,10 +693,8 @@ def plain_records(text: str, width: int, delimiter: str) -> list[tuple[int, list
                 quoted = doubled.replace('""', '"')
             elif not quoted:
                 continue  # unquoted (or empty)
-            if "\n" in quoted:
-                ends += quoted.count("\n")
-            if "\r" in quoted:
-                ends += quoted.count("\r") - quoted.count("\r\n")  # \r\n has its \n
+            if "\n" in quoted or "\r" in quoted:
+                ends += line_ends(quoted)
                 quoted = quoted.replace("\r\n", "\n").replace("\r", "\n")
             cells[number] = quoted
         records.append((line, cells))

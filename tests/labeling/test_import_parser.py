@@ -433,3 +433,27 @@ def test_a_plain_part_read_by_the_regular_expression_gives_the_csv_readers_rows(
                 assert (found, fast.builder.unchecked) == (read, slow.builder.unchecked), text
                 assert not slow.csv_failed and fast.rows_read == slow.rows_read
     assert plain > 150
+
+
+def test_a_part_that_is_not_plain_is_read_by_the_csv_reader_as_if_plain_rows_never_ran():
+    """Bulk classification reads a part that `plain_rows` declines with that same part's `rows()`."""
+    from labeling.importing.parser import ExamplesReader
+
+    texts = [
+        'id,title,body\na,t,"b\nc"\nb,t,st"ray\nc,t,x\n',  # a stray quote
+        "id,title,body\na,t,b\nb,short\nc,t,x\n",  # a short row
+        'id,title,body\na,t,b\nb,t,"never closed\nc,t,x\n',  # broken quoting: an error row
+    ]
+    for text in texts:
+        reader = ExamplesReader(text.encode(), categories=CATEGORIES, category_required=False)
+        assert reader.open()
+        [(start, end)] = reader.part_bounds(1)
+        declined, fresh = reader.part(start, end), reader.part(start, end)
+        assert declined.plain_rows() is None
+        assert list(declined.rows()) == list(fresh.rows()), text
+        assert (declined.notes, declined.csv_failed, declined.rows_read, declined.builder.unchecked) == (
+            fresh.notes,
+            fresh.csv_failed,
+            fresh.rows_read,
+            fresh.builder.unchecked,
+        )

@@ -147,7 +147,7 @@ def _refuse_file(file_errors: list[str]) -> None:
 
 
 def _read_whole_file(bulk: BulkFile) -> BulkInput:
-    """The file's rows read at once in this process (when its parts could not be read apart)."""
+    """The file's rows read at once, by the calling thread (when its parts could not be read apart)."""
     parsed = parse_examples_file(bulk.data, categories=bulk.categories, category_required=False)
     if parsed.file_errors:
         _refuse_file(parsed.file_errors)
@@ -222,7 +222,7 @@ class _Work:
     """What every worker thread of a run reads (nothing in it is written while they run)."""
 
     ensemble: LoadedEnsemble
-    bulk: "BulkInput | BulkFile"
+    bulk: BulkInput | BulkFile
     k: int
     paths: dict[int, str]
     cells: dict[int, str]  # the paths as CSV cells
@@ -311,8 +311,7 @@ def _read(bulk: BulkInput | BulkFile, unit: tuple[int, int]) -> tuple[BulkInput,
         return rows, _Part(rows=len(rows.items))
     reader = bulk.reader.part(*unit)
     rows = reader.plain_rows()
-    if rows is None:  # not plain: the import's csv reader, with its messages
-        reader = bulk.reader.part(*unit)
+    if rows is None:  # not plain (the part left as it was): the import's csv reader, with its messages
         rows = list(reader.rows())
     part = _Part(
         rows=len(rows),
@@ -345,20 +344,15 @@ def _classify_threaded(work: _Work, units: list[tuple[int, int]], workers: int, 
         return part
 
     parts: list[_Part] = []
-    if workers == 1:
-        for unit in units:
-            parts.append(one(unit))
-            progress(len(parts), len(units))
-    else:
-        with ThreadPoolExecutor(workers, thread_name_prefix="classify") as pool:
-            futures = [pool.submit(one, unit) for unit in units]
-            try:
-                for future in futures:
-                    parts.append(future.result())
-                    progress(len(parts), len(units))
-            finally:
-                for future in futures:  # after an error: the units not started are dropped
-                    future.cancel()
+    with ThreadPoolExecutor(workers, thread_name_prefix="classify") as pool:
+        futures = [pool.submit(one, unit) for unit in units]
+        try:
+            for future in futures:
+                parts.append(future.result())
+                progress(len(parts), len(units))
+        finally:
+            for future in futures:  # after an error: the units not started are dropped
+                future.cancel()
     if refused.is_set():
         for part in parts:
             part.output = None
@@ -385,9 +379,9 @@ def _lay_out(work: _Work, part: _Part, rows: BulkInput, answers: list) -> None:
     """The unit's output rows as CSV text (what the csv writer writes, put together without it: the
     categories' paths are cells already), and its figures against the given categories."""
     k, cells, with_given = work.k, work.cells, work.with_given
-    lines, special, paths = [], CSV_SPECIAL.search, work.paths
+    lines, paths = [], work.paths
     for external_id, given, (ids, scores) in zip(rows.external_ids, rows.given, answers, strict=True):
-        line = [_csv_cell(external_id) if special(external_id) else external_id]
+        line = [_csv_cell(external_id)]
         for number in range(k):
             line.append(f"{cells[ids[number]]},{scores[number]:.4f}" if number < len(ids) else ",")
         if with_given:
