@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from catalog import selectors
 from catalog.models import Catalog, Offer
 from core import roles
-from core.params import number_param
+from core.params import number_param, text_param
 
 MAX_RESULTS = 100
 
@@ -58,7 +58,7 @@ class CatalogListApi(APIView):
         first); through the search engine when SEARCH_URL is set (docs/indexing.md)."""
         rows = selectors.catalog_search(
             category_id=number_param(request.query_params, "category"),
-            q=request.query_params.get("q", "")[:200],
+            q=text_param(request.query_params, "q"),
         ).exclude(status=Catalog.Status.REJECTED)
         return Response({"results": CatalogOutput(rows[:MAX_RESULTS], many=True).data})
 

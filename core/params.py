@@ -17,6 +17,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from core.text import text_problem
+
 ID_MAX = 2**63 - 1  # the largest primary key either database stores (SQLite refuses larger integers)
 # ASCII digits only: str.isdigit() also accepts '²' and other digits that int() refuses.
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -36,6 +38,15 @@ def _value(data, name: str) -> str | None:
 
 def _bad(name: str, value: str, expected: str) -> BadParameter:
     return BadParameter(f"{name}: {value[:SHOWN]!r} is not {expected}.")
+
+
+def text_param(data, name: str, *, max_length: int = 200) -> str:
+    """Free text (search words), stripped and cut to `max_length` characters ("" when missing); a text no
+    database can compare with (a NUL character, a lone surrogate) is refused."""
+    value = (data.get(name) or "").strip()[:max_length]
+    if problem := text_problem(value):
+        raise BadParameter(f"{name}: the text {problem}.")
+    return value
 
 
 def number_param(data, name: str, *, maximum: int = ID_MAX, required: bool = False) -> int | None:

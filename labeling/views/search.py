@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from core import roles
 from core.errors import ApplicationError
 from core.paging import COUNT_CAP, CappedPaginator
-from core.params import date_param, number_param, numbers_param
+from core.params import date_param, number_param, numbers_param, text_param
 from labeling.models import Category, Dataset, Example
 from labeling.selectors import dataset_or_404
 from labeling.selectors.search import ExampleFilter, category_choices, examples_search
@@ -22,7 +22,7 @@ PER_PAGE = 50
 def _filter(params) -> ExampleFilter:
     status = params.get("status", "")
     return ExampleFilter(
-        text=params.get("q", "").strip()[:200],
+        text=text_param(params, "q"),
         in_body=params.get("in_body") == "1",
         category_id=number_param(params, "category"),
         labeller_id=number_param(params, "labeller"),

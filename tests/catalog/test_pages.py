@@ -88,6 +88,15 @@ def test_api_answers_catalogs_with_offers_and_prices(built):
     assert client.get("/api/v1/catalogs", {"category": "x'; drop"}).status_code == 400
 
 
+def test_api_refuses_search_words_no_database_can_compare(built):
+    client = _client(roles.ANNOTATOR)
+    refused = client.get("/api/v1/catalogs", {"q": "turn\x00table", "category": built["category"].id})
+    assert refused.status_code == 400
+    assert "q: the text contains a NUL character" in refused.json()["detail"]
+    found = client.get("/api/v1/catalogs", {"q": "  turntable  "}).json()["results"]
+    assert [row["id"] for row in found] == [built["catalog"].id]
+
+
 def test_catalog_page_shows_prices_by_shop_and_escapes_titles(built):
     client = _client(roles.MANAGER)
     page = client.get(reverse("catalog:catalog", args=[built["catalog"].id])).content.decode()
