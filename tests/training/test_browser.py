@@ -94,6 +94,7 @@ def test_a_manager_finds_a_wrong_label_from_the_health_page_and_fixes_it(page):
     predicted = page.locator("[data-testid=predicted]").inner_text()
     assert given == worst_name and predicted != given
     shoot(page, "verification-review.png")
+    page.wait_for_load_state("load")  # the page's keys are listened to once its script ran
     page.keyboard.press("s")  # skip: the next doubted example comes (a new page: wait for it, don't race it)
     expect(page.locator("[data-testid=item]")).not_to_have_attribute("data-content", item_content)
     page.go_back()  # the example asked for by its link is served even after a skip
