@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from labeling.models import Category, Dataset
 from training.algorithms.text import document
+from training.algorithms.word_counts import TextSpans
 from training.ensemble import Decisions, MemberScores, Rule, decide
 from training.errors import TrainingConflict
 from training.models import PredictionLog
@@ -30,12 +31,22 @@ class TextToClassify:
     source: str = ""
 
 
-def _members(ensemble: LoadedEnsemble, documents: list[str]) -> list[MemberScores]:
+def _members(ensemble: LoadedEnsemble, documents: list[str], spans: TextSpans | None) -> list[MemberScores]:
     """Each model's probabilities for all the texts at once."""
     return [
-        MemberScores(member.name, member.weight, member.categories, member.model.predict_proba(documents))
+        MemberScores(
+            member.name, member.weight, member.categories, member.model.predict_proba(documents, spans)
+        )
         for member in ensemble.members
     ]
+
+
+def span_chars(ensemble: LoadedEnsemble) -> int:
+    """The longest text (title + body, characters) the ensemble may be given as bytes (`TextSpans`); 0 when
+    it must see strings (a model that reads strings only, rules that match the text)."""
+    if ensemble.rules or not ensemble.members:
+        return 0
+    return min(MAX_CHARS, *(member.model.span_chars() for member in ensemble.members))
 
 
 def _fired(ensemble: LoadedEnsemble, items: list[TextToClassify]) -> list[list[Rule]]:
@@ -172,11 +183,13 @@ def classify(
     return answers
 
 
-def _decisions(ensemble: LoadedEnsemble, items: list[TextToClassify]) -> Decisions:
+def _decisions(
+    ensemble: LoadedEnsemble, items: list[TextToClassify], spans: TextSpans | None = None
+) -> Decisions:
     documents = [document(item.title, item.text) for item in items]
     config = ensemble.config
     return decide(
-        _members(ensemble, documents),
+        _members(ensemble, documents, spans),
         _fired(ensemble, items),
         rule_weight=config.rule_weight,
         unanimous_models_win=config.unanimous_models_win,
@@ -190,11 +203,13 @@ def ensemble_answers(ensemble: LoadedEnsemble, items: list[TextToClassify], k: i
     return _answers(ensemble, _decisions(ensemble, items), k)
 
 
-def ensemble_top(ensemble: LoadedEnsemble, items: list[TextToClassify], k: int) -> list[tuple[list, list]]:
+def ensemble_top(
+    ensemble: LoadedEnsemble, items: list[TextToClassify], k: int, spans: TextSpans | None = None
+) -> list[tuple[list, list]]:
     """Only the answers' top-k small categories, as (ids, scores) per text, without explanations or large
     categories (bulk classification: the same figures as `ensemble_answers`' `top`, at a fraction of the
-    cost)."""
-    decisions = _decisions(ensemble, items)
+    cost). The texts `spans` gives are read from their bytes (up to `span_chars(ensemble)` long)."""
+    decisions = _decisions(ensemble, items, spans)
     small, counts, shares, _, _ = _top(ensemble, decisions, k)
     rows = np.arange(len(decisions))[:, np.newaxis]
     ids, scores = decisions.ids[small].tolist(), np.round(shares[rows, small], 4).tolist()

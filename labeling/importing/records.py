@@ -1,0 +1,214 @@
+"""The records of a plain CSV part found in its bytes, compiled (numba, without the GIL).
+
+What `parser.plain_records` reads with a regular expression over the decoded text, found in the bytes: per
+record its line and, per cell, where it lies and what it holds, so a caller decodes only the cells it needs
+(a classifier counts the words of the others in the bytes themselves). The quote, the delimiter and the line
+ends are ASCII bytes in both encodings the import reads (UTF-8, cp949: its trail bytes are letters or 0x81
+and above), so bytes and characters cut alike. A part that is not plain (a record of another width, a stray
+quote, a quoted cell never closed, a NUL) gives nothing: the caller reads it the slow way, messages and all.
+"""
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from labeling.importing.parser import (
+    ExamplesReader,
+    ParsedRow,
+    RowBuilder,
+    after_start,
+    is_blank,
+    plain_records,
+)
+
+QUOTED = 1  # the cell is quoted (its bounds include the quotes)
+DOUBLED = 2  # a doubled quote inside
+LINE_END = 4  # a line end inside (quoted)
+NOT_ASCII = 8  # a byte of 128 or more
+WORDS = 16  # an ASCII letter, digit or underscore: a word's byte, so the cell is no empty text
+
+QUOTE, CR, LF, NUL = 34, 13, 10, 0
+DELIMITERS = (",", "\t")
+# per byte, the flags it gives its cell
+BYTE_FLAGS = np.array(
+    [NOT_ASCII if c >= 128 else WORDS if chr(c).isalnum() or c == 95 else 0 for c in range(256)],
+    dtype=np.uint8,
+)
+
+
+@dataclass(frozen=True)
+class Records:
+    """A part's records: line (from 1 in the part), and per cell its bytes [start, end) in the file (quotes
+    included) and its flags."""
+
+    lines: np.ndarray  # records
+    starts: np.ndarray  # records x width
+    ends: np.ndarray
+    flags: np.ndarray
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _quoted(data, position, end, byte_flags):
+    """A quoted cell's end (after its closing quote; -1: never closed), its flags and its line ends (as the
+    text reader counts them: CR LF, CR and LF one each)."""
+    flags, lines, position = QUOTED, 0, position + 1
+    while position < end:
+        byte = data[position]
+        if byte == QUOTE:
+            if position + 1 < end and data[position + 1] == QUOTE:
+                flags |= DOUBLED
+                position += 2
+                continue
+            return position + 1, flags, lines
+        if byte == LF or byte == CR:  # noqa: SIM109 (numba: plain comparisons)
+            flags |= LINE_END
+            if not (byte == CR and position + 1 < end and data[position + 1] == LF):
+                lines += 1
+        else:
+            flags |= byte_flags[byte]
+        position += 1
+    return -1, flags, lines
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _unquoted(data, position, end, delimiter, byte_flags):
+    """An unquoted cell's end (at a delimiter, a quote, a line end or the end) and its flags."""
+    flags = 0
+    while position < end:
+        byte = data[position]
+        if byte == delimiter or byte == QUOTE or byte == LF or byte == CR:  # noqa: SIM109
+            break
+        flags |= byte_flags[byte]
+        position += 1
+    return position, flags
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan(data, start, end, width, delimiter, byte_flags):
+    """(records found, or -1 when the part is not plain; lines; cells' starts, ends, flags). No NUL in it."""
+    capacity = 1  # every record but the last ends with a line end
+    for position in range(start, end):
+        capacity += data[position] == LF or data[position] == CR
+    while end > start and (data[end - 1] == LF or data[end - 1] == CR):
+        end -= 1  # as `text.rstrip("\r\n")`
+    lines = np.empty(capacity, np.int64)
+    starts = np.empty((capacity, width), np.int64)
+    ends = np.empty((capacity, width), np.int64)
+    flags = np.zeros((capacity, width), np.uint8)
+    records, line, position = 0, 1, start
+    while position < end:
+        while data[position] == LF or data[position] == CR:  # blank lines (the text ends with no line end)
+            position += 2 if data[position] == CR and data[position + 1] == LF else 1
+            line += 1
+        lines[records], within = line, 0
+        for cell in range(width):
+            starts[records, cell] = position
+            if position < end and data[position] == QUOTE:
+                position, found, inside = _quoted(data, position, end, byte_flags)
+                flags[records, cell] = found
+                if position < 0:
+                    return -1, lines, starts, ends, flags
+                within += inside
+            else:
+                position, found = _unquoted(data, position, end, delimiter, byte_flags)
+                flags[records, cell] = found
+            ends[records, cell] = position
+            if cell < width - 1:
+                if position >= end or data[position] != delimiter:
+                    return -1, lines, starts, ends, flags
+                position += 1
+            elif position < end:
+                if data[position] != LF and data[position] != CR:
+                    return -1, lines, starts, ends, flags
+                position += (
+                    2 if data[position] == CR and position + 1 < end and data[position + 1] == LF else 1
+                )
+        line += 1 + within
+        records += 1
+    return records, lines, starts, ends, flags
+
+
+def plain_records_in(data: np.ndarray, start: int, end: int, width: int, delimiter: str) -> Records | None:
+    """The records of data[start:end] (a part of a file, starting at a record), or None when it is not
+    plain (as `parser.plain_records` says)."""
+    if np.any(data[start:end] == NUL):
+        return None
+    found, lines, starts, ends, flags = _scan(data, start, end, width, ord(delimiter), BYTE_FLAGS)
+    if found < 0:
+        return None
+    return Records(lines[:found], starts[:found], ends[:found], flags[:found])
+
+
+def text_byte_rows(
+    reader: ExamplesReader, data: bytes, array: np.ndarray, start: int, end: int, max_chars: int
+) -> tuple[list[ParsedRow], np.ndarray] | None:
+    """The rows of the file's bytes [start, end) as `reader.part(start, end).plain_rows()` gives them, except
+    that the title and body of a row whose text is ASCII, has a word and is at most `max_chars` long (title,
+    a separator, body) are left in the bytes (`array` is `data`): the row's are empty, and `bounds`
+    (rows x 4) says where its title and body lie (quotes excluded), -1 for a row read as text. None when the
+    part is not plain or its rows have no id column (each id is derived from its text)."""
+    builder, width = reader.builder, reader.builder.width
+    if reader.delimiter not in DELIMITERS or width < 2 or "external_id" not in builder.columns:
+        return None
+    records = plain_records_in(array, start, end, width, reader.delimiter)
+    if records is None:
+        return None
+    inside = records.flags & QUOTED  # a quoted cell's content lies within its quotes
+    starts, ends = records.starts + inside, records.ends - inside
+    kept = _in_bytes(builder, records, ends - starts, max_chars).tolist()
+    encoding, lines = after_start(reader.encoding), (records.lines + reader.line_offset).tolist()
+    ids, categories = (_cells(builder, name, starts, ends) for name in ("external_id", "category"))
+    firsts, lasts = records.starts[:, 0].tolist(), records.ends[:, -1].tolist()
+    rows, given = [], []
+    for number, line in enumerate(lines):
+        row = None
+        if kept[number]:
+            category = data[categories[0][number] : categories[1][number]].decode(encoding)
+            external_id = data[ids[0][number] : ids[1][number]].decode(encoding)
+            row = builder.build_without_text(line, external_id, category)
+        if row is not None:
+            given.append(number)
+        else:  # the record read as `plain_records` reads it
+            text = data[firsts[number] : lasts[number]].decode(encoding)
+            ((_, values),) = plain_records(text, width, reader.delimiter)
+            if is_blank(values):
+                continue
+            given.append(-1)
+            row = builder.build(line, values)
+        rows.append(row)
+    reader.rows_read += len(rows)
+    given = np.array(given, dtype=np.int64)
+    bounds = _text_bounds(builder.columns, starts, ends)[given]
+    bounds[given < 0] = -1
+    return rows, bounds
+
+
+def _in_bytes(builder: RowBuilder, records: Records, lengths: np.ndarray, max_chars: int) -> np.ndarray:
+    """Per record: its text can be left in the bytes (ASCII, a word in it, short enough; no cell over the
+    import's limit; an id and a category that decode as they are)."""
+    columns, flags = builder.columns, records.flags
+    text = [columns[name] for name in ("title", "body") if name in columns]
+    short = [columns[name] for name in ("external_id", "category") if name in columns]
+    ascii_words = ~(flags[:, text] & NOT_ASCII).any(axis=1) & (flags[:, text] & WORDS).any(axis=1)
+    plain = ~(flags[:, short] & (DOUBLED | LINE_END)).any(axis=1)
+    fits = ((records.ends - records.starts) <= builder.max_field_chars).all(axis=1)
+    return ascii_words & plain & fits & (lengths[:, text].sum(axis=1) + 1 <= max_chars)
+
+
+def _cells(builder: RowBuilder, name: str, starts: np.ndarray, ends: np.ndarray) -> tuple[list, list]:
+    """Where the column's cells lie (empty spans when the file has no such column), as lists."""
+    column = builder.columns.get(name)
+    if column is None:
+        return [0] * len(starts), [0] * len(starts)
+    return starts[:, column].tolist(), ends[:, column].tolist()
+
+
+def _text_bounds(columns: dict[str, int], starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Per record: title start, end, body start, end (an empty span for a column the file has not)."""
+    empty = np.zeros(len(starts), dtype=np.int64)
+    spans = [
+        (starts[:, columns[name]], ends[:, columns[name]]) if name in columns else (empty, empty)
+        for name in ("title", "body")
+    ]
+    return np.column_stack([bound for span in spans for bound in span])
