@@ -8,6 +8,7 @@ and above), so bytes and characters cut alike. A part that is not plain (a recor
 quote, a quoted cell never closed, a NUL) gives nothing: the caller reads it the slow way, messages and all.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numba
@@ -22,19 +23,32 @@ from labeling.importing.parser import (
     plain_records,
 )
 
+# a cell's flags
 QUOTED = 1  # the cell is quoted (its bounds include the quotes)
 DOUBLED = 2  # a doubled quote inside
 LINE_END = 4  # a line end inside (quoted)
 NOT_ASCII = 8  # a byte of 128 or more
 WORDS = 16  # an ASCII letter, digit or underscore: a word's byte, so the cell is no empty text
+NUL_BYTE = 32  # a NUL: the part is not plain
+# what a byte does to the cell it is read in
+ENDS_UNQUOTED = 64  # the delimiter, a quote, a line end
+SPECIAL_QUOTED = 128  # a quote, a line end
 
-QUOTE, CR, LF, NUL = 34, 13, 10, 0
+QUOTE, CR, LF = 34, 13, 10
 DELIMITERS = (",", "\t")
-# per byte, the flags it gives its cell
-BYTE_FLAGS = np.array(
-    [NOT_ASCII if c >= 128 else WORDS if chr(c).isalnum() or c == 95 else 0 for c in range(256)],
-    dtype=np.uint8,
-)
+
+
+@functools.cache
+def byte_table(delimiter: str) -> np.ndarray:
+    """Per byte: the flags it gives its cell, and whether it ends or is special in a cell."""
+    table = np.array(
+        [NOT_ASCII if c >= 128 else WORDS if chr(c).isalnum() or c == 95 else 0 for c in range(256)],
+        dtype=np.uint8,
+    )
+    table[0] = NUL_BYTE
+    table[[QUOTE, CR, LF]] |= ENDS_UNQUOTED | SPECIAL_QUOTED
+    table[ord(delimiter)] |= ENDS_UNQUOTED
+    return table
 
 
 @dataclass(frozen=True)
@@ -49,47 +63,57 @@ class Records:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _quoted(data, position, end, byte_flags):
+def _quoted(data, position, end, table):
     """A quoted cell's end (after its closing quote; -1: never closed), its flags and its line ends (as the
     text reader counts them: CR LF, CR and LF one each)."""
     flags, lines, position = QUOTED, 0, position + 1
     while position < end:
         byte = data[position]
-        if byte == QUOTE:
+        effect = table[byte]
+        if not effect & SPECIAL_QUOTED:
+            flags |= effect
+        elif byte == QUOTE:
             if position + 1 < end and data[position + 1] == QUOTE:
                 flags |= DOUBLED
                 position += 2
                 continue
             return position + 1, flags, lines
-        if byte == LF or byte == CR:  # noqa: SIM109 (numba: plain comparisons)
+        else:  # a line end
             flags |= LINE_END
             if not (byte == CR and position + 1 < end and data[position + 1] == LF):
                 lines += 1
-        else:
-            flags |= byte_flags[byte]
         position += 1
     return -1, flags, lines
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _unquoted(data, position, end, delimiter, byte_flags):
+def _unquoted(data, position, end, table):
     """An unquoted cell's end (at a delimiter, a quote, a line end or the end) and its flags."""
     flags = 0
     while position < end:
-        byte = data[position]
-        if byte == delimiter or byte == QUOTE or byte == LF or byte == CR:  # noqa: SIM109
+        effect = table[data[position]]
+        if effect & ENDS_UNQUOTED:
             break
-        flags |= byte_flags[byte]
+        flags |= effect
         position += 1
     return position, flags
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan(data, start, end, width, delimiter, byte_flags):
-    """(records found, or -1 when the part is not plain; lines; cells' starts, ends, flags). No NUL in it."""
-    capacity = 1  # every record but the last ends with a line end
-    for position in range(start, end):
-        capacity += data[position] == LF or data[position] == CR
+def _grown(lines, starts, ends, flags):
+    """The records' arrays twice as long, the records found so far kept."""
+    size, width = 2 * len(lines), starts.shape[1]
+    more = np.empty(size, np.int64), np.empty((size, width), np.int64), np.empty((size, width), np.int64)
+    more[0][: len(lines)], more[1][: len(lines)], more[2][: len(lines)] = lines, starts, ends
+    wider = np.zeros((size, width), np.uint8)
+    wider[: len(lines)] = flags
+    return more[0], more[1], more[2], wider
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan(data, start, end, width, delimiter, table):
+    """(records found, or -1 when the part is not plain; lines; cells' starts, ends, flags)."""
+    capacity = (end - start) // 256 + 4  # grown as needed
     while end > start and (data[end - 1] == LF or data[end - 1] == CR):
         end -= 1  # as `text.rstrip("\r\n")`
     lines = np.empty(capacity, np.int64)
@@ -101,18 +125,19 @@ def _scan(data, start, end, width, delimiter, byte_flags):
         while data[position] == LF or data[position] == CR:  # blank lines (the text ends with no line end)
             position += 2 if data[position] == CR and data[position + 1] == LF else 1
             line += 1
+        if records == len(lines):
+            lines, starts, ends, flags = _grown(lines, starts, ends, flags)
         lines[records], within = line, 0
         for cell in range(width):
             starts[records, cell] = position
             if position < end and data[position] == QUOTE:
-                position, found, inside = _quoted(data, position, end, byte_flags)
-                flags[records, cell] = found
-                if position < 0:
-                    return -1, lines, starts, ends, flags
+                position, found, inside = _quoted(data, position, end, table)
                 within += inside
             else:
-                position, found = _unquoted(data, position, end, delimiter, byte_flags)
-                flags[records, cell] = found
+                position, found = _unquoted(data, position, end, table)
+            flags[records, cell] = found
+            if position < 0 or found & NUL_BYTE:
+                return -1, lines, starts, ends, flags
             ends[records, cell] = position
             if cell < width - 1:
                 if position >= end or data[position] != delimiter:
@@ -132,9 +157,7 @@ def _scan(data, start, end, width, delimiter, byte_flags):
 def plain_records_in(data: np.ndarray, start: int, end: int, width: int, delimiter: str) -> Records | None:
     """The records of data[start:end] (a part of a file, starting at a record), or None when it is not
     plain (as `parser.plain_records` says)."""
-    if np.any(data[start:end] == NUL):
-        return None
-    found, lines, starts, ends, flags = _scan(data, start, end, width, ord(delimiter), BYTE_FLAGS)
+    found, lines, starts, ends, flags = _scan(data, start, end, width, ord(delimiter), byte_table(delimiter))
     if found < 0:
         return None
     return Records(lines[:found], starts[:found], ends[:found], flags[:found])
