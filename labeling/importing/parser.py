@@ -492,6 +492,8 @@ def duplicate_problem(first_line: dict[str, int], line: int, external_id: str) -
 def duplicate_problems(ids: list[tuple[int, str]]) -> dict[int, str]:
     """Line -> problem of every row whose id came on an earlier line, given (line, id) in line order: what
     RowBuilder adds to a row's error, for the parts of a file read apart."""
+    if len({external_id for _, external_id in ids}) == len(ids):
+        return {}  # every id once (the usual case): no row to look at
     first_line: dict[str, int] = {}
     found = ((line, duplicate_problem(first_line, line, external_id)) for line, external_id in ids)
     return {line: problem for line, problem in found if problem}
