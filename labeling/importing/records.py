@@ -9,6 +9,7 @@ quote, a quoted cell never closed, a NUL) gives nothing: the caller reads it the
 """
 
 import functools
+import itertools
 from dataclasses import dataclass
 
 import numba
@@ -20,6 +21,7 @@ from labeling.importing.parser import (
     RowBuilder,
     after_start,
     is_blank,
+    line_end_offset,
     plain_records,
 )
 
@@ -235,3 +237,37 @@ def _text_bounds(columns: dict[str, int], starts: np.ndarray, ends: np.ndarray) 
         for name in ("title", "body")
     ]
     return np.column_stack([bound for span in spans for bound in span])
+
+
+@numba.njit(cache=True, nogil=True)
+def _part_ends(data, start, size, parts):
+    """`ExamplesReader.part_bounds` in one pass: the offsets after the first LF at or after start + n * size
+    (and after the bound before) with an even count of quotes in data[start:LF], never the last byte; and
+    the line ends (CR LF, CR, LF: one each) before each."""
+    ends, lines = np.empty(parts, np.int64), np.empty(parts, np.int64)
+    found, quotes, line_ends, target = 0, 0, 0, start + size
+    for position in range(start, len(data) - 1 if parts > 1 else start):
+        byte = data[position]
+        if byte == QUOTE:
+            quotes += 1
+        elif byte == CR:
+            line_ends += data[position + 1] != LF
+        elif byte == LF:
+            line_ends += 1
+            if position >= target and quotes % 2 == 0:
+                ends[found], lines[found] = position + 1, line_ends
+                found += 1
+                if found == parts - 1:
+                    break
+                target = start + (found + 1) * size  # (the LFs read next lie after this one)
+    return ends[:found], lines[:found]
+
+
+def part_bounds(reader: ExamplesReader, array: np.ndarray, parts: int) -> list[tuple[int, int]]:
+    """`reader.part_bounds(parts)` (its ranges, and the lines before each for `reader.part`), compiled."""
+    data, header_lines = reader.data, reader.reader.line_num
+    start = line_end_offset(data, header_lines)
+    ends, lines = _part_ends(array, start, max(1, (len(data) - start) // parts), parts)
+    offsets, before = [start, *ends.tolist()], [0, *lines.tolist()]
+    reader.lines_at = {offset: lines + header_lines for offset, lines in zip(offsets, before, strict=True)}
+    return list(itertools.pairwise([start, *ends.tolist(), len(data)]))

@@ -12,7 +12,7 @@ import numpy as np
 
 from labeling.importing import CategoryRef
 from labeling.importing.parser import ExamplesReader
-from labeling.importing.records import text_byte_rows
+from labeling.importing.records import part_bounds, text_byte_rows
 from training.algorithms.text import document
 from training.algorithms.word_counts import TextSpans, WordTable
 
@@ -121,3 +121,21 @@ def test_rows_left_in_the_bytes_are_the_rows_and_words_the_import_reads():
             counted = compare_part(reader, data, start, end)
             kept, as_text = kept + counted[0], as_text + counted[1]
     assert kept > 250 and as_text > 250  # both kinds of row, many times
+
+
+def test_the_compiled_part_bounds_are_the_readers():
+    """`records.part_bounds` cuts a file where `ExamplesReader.part_bounds` does, with the same line counts
+    before each part (random files: quoted line ends, CR, CR LF, blank lines)."""
+    rng = random.Random(5)
+    compared = 0
+    for _ in range(300):
+        data = random_file(rng) * rng.choice([1, 3])
+        pure = ExamplesReader(data, categories=CATEGORIES, category_required=False)
+        compiled = ExamplesReader(data, categories=CATEGORIES, category_required=False)
+        if not (pure.open() and compiled.open()):
+            continue
+        parts = rng.choice([1, 2, 3, 8])
+        bounds = part_bounds(compiled, np.frombuffer(data, np.uint8), parts)
+        assert (bounds, compiled.lines_at) == (pure.part_bounds(parts), pure.lines_at), data
+        compared += len(bounds)
+    assert compared > 500

@@ -33,7 +33,7 @@ from core.errors import ApplicationError
 from core.models import Job
 from labeling.importing import parse_examples_file
 from labeling.importing.parser import ExamplesReader, duplicate_problems
-from labeling.importing.records import text_byte_rows
+from labeling.importing.records import part_bounds, text_byte_rows
 from labeling.models import Category, Dataset, Example
 from labeling.services.imports import category_refs
 from labeling.services.queue import dataset_pool
@@ -250,7 +250,7 @@ def _units(bulk: BulkInput | BulkFile) -> list[tuple[int, int]]:
     They depend on the input alone, never on the number of workers, so every worker count classifies
     the same batches (the same figures, byte for byte)."""
     if isinstance(bulk, BulkFile):
-        return bulk.reader.part_bounds(max(TASKS, len(bulk.data) // UNIT_BYTES))
+        return part_bounds(bulk.reader, bulk.array, max(TASKS, len(bulk.data) // UNIT_BYTES))
     total = len(bulk.items)
     size = max(1, min(CHUNK, -(-total // TASKS)))
     return [(start, min(start + size, total)) for start in range(0, total, size)]
