@@ -155,7 +155,7 @@ class Decisions:
                     "why": why,
                     "unanimous": unanimous,
                     "models": list(models_of[number]),
-                    "rules": self._rules(number) if self.fired[number] else [],
+                    "rules": self.rules_explained(number) if self.fired[number] else [],
                     "scores": dict(
                         zip(leading_ids[number][:shown], leading_scores[number][:shown], strict=True)
                     ),
@@ -174,7 +174,8 @@ class Decisions:
         ]
         return list(zip(*votes, strict=True)) if votes else [()] * len(self)
 
-    def _rules(self, number: int) -> list[dict]:
+    def rules_explained(self, number: int) -> list[dict]:
+        """The rules that fired for one text, as its explanation shows them."""
         return [
             {
                 "name": rule.name,

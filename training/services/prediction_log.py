@@ -57,11 +57,11 @@ _buffer = _Buffer()
 
 
 def prediction_log_write(rows: list[tuple]) -> list[int]:
-    """Log rows (values in COLUMNS order, explanation a dict); their ids, in order."""
+    """Log rows (values in COLUMNS order, explanation a dict or its JSON as bytes); their ids, in order."""
     if not rows:
         return []
     if connection.vendor != "postgresql":
-        logs = [PredictionLog(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
+        logs = [PredictionLog(**dict(zip(COLUMNS, _parsed(row), strict=True))) for row in rows]
         return [log.id for log in PredictionLog.objects.bulk_create(logs)]
     if settings.PREDICTION_LOG_BUFFER_SECONDS <= 0:  # written by the request
         ids = reserve_ids(PredictionLog, len(rows))
@@ -135,8 +135,19 @@ def _write(buffer: _Buffer) -> None:
     connections.close_all()
 
 
+def _parsed(row: tuple) -> tuple:
+    explanation = row[6]
+    return row if isinstance(explanation, dict) else (*row[:6], orjson.loads(explanation), *row[7:])
+
+
+def _as_written(value: bytes) -> bytes:
+    return value
+
+
 def _adapted(row: tuple) -> tuple:
-    return (*row[:6], Json(row[6], dumps=orjson.dumps), *row[7:])  # the column is `json`: its text
+    explanation = row[6]  # the column is `json`: its text, as orjson writes it (or already written)
+    dumps = _as_written if isinstance(explanation, bytes) else orjson.dumps
+    return (*row[:6], Json(explanation, dumps=dumps), *row[7:])
 
 
 def _copy(rows: list[tuple]) -> None:
