@@ -274,28 +274,27 @@ def _log(
     """Each answer logged (a PREDICTION_LOG_SAMPLE share of them), given its category id, score and
     explanation (a dict, or its JSON); each answer's row id, None where not logged."""
     share = settings.PREDICTION_LOG_SAMPLE
-    now, cut = timezone.now(), settings.PREDICTION_LOG_EXCERPT
+    logged = range(len(items)) if share >= 1 else [n for n in range(len(items)) if random.random() < share]
+    now, cut, sha1 = timezone.now(), settings.PREDICTION_LOG_EXCERPT, hashlib.sha1
+    dataset_id, champion_id, version = dataset.id, ensemble.champion_id, ensemble.config.version
     user_id = user.pk if user and user.is_authenticated else None
-    rows, logged = [], []
-    for number, item in enumerate(items):
-        if share < 1 and random.random() >= share:
-            continue
-        text = f"{item.title}\n{item.text}" if item.title else item.text
-        rows.append(
-            (
-                dataset.id,
-                now,
-                hashlib.sha1(text.encode("utf-8")).hexdigest(),
-                text[:cut],
-                categories[number],
-                scores[number],
-                explanations[number],
-                ensemble.champion_id,
-                ensemble.config.version,
-                user_id,
-            )
+    chosen = items if share >= 1 else [items[number] for number in logged]
+    texts = [f"{item.title}\n{item.text}" if item.title else item.text for item in chosen]
+    rows = [
+        (
+            dataset_id,
+            now,
+            sha1(text.encode("utf-8")).hexdigest(),
+            text[:cut],
+            categories[number],
+            scores[number],
+            explanations[number],
+            champion_id,
+            version,
+            user_id,
         )
-        logged.append(number)
+        for number, text in zip(logged, texts, strict=True)
+    ]
     ids: list[int | None] = [None] * len(items)
     for number, row_id in zip(logged, prediction_log_write(rows), strict=True):
         ids[number] = row_id
