@@ -210,8 +210,12 @@ def decide(
     present = np.zeros((count, len(ids)), dtype=bool)
     tops, top_probabilities = _add_votes(members, ids, scores, present, vote_classes)
     priority = _add_rules(fired, ids, scores, present, rule_weight)
-    by_id = np.broadcast_to(np.arange(len(ids)), scores.shape)
-    ordered = np.lexsort((by_id, -priority, np.where(present, -scores, np.inf)), axis=1)
+    by_score = np.where(present, -scores, np.inf)
+    if any(fired):
+        by_id = np.broadcast_to(np.arange(len(ids)), scores.shape)
+        ordered = np.lexsort((by_id, -priority, by_score), axis=1)
+    else:  # every priority equal: a stable sort breaks ties by column, i.e. by id, as the lexsort would
+        ordered = np.argsort(by_score, axis=1, kind="stable")
     unanimous = np.zeros(count, dtype=bool)
     if unanimous_models_win and len(members) >= max(1, min_models):
         unanimous = np.logical_and.reduce([top == tops[0] for top in tops])
