@@ -53,10 +53,6 @@ class Rows:
         """One piece for every row (bytes) or one per row (an object array)."""
         self.pieces.append(piece)
 
-    def add_where(self, shown: np.ndarray, piece) -> None:
-        """`piece` in the rows where `shown`, nothing in the others."""
-        self.pieces.append(np.where(shown, piece, b"").astype(object, copy=False))
-
     def joined(self) -> list[bytes]:
         matrix = np.empty((self.count, len(self.pieces)), dtype=object)
         for position, piece in enumerate(self.pieces):
@@ -103,27 +99,27 @@ def explanations_json(decisions: Decisions, keys: np.ndarray, rules: list[bytes]
     out.add(objects(rules))
     out.add(b',"scores":{')
     leading = decisions.ordered[:, :LEADING]
-    shown = np.minimum(counts, LEADING)
-    scores = floats(decisions.scores[rows[:, np.newaxis], leading])
     names = objects([b'"' + key + b'":' for key in keys.tolist()])
-    following = objects([b"," + name for name in names.tolist()])
+    pairs = objects([b"," + name for name in names.tolist()])[leading]  # `,"id":` then the score
+    pairs[:, 0] = names[leading[:, 0]]
+    pairs += floats(decisions.scores[rows[:, np.newaxis], leading])
+    pairs[np.arange(leading.shape[1]) >= np.minimum(counts, LEADING)[:, np.newaxis]] = b""
     for place in range(leading.shape[1]):
-        out.add_where(place < shown, (names if place == 0 else following)[leading[:, place]])
-        out.add_where(place < shown, scores[:, place])
+        out.add(pairs[:, place])
     out.add(b"}}")
     return out.joined()
 
 
 def _entries(out: Rows, heads: np.ndarray, chosen: np.ndarray, scores: np.ndarray, counts) -> None:
     """A list of categories: `chosen` (texts x k indexes into `heads`), the first `counts` of each row."""
-    counts = np.asarray(counts)
+    entries = objects([b"," + head for head in heads.tolist()])[chosen]
+    entries[:, 0] = heads[chosen[:, 0]]
+    entries += scores
+    entries += b"}"
+    entries[np.arange(chosen.shape[1]) >= np.asarray(counts)[:, np.newaxis]] = b""
     out.add(b"[")
-    following = objects([b"," + head for head in heads.tolist()])
     for place in range(chosen.shape[1]):
-        shown = place < counts
-        out.add_where(shown, (heads if place == 0 else following)[chosen[:, place]])
-        out.add_where(shown, scores[:, place])
-        out.add_where(shown, b"}")
+        out.add(entries[:, place])
     out.add(b"]")
 
 
