@@ -46,7 +46,8 @@ class _Buffer:
         self.pid = os.getpid()
         self.lock = threading.Lock()
         self.write_lock = threading.Lock()
-        self.ids: list[int] = []
+        self.ids: list[int] = []  # reserved ids; those before `taken` are handed out already
+        self.taken = 0
         self.rows: list[tuple] = []
         self.wake = threading.Event()
         self.stop = threading.Event()
@@ -100,14 +101,19 @@ def _current_buffer() -> _Buffer:
 
 def _reserve(buffer: _Buffer, count: int) -> list[int]:
     with buffer.lock:
-        if len(buffer.ids) >= count:
-            taken, buffer.ids = buffer.ids[:count], buffer.ids[count:]
-            return taken
+        if len(buffer.ids) - buffer.taken >= count:
+            return _take(buffer, count)
     fresh = reserve_ids(PredictionLog, max(count, RESERVE))
     with buffer.lock:
-        buffer.ids.extend(fresh)
-        taken, buffer.ids = buffer.ids[:count], buffer.ids[count:]
-    return taken
+        buffer.ids, buffer.taken = buffer.ids[buffer.taken :] + fresh, 0
+        return _take(buffer, count)
+
+
+def _take(buffer: _Buffer, count: int) -> list[int]:
+    """The next `count` reserved ids (without copying the rest: a single answer takes one of thousands)."""
+    start = buffer.taken
+    buffer.taken += count
+    return buffer.ids[start : start + count]
 
 
 def prediction_log_stop() -> None:
