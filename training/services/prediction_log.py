@@ -16,7 +16,6 @@ import threading
 import orjson
 from django.conf import settings
 from django.db import connection, connections
-from psycopg.types.json import Json
 
 from core.inserts import copy_rows, reserve_ids
 from training.models import PredictionLog
@@ -146,21 +145,20 @@ def _parsed(row: tuple) -> tuple:
     return row if isinstance(explanation, dict) else (*row[:6], orjson.loads(explanation), *row[7:])
 
 
-def _as_written(value: bytes) -> bytes:
-    return value
-
-
 def _adapted(row: tuple) -> tuple:
-    """A row with its id first, its explanation as the `json` column takes it: its text, as orjson writes it
-    (or already written)."""
+    """A row with its id first, its explanation as JSON text (bytes), as orjson writes it."""
     explanation = row[7]
-    dumps = _as_written if isinstance(explanation, bytes) else orjson.dumps
-    return (*row[:7], Json(explanation, dumps=dumps), *row[8:])
+    return row if isinstance(explanation, bytes) else (*row[:7], orjson.dumps(explanation), *row[8:])
 
 
 def _copy(rows: list[tuple]) -> None:
-    """Rows with their ids first, in one COPY."""
-    copy_rows(PredictionLog._meta.db_table, ["id", *COLUMNS], map(_adapted, rows))
+    """Rows with their ids first, in one COPY (the explanation's JSON sent as it is written)."""
+    copy_rows(
+        PredictionLog._meta.db_table,
+        ["id", *COLUMNS],
+        map(_adapted, rows),
+        sent_as={"explanation": "bytea"},
+    )
 
 
 @atexit.register
