@@ -212,21 +212,29 @@ def _machine_busy() -> tuple[float, float]:
     return (sum(values) - idle) / CLOCK_TICKS, sum(values) / CLOCK_TICKS
 
 
-class Server:
-    """gunicorn serving the site on a free loopback port, with the benchmark's environment."""
+# Scenarios a peer server is loaded with too, right after the main server's same row (the targets' rows).
+PEER_SCENARIOS = ((1, 8), (1000, 8))
 
-    def __init__(self, *, workers: int, threads: int) -> None:
-        self.workers, self.threads = workers, threads
+
+class Server:
+    """An HTTP server (granian or gunicorn, as `scripts/run.sh` and docs/operations.md run them) serving the
+    site on a free loopback port, with the benchmark's environment."""
+
+    def __init__(self, *, kind: str, workers: int, threads: int) -> None:
+        self.kind, self.workers, self.threads = kind, workers, threads
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.log = Path(tempfile.mkstemp(prefix="bunryu-bench-gunicorn-", suffix=".log")[1])
+        self.log = Path(tempfile.mkstemp(prefix=f"bunryu-bench-{kind}-", suffix=".log")[1])
         self.process: subprocess.Popen | None = None
 
     @property
     def command(self) -> list[str]:
+        if self.kind == "granian":  # exactly what `make run` runs, with its counts from the environment
+            return [str(ROOT / "scripts/serve.sh"), "--backlog", "2048", "--log-level", "warning"]
+        program = str(Path(sys.executable).with_name(self.kind))
         return [
-            str(Path(sys.executable).with_name("gunicorn")),
+            program,
             "admin_site.wsgi",
             "--bind",
             f"127.0.0.1:{self.port}",
@@ -244,15 +252,29 @@ class Server:
             "warning",
         ]
 
+    @property
+    def environment(self) -> dict[str, str]:
+        counts = {"WEB_WORKERS": str(self.workers), "WEB_THREADS": str(self.threads)}
+        return os.environ | {"BIND": f"127.0.0.1:{self.port}"} | counts
+
+    def described(self) -> str:
+        command = " ".join(self.command).replace(str(ROOT) + "/", "")
+        command = command.replace(str(Path(sys.executable).parent) + "/", "").replace(
+            str(self.port), "<port>"
+        )
+        if self.kind == "granian":
+            return f"WEB_WORKERS={self.workers} WEB_THREADS={self.threads} BIND=127.0.0.1:<port> {command}"
+        return command
+
     def start(self) -> None:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                self.command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT
+                self.command, cwd=ROOT, env=self.environment, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(f"{self.kind} exited with {self.process.returncode}:\n{self.log_tail()}")
             if len(self.worker_pids()) >= self.workers:
                 try:
                     socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
@@ -260,7 +282,7 @@ class Server:
                 except OSError:
                     pass
             time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start within 60 s:\n{self.log_tail()}")
+        raise RuntimeError(f"{self.kind} did not start within 60 s:\n{self.log_tail()}")
 
     def worker_pids(self) -> list[int]:
         return _children(self.process.pid) if self.process else []
@@ -314,10 +336,17 @@ def _summary(seconds: list[float], texts_per_call: int) -> dict:
 
 class Bench:
     def __init__(
-        self, *, algorithms: list[str], seconds: float, quick: bool, workers: int, threads: int
+        self,
+        *,
+        algorithms: list[str],
+        servers: list[str],
+        seconds: float,
+        quick: bool,
+        workers: int,
+        threads: int,
     ) -> None:
         self.algorithms, self.seconds, self.quick = algorithms, seconds, quick
-        self.workers, self.threads = workers, threads
+        self.servers, self.workers, self.threads = servers, workers, threads
         self.check = Checks()
         self.profiler = Profiler()
         self.info: dict = {"load_average_start": os.getloadavg()}
@@ -398,7 +427,7 @@ class Bench:
                 served["profile"] = self._profile(dataset, 1)
                 served["profile_batch"] = self._profile(dataset, TARGET_BATCH)
                 self.info["throttle"] = self._throttle_cost()
-            served["http"] = self._http(dataset)
+            served["http"], served["http_peers"] = self._http(dataset)
         self.info["load_average_end"] = os.getloadavg()
 
     def _in_process(self, dataset, model) -> dict:
@@ -556,27 +585,40 @@ class Bench:
         cache.clear()
         return rows
 
-    def _http(self, dataset) -> list[dict]:
-        server = Server(workers=self.workers, threads=self.threads)
-        self.info["gunicorn"] = " ".join(server.command[1:]).replace(str(server.port), "<port>")
+    def _http(self, dataset) -> tuple[list[dict], dict[str, list[dict]]]:
+        """The main server's rows, and each peer server's rows of PEER_SCENARIOS, each loaded right after the
+        main server's same row (both servers run the whole time, the idle one costs nothing)."""
+        main, *peers = [
+            Server(kind=kind, workers=self.workers, threads=self.threads) for kind in self.servers
+        ]
+        self.info["server_commands"] = {server.kind: server.described() for server in (main, *peers)}
         path = reverse("api-classify", args=[dataset.id])
-        pools = {batch: self._requests(server.port, path, batch) for batch in BATCHES}
-        figures = []
-        server.start()
+        pools = {batch: self._requests(path, batch) for batch in BATCHES}
+        figures, peer_figures = [], {peer.kind: [] for peer in peers}
         try:
-            self._http_check(server.port, path, dataset)
-            load(server.port, pools[1], 8, 2.0 if self.quick else 4.0)  # warm: every worker loads the models
+            for server in (main, *peers):
+                server.start()
+                self._http_check(server, path, dataset)
+                # warm: every worker loads the models
+                load(server.port, pools[1], 8, 2.0 if self.quick else 4.0)
             for batch in BATCHES:
                 for clients in CLIENTS:
-                    figures.append(self._scenario(server, pools[batch], batch, clients, dataset))
+                    figures.append(self._scenario(main, pools[batch], batch, clients, dataset))
+                    if (batch, clients) not in PEER_SCENARIOS:
+                        continue
+                    for peer in peers:
+                        peer_figures[peer.kind].append(
+                            self._scenario(peer, pools[batch], batch, clients, dataset)
+                        )
         finally:
-            server.stop()
-        return figures
+            for server in (main, *peers):
+                server.stop()
+        return figures, peer_figures
 
-    def _requests(self, port: int, path: str, batch: int) -> list[bytes]:
+    def _requests(self, path: str, batch: int) -> list[bytes]:
         """Prepared HTTP requests: every text of the test split once, alone or in batches of `batch`."""
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Token {self.token}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {self.token}\r\n"
             "Content-Type: application/json\r\n"
         )
         requests = []
@@ -590,8 +632,9 @@ class Bench:
             requests.append(f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
         return requests
 
-    def _http_check(self, port: int, path: str, dataset) -> None:
+    def _http_check(self, server: Server, path: str, dataset) -> None:
         """One request of each size over HTTP: 200 and the same answers as classify() in-process."""
+        port = server.port
         for batch in (1, 100):
             chunk = self.texts[:batch]
             body = {"items": [{"text": t.text, "title": t.title} for t in chunk], "k": K}
@@ -603,9 +646,9 @@ class Bench:
             with urllib.request.urlopen(request, timeout=120) as response:
                 status, answers = response.status, json.loads(response.read())["results"]
             expected = classify(dataset=dataset, items=chunk, k=K, user=self.caller)
-            self.check(f"HTTP: {batch} text(s): status", 200, status)
+            self.check(f"HTTP ({server.kind}): {batch} text(s): status", 200, status)
             self.check(
-                f"HTTP: {batch} text(s): the answers (category, top {K}) equal classify()'s",
+                f"HTTP ({server.kind}): {batch} text(s): the answers (category, top {K}) equal classify()'s",
                 True,
                 [(a["category"], a["top"]) for a in expected] == [(a["category"], a["top"]) for a in answers],
             )
@@ -647,12 +690,17 @@ class Bench:
         seconds = result["seconds"]
         logged = self._logged(dataset, logged_before, ok * batch)
         self.check(
-            f"{batch} x {clients} clients: every request answered 200", {"200": ok}, result["statuses"]
+            f"{server.kind}: {batch} x {clients} clients: every request answered 200",
+            {"200": ok},
+            result["statuses"],
         )
         self.check(
-            f"{batch} x {clients} clients: one prediction log row per text answered", ok * batch, logged
+            f"{server.kind}: {batch} x {clients} clients: one prediction log row per text answered",
+            ok * batch,
+            logged,
         )
         row = {
+            "server": server.kind,
             "batch": batch,
             "clients": clients,
             "requests": ok,
@@ -671,7 +719,7 @@ class Bench:
             **result,
         }
         say(
-            f"HTTP {batch} text(s) x {clients} clients: {row['requests_per_second']} req/s, "
+            f"HTTP ({server.kind}) {batch} text(s) x {clients} clients: {row['requests_per_second']} req/s, "
             f"{row['texts_per_second']} texts/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms "
             f"(server CPU {row['server_cpu_ms_per_request']} ms/request, "
             f"machine busy {row['machine_busy_cores']} cores)"
@@ -758,8 +806,10 @@ class Bench:
                 "clients": CLIENTS,
                 "batches": BATCHES,
                 "k": K,
-                "gunicorn_workers": self.workers,
-                "gunicorn_threads": self.threads,
+                "server": self.servers[0],
+                "peer_servers": self.servers[1:],
+                "server_workers": self.workers,
+                "server_threads": self.threads,
                 "source": str(NEWSGROUPS_TAR),
             },
             "info": self.info,
@@ -795,8 +845,8 @@ def _md_head(results: dict) -> list[str]:
     lines = [
         "# Benchmark: the classification API under load",
         "",
-        f"`POST /api/v1/datasets/<id>/classify` served by gunicorn ({p['gunicorn_workers']} workers x "
-        f"{p['gunicorn_threads']} threads, gthread, loopback) with a champion trained by the pipeline on the "
+        f"`POST /api/v1/datasets/<id>/classify` served by {_served_by(p)} with a champion trained by the "
+        "pipeline on the "
         "20 Newsgroups train split (11,314 posts), loaded from a second process (asyncio, one keep-alive "
         f"connection per client, clients connecting {RAMP_SECONDS * 1000:g} ms apart) with the "
         f"{info.get('test_texts_used', 0):,} texts of the test split "
@@ -830,6 +880,51 @@ def _md_head(results: dict) -> list[str]:
         )
     failed = results["failed_targets"]
     return [*lines, "", f"Targets missed: {', '.join(failed) if failed else 'none'}.", ""]
+
+
+def _served_by(p: dict) -> str:
+    server = p.get("server", "gunicorn")  # results written before the server was an option: gunicorn
+    workers, threads = (
+        p.get("server_workers", p.get("gunicorn_workers")),
+        p.get("server_threads", p.get("gunicorn_threads")),
+    )
+    kind = "blocking threads" if server == "granian" else "threads, gthread"
+    peers = p.get("peer_servers") or []
+    also = f"; {', '.join(peers)} with the same counts as the peer (below)" if peers else ""
+    return f"{server} ({workers} workers x {threads} {kind}, loopback{also})"
+
+
+def _md_peers(algorithm: str, served: dict) -> list[str]:
+    """The main server's rows beside each peer server's same rows, loaded one right after the other."""
+    peers = served.get("http_peers") or {}
+    if not any(peers.values()):
+        return []
+    main = {(row["batch"], row["clients"]): row for row in served.get("http") or []}
+    lines = [
+        f"## {algorithm}: the same requests through another server",
+        "",
+        "Each peer row was loaded right after the main server's same row, both servers running the whole "
+        "time (same workers and threads). Server CPU per request is the server processes' CPU from /proc "
+        "(the main process and its workers) over the requests answered.",
+        "",
+        "| texts per request | clients | server | req/s | texts/s | p50 ms | p99 ms | "
+        "server CPU ms/request | server CPU / main server's |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, rows in peers.items():
+        for row in rows:
+            ours = main.get((row["batch"], row["clients"]))
+            for each in (ours, row) if ours else (row,):
+                ratio = (
+                    each["server_cpu_ms_per_request"] / ours["server_cpu_ms_per_request"] if ours else None
+                )
+                lines.append(
+                    f"| {each['batch']:,} | {each['clients']} | {each.get('server', kind)} | "
+                    f"{_fmt(each['requests_per_second'])} | {_fmt(each['texts_per_second'], 0)} | "
+                    f"{_fmt(each['p50_ms'])} | {_fmt(each['p99_ms'])} | "
+                    f"{_fmt(each['server_cpu_ms_per_request'], 2)} | {_fmt(ratio, 2)} |"
+                )
+    return [*lines, ""]
 
 
 def _md_http(algorithm: str, served: dict) -> list[str]:
@@ -928,7 +1023,7 @@ def _md_profile_table(profile: dict) -> list[str]:
         "",
         f"{profile['requests']} requests of {batch:,} text(s) in the benchmark process (REST framework's "
         "test client, which renders each request's JSON body; the classification shortcut answers them; no "
-        f"gunicorn, no socket), {profile['ms_per_request']:.2f} ms per request, of which SQL "
+        f"HTTP server, no socket), {profile['ms_per_request']:.2f} ms per request, of which SQL "
         f"{profile['sql_ms_per_request']:.2f} ms; the prediction log's COPY runs in its writer thread, "
         "outside these. Inclusive wall times per request (they nest: `classify()` holds the model and the "
         "log; the model holds text preparation and TF-IDF).",
@@ -953,6 +1048,7 @@ def markdown(results: dict) -> str:
         served = results["served"].get(algorithm)
         if served:
             lines += _md_http(algorithm, served)
+            lines += _md_peers(algorithm, served)
             lines += _md_in_process(algorithm, served)
     lines += _md_profile(results)
     info = results["info"]
@@ -977,10 +1073,18 @@ def run(
     algorithms: list[str],
     seconds: float,
     quick: bool,
+    servers: list[str],
     workers: int,
     threads: int,
     results_dir: Path,
     strict: bool,
 ) -> int:
-    bench = Bench(algorithms=algorithms, seconds=seconds, quick=quick, workers=workers, threads=threads)
+    bench = Bench(
+        algorithms=algorithms,
+        servers=servers,
+        seconds=seconds,
+        quick=quick,
+        workers=workers,
+        threads=threads,
+    )
     return run_measured(bench, name="api", results_dir=results_dir, markdown=markdown, strict=strict)

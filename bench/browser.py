@@ -1,12 +1,12 @@
 """Benchmark of the health and confusion pages in a real browser (headless Chromium), first and repeat visits.
 
 Loads the demo datasets into a fresh PostgreSQL database, trains a champion for `newsgroups` in this process
-(TF-IDF + LinearSVC, 3 folds), collects the static files as `make run` does, starts gunicorn as `make run`
-does (2 workers, 4 threads) and drives /usr/bin/chromium through Playwright: one logged-in browser visits each
-page once (first visit: empty HTTP cache), then again `--visits` times (repeat visits), timing each visit from
-navigation start to the end of the load event (Plotly's figures are drawn by then). Also counts what a repeat
-visit still fetched over the network. Target: a repeat visit under 500 ms.
-Writes bench/results/<--name>.md and .json.
+(TF-IDF + LinearSVC, 3 folds), collects the static files as `make run` does, starts the web server as
+`make run` does (scripts/serve.sh: granian, 2 workers x 4 threads) and drives /usr/bin/chromium through
+Playwright: one logged-in browser visits each page once (first visit: empty HTTP cache), then again `--visits`
+times (repeat visits), timing each visit from navigation start to the end of the load event (Plotly's figures
+are drawn by then). Also counts what a repeat visit still fetched over the network. Target: a repeat visit
+under 500 ms. Writes bench/results/<--name>.md and .json.
 
 Run from the project root:  scripts/with-services.sh .venv/bin/python bench/browser.py [--visits N]
 """
@@ -92,7 +92,8 @@ SITES = {"before": "bench.static_before_settings", "now": "admin_site.settings"}
 
 
 def _start_site(env: dict, bind: str, log: Path) -> subprocess.Popen:
-    """gunicorn as `make run` starts it (2 workers, 4 threads), after `collectstatic` as `make run` does."""
+    """The web server as `make run` starts it (scripts/serve.sh: granian, 2 workers x 4 threads), after
+    `collectstatic` as `make run` does."""
     python = sys.executable
     if env["DJANGO_SETTINGS_MODULE"] == "admin_site.settings":
         subprocess.run(
@@ -101,20 +102,11 @@ def _start_site(env: dict, bind: str, log: Path) -> subprocess.Popen:
             env=env,
             check=True,
         )
-    command = [
-        python,
-        "-m",
-        "gunicorn",
-        "admin_site.wsgi",
-        "--bind",
-        bind,
-        "--workers",
-        "2",
-        "--threads",
-        "4",
-    ]
+    command = [str(ROOT / "scripts/serve.sh")]
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env | {"BIND": bind}, stdout=out, stderr=subprocess.STDOUT
+        )
     import urllib.request
 
     deadline = time.monotonic() + 60
@@ -125,7 +117,7 @@ def _start_site(env: dict, bind: str, log: Path) -> subprocess.Popen:
         except OSError:
             time.sleep(0.3)
     process.terminate()
-    raise RuntimeError(f"gunicorn did not answer:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"the web server did not answer:\n{log.read_text()[-3000:]}")
 
 
 def _visit(page, path: str) -> dict:

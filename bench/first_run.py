@@ -2,7 +2,7 @@
 `make run` in a terminal (a pseudo-terminal here): the time until the login line is printed, then Ctrl-C
 (typed into the terminal, which signals the whole foreground process group as a user's key does) and the
 time until make has exited and the port is free again. Also lists what the console showed that a newcomer
-should not see ("Error 1", gunicorn's SIGKILL warning, tracebacks, a hanging beat).
+should not see ("Error 1", a web server worker killed on the way out, tracebacks, a hanging beat).
 Writes bench/results/first_run.md and .json.
 
 Run from the project root:  .venv/bin/python bench/first_run.py [--clone DIR] [--port N]
@@ -28,7 +28,8 @@ from bench.common import RESULTS, ROOT, say, write_results  # noqa: E402
 
 UNWANTED = {
     "make error": re.compile(r"make: \*\*\* .*(Error|Interrupt)"),
-    "gunicorn SIGKILL": re.compile(r"SIGKILL"),
+    # gunicorn said SIGKILL; granian says a worker "refused to gracefully stop" before killing it
+    "web worker killed": re.compile(r"SIGKILL|refused to gracefully stop"),
     "traceback": re.compile(r"Traceback \(most recent call last\)"),
 }
 

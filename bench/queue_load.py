@@ -1,11 +1,11 @@
 """Benchmark of the labeling queue under many annotators: N people labelling at once through HTTP.
 
 Fills PostgreSQL with a content pool (the demo's 20 Newsgroups posts, cycled) and a taxonomy of 20 small
-categories, serves the site with gunicorn on loopback (2 workers x 4 threads, gthread), and for N = 1, 10
-and 50 annotators (each on a dataset of its own over the same pool) lets every annotator log in through the
-login form and then, for `--seconds`, do what the queue page does: GET the queue, POST the label the page
-offers (content, version, a category), read the next page. Then the checks, from the client's log and the
-database: items shown to two annotators, labels overwritten by another annotator, 5xx answers, examples =
+categories, serves the site as `make run` does (granian, 2 workers x 4 threads; or `--server gunicorn`), and
+for N = 1, 10 and 50 annotators (each on a dataset of its own over the same pool) lets every annotator log in
+through the login form and then, for `--seconds`, do what the queue page does: GET the queue, POST the label
+the page offers (content, version, a category), read the next page. Then the checks, from the client's log and
+the database: items shown to two annotators, labels overwritten by another annotator, 5xx answers, examples =
 acknowledged saves, history rows naming the annotator; and saves per second.
 Writes bench/results/queue_load.md (for people) and bench/results/queue_load.json (for tools).
 
@@ -105,8 +105,11 @@ class Annotator(threading.Thread):
 
 
 class QueueLoad:
-    def __init__(self, *, seconds: float, annotators: tuple[int, ...], workers: int, threads: int):
+    def __init__(
+        self, *, seconds: float, annotators: tuple[int, ...], server: str, workers: int, threads: int
+    ):
         self.seconds, self.annotators, self.workers, self.threads = seconds, annotators, workers, threads
+        self.server_kind = server
         self.check = Checks()
         self.scenarios: list[dict] = []
         self.info: dict = {}
@@ -168,9 +171,9 @@ class QueueLoad:
     def run(self) -> None:
         from bench.api_run import Server
 
-        server = Server(workers=self.workers, threads=self.threads)
+        server = Server(kind=self.server_kind, workers=self.workers, threads=self.threads)
         server.start()
-        self.info["gunicorn"] = " ".join(server.command[1:]).replace(str(server.port), "<port>")
+        self.info["server_command"] = server.described()
         self.server = server
         try:
             for count in self.annotators:
@@ -205,7 +208,7 @@ class QueueLoad:
         row = self._outcome(dataset, count, people, elapsed)
         # The machine is shared: its load says how much of the cores the figure got.
         row["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-        row["gunicorn_cpu_ms_per_save"] = round(
+        row["server_cpu_ms_per_save"] = round(
             1000 * (self.server.cpu_seconds() - cpu_before) / max(row["saves"], 1), 1
         )
         return row
@@ -291,8 +294,9 @@ class QueueLoad:
                 "seconds_per_scenario": self.seconds,
                 "annotators": list(self.annotators),
                 "contents": CONTENTS,
-                "gunicorn_workers": self.workers,
-                "gunicorn_threads": self.threads,
+                "server": self.server_kind,
+                "server_workers": self.workers,
+                "server_threads": self.threads,
             },
             "info": self.info,
             "verdicts": verdicts,
@@ -309,23 +313,30 @@ def _writers_per_example(history) -> dict[int, set[int]]:
     return writers
 
 
+def _server_cpu(row: dict):
+    return row.get("server_cpu_ms_per_save", row.get("gunicorn_cpu_ms_per_save", ""))  # older results
+
+
 def markdown(results: dict) -> str:
     p = results["parameters"]
+    server = p.get("server", "gunicorn")  # results from before the server was an option: gunicorn's
+    workers = p.get("server_workers", p.get("gunicorn_workers"))
+    threads = p.get("server_threads", p.get("gunicorn_threads"))
     lines = [
         "# Labeling queue under many annotators",
         "",
         f"N annotators label at once through HTTP for {p['seconds_per_scenario']:g} s each: log in through "
         "the login form, GET the queue, POST the label the page offers (content, version, a random small "
-        f"category), read the next page. gunicorn {p['gunicorn_workers']} workers x "
-        f"{p['gunicorn_threads']} threads (gthread) on loopback, PostgreSQL, a pool of {p['contents']:,} "
-        "contents; one dataset per N. "
+        f"category), read the next page. {server} {workers} workers x {threads} threads"
+        f"{' (gthread)' if server == 'gunicorn' else ''} on loopback, "
+        f"PostgreSQL, a pool of {p['contents']:,} contents; one dataset per N. "
         "The load generator (one thread per annotator, `requests` sessions) shares the machine's cores with "
-        "gunicorn and PostgreSQL, and the machine with whatever else runs: its load average is shown per "
-        "row (2 cores: a load of 2 is a busy machine), and the CPU gunicorn spent per save, which depends "
+        "the server and PostgreSQL, and the machine with whatever else runs: its load average is shown per "
+        "row (2 cores: a load of 2 is a busy machine), and the CPU the server spent per save, which depends "
         "less on it.",
         "",
         "| annotators | saves | saves/s | pages shown | shown to two | overwritten by another | 5xx | "
-        "examples | history rows naming the annotator | refused saves | gunicorn CPU ms per save | "
+        "examples | history rows naming the annotator | refused saves | server CPU ms per save | "
         "machine load (1 min, before / after) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
@@ -334,7 +345,7 @@ def markdown(results: dict) -> str:
             f"| {row['annotators']} | {row['saves']:,} | {row['saves_per_second']} | {row['shown']:,} | "
             f"{row['shown_to_two']} | {row['overwritten_by_another']} | {row['server_errors']} | "
             f"{row['examples']:,} | {row['history_rows_naming_the_annotator']:,} of "
-            f"{row['history_rows']:,} | {row['refused']} | {row.get('gunicorn_cpu_ms_per_save', '')} | "
+            f"{row['history_rows']:,} | {row['refused']} | {_server_cpu(row)} | "
             f"{' / '.join(map(str, row.get('load_average_1min', [])))} |"
         )
     lines += ["", "## Verdicts", "", "| figure | value | target | verdict |", "|---|---:|---:|---|"]
@@ -349,8 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds of labelling per N (60)")
     parser.add_argument("--annotators", default=",".join(map(str, ANNOTATORS)), help="the Ns (1,10,50)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2)")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (4)")
+    parser.add_argument(
+        "--server", choices=("granian", "gunicorn"), default="granian", help="the web server (granian)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server worker (4)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="output folder")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     args = parser.parse_args(argv)
@@ -358,7 +372,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.seconds <= 0 or not counts or min(counts) < 1:
         parser.error("need --seconds > 0 and at least one N >= 1")
     setup_django(SCRIPT)
-    bench = QueueLoad(seconds=args.seconds, annotators=counts, workers=args.workers, threads=args.threads)
+    bench = QueueLoad(
+        seconds=args.seconds,
+        annotators=counts,
+        server=args.server,
+        workers=args.workers,
+        threads=args.threads,
+    )
     return run_measured(
         bench, name="queue_load", results_dir=args.results, markdown=markdown, strict=args.strict
     )

@@ -20,12 +20,11 @@ fi
 .venv/bin/python manage.py load_catalog_demo
 
 # The worker and the web server run in sessions of their own: Ctrl-C reaches this script only, which stops
-# them in order (a terminal's Ctrl-C sent to every process at once left gunicorn killing its workers and
-# Celery's beat hanging).
+# them in order (a terminal's Ctrl-C sent to every process at once left the web server's workers killed
+# under it and Celery's beat hanging).
 setsid .venv/bin/celery -A admin_site worker -Q celery,training --beat --concurrency=2 --loglevel=INFO &
 worker=$!
-setsid .venv/bin/gunicorn admin_site.wsgi --bind "$BIND" --workers 2 --threads 4 --graceful-timeout 5 \
-  --access-logfile - &
+BIND=$BIND setsid scripts/serve.sh --access-log &  # granian, 2 workers x 4 threads (scripts/serve.sh)
 web=$!
 stop() {
   trap '' INT TERM EXIT

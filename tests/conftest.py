@@ -146,6 +146,51 @@ def worker_env(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
         return _worker_env() | {"MODEL_DIR": str(tmp_path_factory.mktemp("worker-models"))}
 
 
+def start_site(env: dict, folder: Path, *, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """The site served as `make run` and production serve it (scripts/serve.sh) on a free loopback port, in
+    its own process group; returns once it answers: (the server's process, its base URL)."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base, log = f"http://127.0.0.1:{port}", folder / f"site-{port}.log"
+    env = env | {"BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers)}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(ROOT / "scripts/serve.sh")],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            urllib.request.urlopen(f"{base}/api/v1/", timeout=10).close()
+            return process, base
+        except urllib.error.HTTPError:  # answering (401: no credentials)
+            return process, base
+        except OSError:  # not listening yet, or still starting
+            time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise AssertionError(f"the site did not answer within 60 s:\n{log.read_text()[-3000:]}")
+
+
+def stop_site(process: subprocess.Popen) -> int:
+    """SIGTERM (a graceful stop) and its exit status; the whole group is killed if it takes over 30 s."""
+    process.terminate()
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+
+
 @pytest.fixture(scope="session")
 def _session_worker(worker_env, tmp_path_factory):
     process, name = start_worker(worker_env, tmp_path_factory.mktemp("worker"))
