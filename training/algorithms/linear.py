@@ -364,19 +364,19 @@ class _Vectorizer:
         by one."""
         if self.table is None:
             return self._matrix(*self._counted(texts), len(texts))
-        strings = np.ones(len(texts), dtype=bool) if spans is None else ~spans.given
-        by_table = [n for n in np.flatnonzero(strings).tolist() if texts[n].isascii()]
+        strings = range(len(texts)) if spans is None else np.flatnonzero(~spans.given).tolist()
+        by_table = [number for number in strings if texts[number].isascii()]
         if len(by_table) == len(texts):
             return self._matrix(*self.table.counts(texts), len(texts))
-        one_by_one = [n for n in np.flatnonzero(strings).tolist() if not texts[n].isascii()]
-        by_spans = np.flatnonzero(~strings)
+        one_by_one = [number for number in strings if not texts[number].isascii()]
         parts = [
             self._matrix(*self.table.counts([texts[n] for n in by_table]), len(by_table)),
             self._matrix(*self._counted([texts[n] for n in one_by_one]), len(one_by_one)),
         ]
-        if len(by_spans):
+        by_spans = [] if spans is None else np.flatnonzero(spans.given).tolist()
+        if by_spans:
             parts.append(self._matrix(*self.table.span_counts(spans.take(by_spans)), len(by_spans)))
-        order = np.argsort(np.concatenate([by_table, one_by_one, by_spans]))  # back to the texts' order
+        order = np.argsort(np.asarray(by_table + one_by_one + by_spans))  # back to the texts' order
         return sp.vstack(parts, format="csr")[order]
 
     def _term_counts(self, text: str) -> Counter:
