@@ -9,14 +9,10 @@ import orjson
 import pytest
 
 from labeling.models import Category
-from tests.factories import UserFactory
 from tests.training.conftest import newsgroups_posts
-from tests.training.test_runs import train
-from training.models import EnsembleConfig, PredictionLog, RuleMapping
-from training.selectors import dataset_champion_run
-from training.services.champion import champion_promote
+from tests.training.test_runs import second_model, train
+from training.models import PredictionLog, RuleMapping
 from training.services.classify import JSON_FROM, TextToClassify, classify, classify_json
-from training.serving import forget_all
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_serving")]
 
@@ -85,14 +81,7 @@ def test_batch_json_is_the_answers_json_to_the_byte(news, settings):
     assert any(fired) and not all(fired)
     assert any(c["id"] == unknown.id for a in answers for c in a["top"])
 
-    other = train(dataset, folds=0, algorithm="tfidf-logreg", params={"C": "5"})
-    if dataset_champion_run(dataset) != champion:  # it may beat the champion on this split: keep two models
-        champion_promote(run=champion, user=UserFactory(), reason="the test's ensemble needs two runs")
-    config = EnsembleConfig.objects.get(dataset=dataset)
-    config.runs.add(other)
-    config.version += 1
-    config.save()
-    forget_all()
+    second_model(dataset, champion)
     settings.PREDICTION_LOG_SAMPLE = 0.5
     fast, plain = _both(dataset, items, 3)
     assert fast[0] == plain[0]
