@@ -1,10 +1,13 @@
 """Test wiring: the real PostgreSQL, Redis, Celery worker and Chromium that `make test` provides."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -144,6 +147,22 @@ def worker_env(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
     """Environment of test workers: the test database, and model files in a temporary folder."""
     with django_db_blocker.unblock():
         return _worker_env() | {"MODEL_DIR": str(tmp_path_factory.mktemp("worker-models"))}
+
+
+def classify_status(url: str, token: str, text: str, *, timeout: float = 30) -> int:
+    """The HTTP status a served site answers to one text sent for classification (0: nothing answered)."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"text": text}).encode(),
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:  # no worker to answer (yet)
+        return 0
 
 
 def start_site(env: dict, folder: Path, *, workers: int = 1) -> tuple[subprocess.Popen, str]:

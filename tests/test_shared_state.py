@@ -1,31 +1,18 @@
 """With Redis configured, the classify throttle and the API token cache hold for the whole site: two server
 processes count one limit and forget a deleted token together."""
 
-import json
-import urllib.error
-import urllib.request
-
 import pytest
 from rest_framework.authtoken.models import Token
 
 from core import roles
-from tests.conftest import start_site, stop_site
+from tests.conftest import classify_status, start_site, stop_site
 from tests.factories import DatasetFactory, user_with_role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _post(url: str, token: str) -> int:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps({"text": "a rocket to the moon"}).encode(),
-        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    return classify_status(url, token, "a rocket to the moon")
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from core import roles
-from tests.conftest import ROOT, start_site, stop_site
+from tests.conftest import ROOT, classify_status, start_site, stop_site
 from tests.factories import user_with_role
 from tests.training.conftest import make_dataset
 from tests.training.test_api import SPACE_TEXT
@@ -39,18 +37,7 @@ def _children(pid: int) -> list[int]:
 
 
 def _classify(url: str, token: str) -> int:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps({"text": SPACE_TEXT}).encode(),
-        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:  # no worker to answer yet
-        return 0
+    return classify_status(url, token, SPACE_TEXT, timeout=60)
 
 
 def test_a_dead_worker_is_replaced_and_a_stop_writes_the_buffered_log(worker_env, tmp_path):
