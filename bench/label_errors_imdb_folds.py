@@ -33,10 +33,11 @@ from bench.common import (  # noqa: E402
 SCRIPT = "bench/label_errors_imdb_folds.py"
 FOLDS = 5
 REFERENCE = "reference: TF-IDF 1-2 sublinear + LR, raw text"
-SETTINGS = [  # label, tfidf-svm parameters
-    ("tfidf-svm (defaults)", {}),
-    ("tfidf-svm, word 1-2 n-grams", {"word_ngrams": 2}),
-    ("tfidf-svm, word 1-2 n-grams, C 1", {"word_ngrams": 2, "C": 1.0}),
+SETTINGS = [  # label, algorithm, parameters
+    ("tfidf-svm (defaults)", "tfidf-svm", {}),
+    ("tfidf-svm, word 1-2 n-grams", "tfidf-svm", {"word_ngrams": 2}),
+    ("tfidf-svm, word 1-2 n-grams, C 1", "tfidf-svm", {"word_ngrams": 2, "C": 1.0}),
+    ("tfidf-logreg, word 1-2 n-grams", "tfidf-logreg", {"word_ngrams": 2}),
 ]
 TARGET = "tfidf-svm defaults >= the reference at each share, mean over the seeds"
 
@@ -91,7 +92,7 @@ class FoldsBench:
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
 
-        from training.algorithms.linear import TfidfLinearSVC
+        from training.algorithms import algorithm_class
 
         started = time.process_time()
         counts = {"raw": Counts(self.raw), "prepared": Counts(self.prepared)}
@@ -101,8 +102,8 @@ class FoldsBench:
         for seed in range(self.seeds):
             folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(self.raw, labels))
             self._measure(REFERENCE, seed, folds, counts["raw"], 2, 1, LogisticRegression(max_iter=1000))
-            for label, params in SETTINGS:
-                model = TfidfLinearSVC(params)
+            for label, algorithm, params in SETTINGS:
+                model = algorithm_class(algorithm)(params)
                 p = model.params
                 self._measure(label, seed, folds, counts["prepared"], p["word_ngrams"], p["min_df"], model)
 
@@ -123,7 +124,7 @@ class FoldsBench:
         )
 
     def _measure(self, label: str, seed: int, folds, counts: Counts, ngrams: int, min_df: int, model) -> None:
-        """`model`: the reference's estimator, or a TfidfLinearSVC (its estimator fits the features)."""
+        """`model`: the reference's estimator, or a TfidfLinear model (its estimator fits the features)."""
         from collections import Counter
 
         import numpy as np
@@ -155,7 +156,7 @@ class FoldsBench:
         import numpy as np
 
         out = []
-        for label in [REFERENCE, *(label for label, _ in SETTINGS)]:
+        for label in [REFERENCE, *(label for label, _, _ in SETTINGS)]:
             recalls = np.array([row["recall"] for row in self.rows if row["label"] == label])
             if len(recalls):
                 out.append(
