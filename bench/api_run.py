@@ -518,10 +518,12 @@ class Bench:
             "_fired",
             "decide",
             "_answers",
+            "classify_json",
             "_log",
             "prediction_log_write",
             "ensemble_for",
         )
+        self.profiler.instrument("training.answers_json", "explanations_json", "answers_json")
         self.profiler.instrument("training.serving", "current_key")
         self.profiler.instrument_commit()
         requests = (40 if self.quick else 200) if batch == 1 else (3 if self.quick else 10)

@@ -45,16 +45,6 @@ def _cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-_TWO: tuple | None = None  # (model, texts) inherited by the forked children of `_two_processes`
-
-
-def _half(bounds: tuple[int, int]) -> int:
-    model, texts = _TWO
-    for start in range(bounds[0], bounds[1], BATCH):
-        model.predict_proba(texts[start : min(start + BATCH, bounds[1])])
-    return bounds[1] - bounds[0]
-
-
 def one_thread_each() -> None:
     """A forked child computes on one core: BLAS/OpenMP pools and numba held to one thread, so 2 processes
     use 2 cores instead of 2 x threads fighting over them."""
@@ -80,32 +70,44 @@ def _two_threads(model, texts: list[str]) -> float:
     run); seconds."""
     from concurrent.futures import ThreadPoolExecutor
 
-    global _TWO
-    _TWO, half = (model, texts), -(-len(texts) // 2)
+    half = -(-len(texts) // 2)
     started = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
-        done = sum(pool.map(_half, [(0, half), (half, len(texts))]))
-    _TWO = None
-    assert done == len(texts)
+        list(pool.map(lambda part: _batches(model, part), (texts[:half], texts[half:])))
     return time.perf_counter() - started
 
 
 def _two_processes(model, texts: list[str]) -> float:
-    """The machine's two-core ceiling in this run: the same predict_proba, each half of the texts in a forked
-    process held to one thread (as the command's children were before it used threads); seconds, forks
-    included."""
+    """The machine's two-core ceiling in this run: the same predict_proba, each half of the texts in a process
+    held to one thread, forked and warmed (its first batch run, the pages it reads touched) before the clock
+    starts; both start together at a barrier, and the time is from that start to the later one's end (the fork
+    and the warm-up outside it: they say how costly a fork is, not how fast two cores compute)."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    global _TWO
-    _TWO, half = (model, texts), -(-len(texts) // 2)
-    started = time.perf_counter()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(2, mp_context=context, initializer=one_thread_each) as pool:
-        done = sum(pool.map(_half, [(0, half), (half, len(texts))]))
-    _TWO = None
-    assert done == len(texts)
-    return time.perf_counter() - started
+    barrier, finished = context.Barrier(2), context.Queue()
+    half = -(-len(texts) // 2)
+    children = [
+        context.Process(target=_timed_half, args=(model, texts[start:end], barrier, finished))
+        for start, end in ((0, half), (half, len(texts)))
+    ]
+    for child in children:
+        child.start()
+    spans = [finished.get(timeout=600) for _ in children]
+    for child in children:
+        child.join()
+    return max(end for _, end in spans) - min(start for start, _ in spans)
+
+
+def _timed_half(model, texts: list[str], barrier, finished) -> None:
+    """A child of `_two_processes`: warm, wait for the other, then predict its texts; (start, end) sent back
+    (perf_counter is the system's monotonic clock: comparable between processes)."""
+    one_thread_each()
+    _batches(model, texts[:BATCH])
+    barrier.wait()
+    started = time.perf_counter()
+    _batches(model, texts)
+    finished.put((started, time.perf_counter()))
 
 
 class Bench:
@@ -185,10 +187,12 @@ class Bench:
 
     def _outside_the_counter(self, model, texts: list[str]) -> None:
         """One more pass of predict_proba and of the command (1 worker), the calls of the compiled word
-        counter and of scipy's sparse x dense product timed (thread CPU; both let the GIL go): the rest holds
+        counter (and its gathering of texts left in a file's bytes), of the compiled scanner of a file's
+        records and of scipy's sparse x dense product timed (thread CPU; all let the GIL go): the rest holds
         the GIL, and so runs one thread at a time however many workers there are. Not a timed run."""
         import scipy.sparse._sparsetools as sparsetools
 
+        import labeling.importing.records as records
         import training.algorithms.word_counts as word_counts
 
         inside = [0.0]
@@ -203,8 +207,10 @@ class Bench:
 
             return run
 
-        counter, product = word_counts._count, sparsetools.csr_matvecs
-        word_counts._count, sparsetools.csr_matvecs = timed(counter), timed(product)
+        counter, gather, scan = word_counts._count, word_counts._gather, records._scan
+        product = sparsetools.csr_matvecs
+        word_counts._count, word_counts._gather = timed(counter), timed(gather)
+        records._scan, sparsetools.csr_matvecs = timed(scan), timed(product)
         try:
             for key, run in (
                 ("predict_proba", lambda: _batches(model, texts)),
@@ -216,7 +222,8 @@ class Bench:
                 self.info[f"{key}_cpu_in_gil_free_kernels"] = round(inside[0], 3)
                 self.info[f"{key}_cpu_outside_gil_free_kernels"] = round(total - inside[0], 3)
         finally:
-            word_counts._count, sparsetools.csr_matvecs = counter, product
+            word_counts._count, word_counts._gather, records._scan = counter, gather, scan
+            sparsetools.csr_matvecs = product
 
     def _command_1(self) -> None:
         self._command(1, warm=True)
@@ -297,9 +304,9 @@ class Bench:
             verdicts.append(
                 {
                     "key": "two_threads_bound",
-                    "label": "predict_proba CPU seconds / max(the command's CPU outside the word counter "
-                    "and the sparse product, its CPU / 2): what 2 worker threads give at best on two idle "
-                    "cores (outside those the work holds the GIL, one thread at a time)",
+                    "label": "predict_proba CPU seconds / max(the command's CPU outside the compiled kernels "
+                    "(word counter, file scanner, sparse product), its CPU / 2): what 2 worker threads give "
+                    "at best on two idle cores (outside those the work holds the GIL, one thread at a time)",
                     "value": round(cpu["predict_proba"] / max(outside, total / 2), 3),
                     "target": None,
                     "higher_is_better": True,
@@ -310,7 +317,7 @@ class Bench:
             for key, label, value in (
                 (
                     "predict_proba_two_processes_vs_one",
-                    "predict_proba texts/s, 2 forked processes / 1 (the two-core scaling here)",
+                    "predict_proba texts/s, 2 warmed processes / 1 (the two-core scaling here)",
                     rates["predict_proba_2"] / rates["predict_proba"],
                 ),
                 (
@@ -320,7 +327,7 @@ class Bench:
                 ),
                 (
                     "command_2_vs_predict_proba_two_processes",
-                    "command texts/s, 2 workers / predict_proba in 2 forked processes",
+                    "command texts/s, 2 workers / predict_proba in 2 warmed processes",
                     rates["command_2"] / rates["predict_proba_2"],
                 ),
             ):
@@ -377,7 +384,7 @@ def markdown(results: dict) -> str:
     ]
     names = {
         "predict_proba": "in-process `predict_proba`, 1 process",
-        "predict_proba_2": "in-process `predict_proba`, 2 forked processes (half the texts each)",
+        "predict_proba_2": "in-process `predict_proba`, 2 processes (forked, warmed; half the texts each)",
         "predict_proba_threads": "in-process `predict_proba`, 2 threads (half the texts each)",
         "command_1": "`classify` command, 1 worker (thread)",
         "command_2": "`classify` command, 2 workers (threads)",
@@ -399,8 +406,8 @@ def markdown(results: dict) -> str:
     if "command_1_cpu_outside_gil_free_kernels" in info:
         lines += [
             "",
-            "CPU seconds in one more pass of each, the calls of the compiled word counter and of scipy's "
-            "sparse product timed (both without the GIL): predict_proba "
+            "CPU seconds in one more pass of each, the calls of the compiled word counter, file scanner "
+            "and of scipy's sparse product timed (all without the GIL): predict_proba "
             f"{info['predict_proba_cpu_in_gil_free_kernels']:.3f} in them + "
             f"{info['predict_proba_cpu_outside_gil_free_kernels']:.3f} outside them; the command (1 worker) "
             f"{info['command_1_cpu_in_gil_free_kernels']:.3f} + "

@@ -40,8 +40,8 @@ SCRIPT = "bench/label_errors.py"
 class ImdbBench:
     """The IMDB part in the house shape of the other benchmarks (run_measured)."""
 
-    def __init__(self, *, params: dict) -> None:
-        self.params, self.figures = params, {}
+    def __init__(self, *, algorithm: str, params: dict) -> None:
+        self.algorithm, self.params, self.figures = algorithm, params, {}
 
     def setup(self) -> None:
         pass
@@ -49,7 +49,7 @@ class ImdbBench:
     def run(self) -> None:
         from bench.label_errors_imdb import run_imdb
 
-        self.figures = run_imdb(script=SCRIPT, params=self.params)
+        self.figures = run_imdb(script=SCRIPT, params=self.params, algorithm=self.algorithm)
 
     def results(self, machine: dict, code: dict) -> dict:
         from bench.label_errors_imdb import TARGET, TARGET_PUBLISHED
@@ -103,8 +103,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="tfidf-svm parameter (IMDB run)",
+        help="the algorithm's parameter (IMDB run)",
     )
+    parser.add_argument("--imdb-algorithm", default="tfidf-svm", help="the IMDB run's algorithm (tfidf-svm)")
     args = parser.parse_args(argv)
     if args.skip_flips and not args.imdb:
         parser.error("--skip-flips leaves nothing to run without --imdb")
@@ -133,7 +134,7 @@ def imdb(args: argparse.Namespace) -> int:
     from training.algorithms import parse_assignments
 
     setup_django(SCRIPT)
-    bench = ImdbBench(params=parse_assignments(args.imdb_param))
+    bench = ImdbBench(algorithm=args.imdb_algorithm, params=parse_assignments(args.imdb_param))
     return run_measured(
         bench, name="label_errors_imdb", results_dir=args.results, markdown=bench.markdown, strict=False
     )

@@ -56,7 +56,7 @@ def _import_csv(rows: list[dict]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def run_imdb(*, script: str, params: dict | None = None) -> dict:
+def run_imdb(*, script: str, params: dict | None = None, algorithm: str = "tfidf-svm") -> dict:
     """Import, train through the pipeline, rank; the reference on the same folds. Returns the figures."""
     from django.contrib.auth import get_user_model
     from django.db.models import F
@@ -69,7 +69,7 @@ def run_imdb(*, script: str, params: dict | None = None) -> dict:
     from training.services.runs import run_execute, run_start
 
     check = Checks()
-    figures: dict = {"checks": check.rows, "params": params or {}}
+    figures: dict = {"checks": check.rows, "params": params or {}, "algorithm": algorithm}
     migrate_fresh(script)
     user = get_user_model().objects.create_superuser("bench", "bench@example.invalid", None)
     rows, errors = read_reviews()
@@ -86,7 +86,7 @@ def run_imdb(*, script: str, params: dict | None = None) -> dict:
     say(f"imdb: 25,000 reviews imported in {figures['import_seconds']} s; training with {FOLDS}-fold")
     started = time.perf_counter()
     run = run_start(
-        dataset=dataset, user=user, algorithm="tfidf-svm", params=params, folds=FOLDS, enqueue=False
+        dataset=dataset, user=user, algorithm=algorithm, params=params, folds=FOLDS, enqueue=False
     )
     run_execute(run.id)
     run.refresh_from_db()
@@ -134,10 +134,11 @@ def run_imdb(*, script: str, params: dict | None = None) -> dict:
 def markdown_lines(figures: dict) -> list[str]:
     if not figures:
         return []
+    algorithm = figures.get("algorithm", "tfidf-svm")
     lines = [
         "## Real label errors: IMDB test reviews (725 crowd-confirmed errors among 25,000)",
         "",
-        "Through the importer and the pipeline: `import_apply` (categories neg / pos), a `tfidf-svm` run "
+        f"Through the importer and the pipeline: `import_apply` (categories neg / pos), a `{algorithm}` run "
         f"with {FOLDS}-fold out-of-fold predictions (`run_start` + `run_execute`; parameters "
         f"`{figures.get('params') or 'defaults'}`), contents ranked by `label_quality` as the doubted-labels "
         "page ranks them. Reference: TF-IDF word 1-2 grams (sublinear) + logistic regression, the same "
@@ -147,7 +148,7 @@ def markdown_lines(figures: dict) -> list[str]:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for key, label, seconds in (
-        ("pipeline", "the pipeline (`tfidf-svm`, label_quality)", "kfold_seconds"),
+        ("pipeline", f"the pipeline (`{algorithm}`, label_quality)", "kfold_seconds"),
         ("reference", "reference: TF-IDF 1-2 grams sublinear + logistic regression", "seconds"),
     ):
         row = figures.get(key)

@@ -55,13 +55,18 @@ def _values(model: type[models.Model], rows: Sequence[dict]) -> list[list]:
 _column_types: dict[tuple, list] = {}
 
 
-def copy_rows(table: str, columns: list[str], rows: Iterable[list]) -> None:
+def copy_rows(table: str, columns: list[str], rows: Iterable[list], *, sent_as: dict | None = None) -> None:
+    """Rows by binary COPY. `sent_as` names the type whose binary form a column's values are sent in, where
+    it differs from the column's own (a `json` column's binary form is its text: bytes already written as JSON
+    go as `bytea`, as they are, without a dumper per value)."""
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         types = _column_types.get(key := (table, tuple(columns)))
         if types is None:
             cursor.execute(f"SELECT {quoted} FROM {table} LIMIT 0")
             types = _column_types[key] = [column.type_code for column in cursor.description]
+        if sent_as:
+            types = [sent_as.get(column, oid) for column, oid in zip(columns, types, strict=True)]
         # Binary COPY: values are sent as they are, without the text format's escaping of every body.
         with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)

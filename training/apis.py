@@ -17,7 +17,7 @@ from labeling.selectors import dataset_or_404
 from training.classify_input import classify_input
 from training.models import PredictionLog, TrainingRun
 from training.selectors import dataset_champion_run, run_summary
-from training.services.classify import MAX_BATCH, MAX_CHARS, classify, prediction_feedback
+from training.services.classify import MAX_BATCH, MAX_CHARS, classify, classify_json, prediction_feedback
 from training.serving import served_dataset
 from training.throttles import ClassifyThrottle
 
@@ -98,16 +98,16 @@ def classify_response(
 ) -> HttpResponse:
     """The answers (or why there are none) as JSON, without DRF's response machinery: shared by the view and
     the shortcut (training/middleware.py)."""
+    plain = media_type == RENDERER.media_type  # else asked for with parameters (`; indent=4`): DRF renders
     try:
-        answers = classify(dataset=dataset, items=items, k=k, user=user)
+        if plain:  # the JSON orjson writes for the answers, a batch's without building them as dicts
+            content, code = classify_json(dataset=dataset, items=items, k=k, user=user), status.HTTP_200_OK
+        else:
+            answers = classify(dataset=dataset, items=items, k=k, user=user)
+            content, code = RENDERER.render({"results": answers}, media_type), status.HTTP_200_OK
     except ApplicationError as error:  # rendered as api_exception_handler renders it
         payload, code = error_body(error), error.status
-    else:
-        payload, code = {"results": answers}, status.HTTP_200_OK
-    if media_type == RENDERER.media_type:  # orjson: the same JSON values, several times faster
-        content = orjson.dumps(payload)
-    else:  # asked for with parameters (`; indent=4`): DRF's renderer reads them
-        content = RENDERER.render(payload, media_type)
+        content = orjson.dumps(payload) if plain else RENDERER.render(payload, media_type)
     return HttpResponse(content, content_type=RENDERER.media_type, status=code)
 
 

@@ -97,6 +97,28 @@ def _not_a_dict(value) -> str:
     return f"Invalid data. Expected a dictionary, but got {type(value).__name__}."
 
 
+def _plain_item(entry: dict) -> TextToClassify | None:
+    """An item whose fields are ASCII strings that pass every check, read at once (what `ITEM` would read);
+    None for any other, which `ITEM` reads (and says what is wrong with)."""
+    text, title, source = entry.get("text"), entry.get("title", ""), entry.get("source", "")
+    if (
+        type(text) is str
+        and type(title) is str
+        and type(source) is str
+        and len(text) <= MAX_CHARS
+        and len(title) <= MAX_META  # before trimming: no longer after
+        and len(source) <= MAX_META
+        and text.isascii()
+        and title.isascii()
+        and source.isascii()
+        and "\x00" not in text
+        and "\x00" not in title
+        and "\x00" not in source
+    ):
+        return TextToClassify(text, title.strip(), source.strip())
+    return None
+
+
 def _items(raw) -> list[TextToClassify]:
     if raw is None:
         raise ValidationError({"items": ["This field may not be null."]})
@@ -107,6 +129,10 @@ def _items(raw) -> list[TextToClassify]:
         raise ValidationError({"non_field_errors": [f"`items` holds 1 to {MAX_BATCH} texts."]})
     items, errors = [], {}
     for number, entry in enumerate(raw):
+        plain = _plain_item(entry) if type(entry) is dict else None
+        if plain is not None:
+            items.append(plain)
+            continue
         if not isinstance(entry, dict):
             errors[number] = {"non_field_errors": [_not_a_dict(entry)]}
             continue

@@ -155,7 +155,7 @@ class Decisions:
                     "why": why,
                     "unanimous": unanimous,
                     "models": list(models_of[number]),
-                    "rules": self._rules(number) if self.fired[number] else [],
+                    "rules": self.rules_explained(number) if self.fired[number] else [],
                     "scores": dict(
                         zip(leading_ids[number][:shown], leading_scores[number][:shown], strict=True)
                     ),
@@ -174,7 +174,8 @@ class Decisions:
         ]
         return list(zip(*votes, strict=True)) if votes else [()] * len(self)
 
-    def _rules(self, number: int) -> list[dict]:
+    def rules_explained(self, number: int) -> list[dict]:
+        """The rules that fired for one text, as its explanation shows them."""
         return [
             {
                 "name": rule.name,
@@ -209,8 +210,12 @@ def decide(
     present = np.zeros((count, len(ids)), dtype=bool)
     tops, top_probabilities = _add_votes(members, ids, scores, present, vote_classes)
     priority = _add_rules(fired, ids, scores, present, rule_weight)
-    by_id = np.broadcast_to(np.arange(len(ids)), scores.shape)
-    ordered = np.lexsort((by_id, -priority, np.where(present, -scores, np.inf)), axis=1)
+    by_score = np.where(present, -scores, np.inf)
+    if any(fired):
+        by_id = np.broadcast_to(np.arange(len(ids)), scores.shape)
+        ordered = np.lexsort((by_id, -priority, by_score), axis=1)
+    else:  # every priority equal: a stable sort breaks ties by column, i.e. by id, as the lexsort would
+        ordered = np.argsort(by_score, axis=1, kind="stable")
     unanimous = np.zeros(count, dtype=bool)
     if unanimous_models_win and len(members) >= max(1, min_models):
         unanimous = np.logical_and.reduce([top == tops[0] for top in tops])

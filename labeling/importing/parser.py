@@ -440,12 +440,27 @@ class RowBuilder:
         ]
         if not (title or body):
             problems.append("empty text")
+        return self.checked(row, problems)
+
+    def build_without_text(self, line: int, external_id: str, category: str) -> ParsedRow | None:
+        """`build` of a record whose text is read elsewhere (title and body left empty here), known to have
+        the header's width, no cell over the limit and a text: its id and category cells read and checked.
+        None when the id is empty (derived from the text: `build` must read it)."""
+        row = ParsedRow(line, clean(cell_unescape(external_id)), "", "", None, "")
+        if not row.external_id:
+            return None
+        row.category_text = cell_unescape(category).strip()
+        return self.checked(row, [])
+
+    def checked(self, row: ParsedRow, problems: list[str]) -> ParsedRow:
+        """The row's category resolved, its id derived when empty and checked for duplicates, its
+        problems (those found before, then these) as its error."""
         category_id, category_error = None, ""
         if "category" in self.columns:  # optional only when the caller said so (classification files)
             category_id, category_error = self.matcher.resolve(row.category_text)
         problems += [category_error] if category_error else []
-        if not row.external_id and (title or body):
-            row.external_id = derived_id(title, body)
+        if not row.external_id and (row.title or row.body):
+            row.external_id = derived_id(row.title, row.body)
         if self.check_duplicates:
             problems += self.duplicate(row)
         elif row.external_id:
@@ -477,6 +492,8 @@ def duplicate_problem(first_line: dict[str, int], line: int, external_id: str) -
 def duplicate_problems(ids: list[tuple[int, str]]) -> dict[int, str]:
     """Line -> problem of every row whose id came on an earlier line, given (line, id) in line order: what
     RowBuilder adds to a row's error, for the parts of a file read apart."""
+    if len({external_id for _, external_id in ids}) == len(ids):
+        return {}  # every id once (the usual case): no row to look at
     first_line: dict[str, int] = {}
     found = ((line, duplicate_problem(first_line, line, external_id)) for line, external_id in ids)
     return {line: problem for line, problem in found if problem}

@@ -10,12 +10,9 @@ from core import roles
 from labeling.models import Category
 from tests.factories import UserFactory, user_with_role
 from tests.training.conftest import newsgroups_posts
-from tests.training.test_runs import train
-from training.models import EnsembleConfig, PredictionLog, RuleMapping
-from training.selectors import dataset_champion_run
+from tests.training.test_runs import second_model, train
+from training.models import PredictionLog, RuleMapping
 from training.selectors.verification import category_health
-from training.services.champion import champion_promote
-from training.serving import forget_all
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_serving")]
 
@@ -87,14 +84,7 @@ def test_unanimous_models_beat_a_heavier_rule_split_ones_do_not(api, champion):
         and not answer["explanation"]["unanimous"]
     )
     # A second model that agrees: the two are unanimous and override the rule.
-    other = train(dataset, folds=0, algorithm="tfidf-logreg", params={"C": "5"})
-    if dataset_champion_run(dataset) != champion:  # it may beat the champion on this split: keep two models
-        champion_promote(run=champion, user=UserFactory(), reason="the test's ensemble needs two runs")
-    config = EnsembleConfig.objects.get(dataset=dataset)
-    config.runs.add(other)
-    config.version += 1
-    config.save()
-    forget_all()
+    other = second_model(dataset, champion)
     answer = classify(api, dataset, text=SPACE_TEXT).json()["results"][0]
     assert answer["category"]["name"] == "sci.space"
     assert answer["explanation"]["unanimous"] and "unanimous models override" in answer["explanation"]["why"]

@@ -247,3 +247,54 @@ def test_the_output_rows_are_what_the_csv_writer_writes():
     assert part.confusions == Counter(
         {("e\nf", 'c, "d"'): 1, ('c, "d"', "a › b"): 1, ("a › b", 'c, "d"'): 1, ("e\nf", "a › b"): 1}
     )
+
+
+def random_posts_file(rng, posts: list[dict]) -> bytes:
+    """The posts (1 or 4 times over) in a random file: columns in any order, a spare column at times, CR LF or
+    LF, texts with quotes and commas, non-ASCII words, texts longer than the models read, empty titles,
+    empty ids."""
+    header = rng.sample(["id", "title", "body", "category", *(["note"] if rng.random() < 0.5 else [])], k=4)
+    rows = [header]
+    for number, post in enumerate(posts * rng.choice([1, 4])):
+        cells = {"id": f"p{number}", "note": 'a "note", here', **post}
+        change = rng.random()
+        if change < 0.15:
+            cells["body"] = cells["body"].replace(" ", ' "quoted", ', 5)
+        elif change < 0.25:
+            cells["body"] += " café naïve"
+        elif change < 0.3:
+            cells["body"] = (cells["body"] + "\n") * (25_000 // (len(cells["body"]) + 1) + 1)
+        elif change < 0.4:
+            cells["title"] = ""
+        elif change < 0.45 and number < len(posts):  # a derived id (the copies would repeat it)
+            cells["id"] = ""
+        rows.append([cells[name] for name in header])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=rng.choice(["\n", "\r\n"])).writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def test_texts_counted_in_the_files_bytes_answer_as_the_texts_read(news, champion, posts):
+    """A file whose plain ASCII texts are counted in its bytes writes, byte for byte, the output of the same
+    rows read as text (`BulkInput`): random files (quotes, CR LF, non-ASCII, over-long texts, empty titles
+    and ids, columns in any order)."""
+    import random
+
+    from labeling.importing import parse_examples_file
+    from labeling.services.imports import category_refs
+    from training.services.bulk import BulkInput, bulk_classify, bulk_input_from_file
+    from training.services.classify import TextToClassify
+
+    rng = random.Random(7)
+    for _ in range(4):
+        data = random_posts_file(rng, posts)
+        in_bytes = bulk_classify(dataset=news, bulk=bulk_input_from_file(news, data), k=3, workers=2)
+        parsed = parse_examples_file(data, categories=category_refs(news), category_required=False)
+        rows = BulkInput(
+            [TextToClassify(text=row.body, title=row.title) for row in parsed.rows],
+            [row.external_id for row in parsed.rows],
+            [row.category_id for row in parsed.rows],
+        )
+        as_text = bulk_classify(dataset=news, bulk=rows, k=3, workers=1)
+        assert in_bytes.csv_text() == as_text.csv_text()
+        assert in_bytes.rows == len(parsed.rows) and in_bytes.accuracy == as_text.accuracy

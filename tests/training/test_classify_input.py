@@ -32,6 +32,12 @@ BODIES = [
     {"items": [{"text": "a"}] * 1001},
     {"items": "not a list"},
     {"items": [{"text": "ok"}, {"title": "no text"}, "a string", {"text": None}]},
+    # items read at once when plain (ASCII strings), by the field checks otherwise: the same either way
+    {"items": [{"text": "a", "title": "  " + "t" * 499 + "  ", "source": " s " * 200}]},
+    {"items": [{"text": "a", "title": "t" * 501}, {"text": "b", "source": "s" * 501}]},
+    {"items": [{"text": "x" * 100_001}, {"text": "nul\x00"}, {"text": "a", "title": "nul\x00"}]},
+    {"items": [{"text": "a", "source": "nul\x00"}, {"text": "ünïcode", "title": "ü"}, {"text": 7}]},
+    {"items": [{"text": "lone \ud800"}, {"text": "a", "title": None}, {"text": "a", "extra": 1}]},
     [1, 2],
 ]
 

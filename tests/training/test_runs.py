@@ -20,12 +20,13 @@ from training.algorithms import algorithm_class, model_load
 from training.algorithms.text import document
 from training.errors import TrainingError
 from training.evaluation import holdout_mask
-from training.models import ChampionChange, OutOfFoldPrediction, TrainingRun
+from training.models import ChampionChange, EnsembleConfig, OutOfFoldPrediction, TrainingRun
 from training.selectors import dataset_champion_run, version_training_data
 from training.services.artifacts import artifact_verified, models_prune
 from training.services.champion import champion_demote, champion_promote
 from training.services.requirements import requirement_update
 from training.services.runs import run_cancel, run_execute, run_start, runs_reap_stale
+from training.serving import forget_all
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,19 @@ def train(dataset, **kwargs) -> TrainingRun:
     run_execute(run.id)
     run.refresh_from_db()
     return run
+
+
+def second_model(dataset, champion: TrainingRun) -> TrainingRun:
+    """A tfidf-logreg run added to the dataset's serving ensemble beside `champion` (kept champion)."""
+    other = train(dataset, folds=0, algorithm="tfidf-logreg", params={"C": "5"})
+    if dataset_champion_run(dataset) != champion:  # it may beat the champion on this split: keep two models
+        champion_promote(run=champion, user=UserFactory(), reason="the ensemble needs two runs")
+    config = EnsembleConfig.objects.get(dataset=dataset)
+    config.runs.add(other)
+    config.version += 1
+    config.save()
+    forget_all()
+    return other
 
 
 def test_a_run_commits_the_working_state_and_produces_everything(news):

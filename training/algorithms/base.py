@@ -6,11 +6,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from training.algorithms import text
+
+if TYPE_CHECKING:
+    from training.algorithms.word_counts import TextSpans
 
 META_FILE = "meta.json"
 
@@ -108,11 +111,18 @@ class TextClassifier(ABC):
         self._fit(self.prepare(texts), labels, progress or (lambda share: None))
         return self
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Rows of probabilities (summing to 1) over `classes`."""
+    def span_chars(self) -> int:
+        """The longest text (characters) `predict_proba` may be given as bytes (`TextSpans`); 0: none."""
+        return 0
+
+    def predict_proba(self, texts: list[str], spans: "TextSpans | None" = None) -> np.ndarray:
+        """Rows of probabilities (summing to 1) over `classes`; with `spans`, the texts it gives are read
+        from their bytes (their strings unused: models whose `span_chars` is not 0 only)."""
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        scores = np.asarray(self._predict_proba(self._prepare_to_predict(texts)), dtype=np.float32)
+        prepared = self._prepare_to_predict(texts)
+        scores = self._predict_proba(prepared) if spans is None else self._predict_proba(prepared, spans)
+        scores = np.asarray(scores, dtype=np.float32)
         totals = scores.sum(axis=1, keepdims=True)
         return np.divide(scores, totals, out=np.full_like(scores, 1 / len(self.classes)), where=totals > 0)
 

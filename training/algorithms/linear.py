@@ -32,7 +32,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from training.algorithms import text
 from training.algorithms.base import Param, Progress, TextClassifier
-from training.algorithms.word_counts import WordTable
+from training.algorithms.word_counts import TextSpans, WordTable
 
 MODEL_FILE = "model.pickle"
 SMALL_BATCH = 4  # up to this many texts, features go straight to the weights (LinearScores.of_terms)
@@ -101,9 +101,14 @@ class TfidfLinear(TextClassifier):
         cut = self.params["max_chars"]
         return [t if t.isascii() and len(t) <= cut else text.normalise(t, max_chars=cut) for t in texts]
 
-    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+    def span_chars(self) -> int:
+        """Word-only models count texts given as ASCII bytes (`TextSpans`) up to `max_chars` long."""
+        counts_bytes = self._fast_predict().ascii_words and not self.params["morphemes"]
+        return self.params["max_chars"] if counts_bytes else 0
+
+    def _predict_proba(self, texts: list[str], spans: TextSpans | None = None) -> np.ndarray:
         fast = self._fast_predict()
-        probabilities = fast.predict_proba(texts)
+        probabilities = fast.predict_proba(texts, spans)
         if fast.order is None:
             known = list(self.pipeline.classes_)
             order = [known.index(name) for name in self.classes]
@@ -263,9 +268,10 @@ class FastPredict:
         self.ascii_words = bool(self.vectorizers) and all(v.table is not None for v in self.vectorizers)
         self.order: list[int] | None = None  # set by the model: its classes' columns
 
-    def _terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """One text's features as (columns, values), the vectorizers' columns side by side."""
-        parts = [vectorizer.terms(text) for vectorizer in self.vectorizers]
+    def _terms(self, text: str, spans: TextSpans | None) -> tuple[np.ndarray, np.ndarray]:
+        """One text's features as (columns, values), the vectorizers' columns side by side (the text given
+        as `spans` of one row when they are not None)."""
+        parts = [vectorizer.terms(text, spans) for vectorizer in self.vectorizers]
         if len(parts) == 1:
             return parts[0]
         offsets = np.cumsum([0, *(vectorizer.size for vectorizer in self.vectorizers[:-1])])
@@ -285,16 +291,19 @@ class FastPredict:
             return None
         return [_Vectorizer(part) for part in parts]
 
-    def transform(self, texts: list[str]):
+    def transform(self, texts: list[str], spans: TextSpans | None = None):
+        """Features of the texts (those `spans` gives, of their bytes: `ascii_words` models only)."""
         if self.vectorizers is None:
             return self.pipeline[:-1].transform(texts)
-        parts = [vectorizer.transform(texts) for vectorizer in self.vectorizers]
+        parts = [vectorizer.transform(texts, spans) for vectorizer in self.vectorizers]
         return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def predict_proba(self, texts: list[str], spans: TextSpans | None = None) -> np.ndarray:
         if self.vectorizers is not None and self.scores is not None and len(texts) <= SMALL_BATCH:
-            return self.scores.of_terms([self._terms(text) for text in texts])
-        features = self.transform(texts)
+            given = spans.given if spans is not None else np.zeros(len(texts), dtype=bool)
+            one = [spans.rows(n, n + 1) if given[n] else None for n in range(len(texts))]
+            return self.scores.of_terms([self._terms(text, one[n]) for n, text in enumerate(texts)])
+        features = self.transform(texts, spans)
         if self.scores is None:
             return self.pipeline.steps[-1][1].predict_proba(features)
         return self.scores(features)
@@ -314,16 +323,18 @@ class _Vectorizer:
         self.binary, self.sublinear, self.norm = vectorizer.binary, vectorizer.sublinear_tf, vectorizer.norm
         self.idf = vectorizer.idf_ if vectorizer.use_idf else None
 
-    def transform(self, texts: list[str]):
-        matrix = self._counts(texts)
+    def transform(self, texts: list[str], spans: TextSpans | None = None):
+        matrix = self._counts(texts, spans)
         self._weigh(matrix.data, matrix.indices)
         if self.norm == "l2":
             inplace_csr_row_normalize_l2(matrix)
         return matrix
 
-    def terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """One text's row of `transform` as (columns, values)."""
-        if self.table is not None and text.isascii():
+    def terms(self, text: str, spans: TextSpans | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One text's row of `transform` as (columns, values) (the text given as `spans` when not None)."""
+        if spans is not None:
+            _, columns, counts = self.table.span_counts(spans)
+        elif self.table is not None and text.isascii():
             _, columns, counts = self.table.counts([text])
         else:
             found = self._term_counts(text)
@@ -347,20 +358,25 @@ class _Vectorizer:
         if self.idf is not None:
             values *= self.idf[columns]
 
-    def _counts(self, texts: list[str]) -> sp.csr_array:
+    def _counts(self, texts: list[str], spans: TextSpans | None = None) -> sp.csr_array:
         """Term counts, a row per text: ASCII texts counted together by the compiled word table when the
-        analyzer is the default one, any other text one by one."""
+        analyzer is the default one (texts given as `spans` likewise, from their bytes), any other text one
+        by one."""
         if self.table is None:
             return self._matrix(*self._counted(texts), len(texts))
-        by_table = [number for number, text in enumerate(texts) if text.isascii()]
+        strings = range(len(texts)) if spans is None else np.flatnonzero(~spans.given).tolist()
+        by_table = [number for number in strings if texts[number].isascii()]
         if len(by_table) == len(texts):
             return self._matrix(*self.table.counts(texts), len(texts))
-        one_by_one = [number for number, text in enumerate(texts) if not text.isascii()]
+        one_by_one = [number for number in strings if not texts[number].isascii()]
         parts = [
             self._matrix(*self.table.counts([texts[n] for n in by_table]), len(by_table)),
             self._matrix(*self._counted([texts[n] for n in one_by_one]), len(one_by_one)),
         ]
-        order = np.argsort(np.asarray(by_table + one_by_one))  # back to the texts' order
+        by_spans = [] if spans is None else np.flatnonzero(spans.given).tolist()
+        if by_spans:
+            parts.append(self._matrix(*self.table.span_counts(spans.take(by_spans)), len(by_spans)))
+        order = np.argsort(np.asarray(by_table + one_by_one + by_spans))  # back to the texts' order
         return sp.vstack(parts, format="csr")[order]
 
     def _term_counts(self, text: str) -> Counter:

@@ -17,6 +17,8 @@ when that folder is read-only; then they are loaded at model load), and run with
 worker's other threads go on meanwhile.
 """
 
+from dataclasses import dataclass
+
 import numba
 import numpy as np
 
@@ -121,6 +123,24 @@ def _find_pair(first, second, tokens, pairs, pair_mask, pair_shift):
 
 
 @numba.njit(cache=True, nogil=True)
+def _gather(data, bounds):
+    """The texts of `bounds` (texts x 4: title start, end, body start, end in `data`) one after the other,
+    a space between title and body, and each text's end: what `_count` reads."""
+    lengths = (bounds[:, 1] - bounds[:, 0]) + (bounds[:, 3] - bounds[:, 2]) + 1
+    text_ends = np.cumsum(lengths)
+    texts = np.empty(text_ends[-1] if len(text_ends) else 0, dtype=np.uint8)
+    for text in range(len(bounds)):
+        title_start, title_end = bounds[text, 0], bounds[text, 1]
+        body_start, body_end = bounds[text, 2], bounds[text, 3]
+        position = text_ends[text] - lengths[text]
+        texts[position : position + title_end - title_start] = data[title_start:title_end]
+        position += title_end - title_start
+        texts[position] = 32  # a separator, as `document` puts one between title and body
+        texts[position + 1 : text_ends[text]] = data[body_start:body_end]
+    return texts, text_ends
+
+
+@numba.njit(cache=True, nogil=True)
 def _count(
     data, text_ends, words, entries, term_bytes, long_starts, bits, token_columns, pairs, pair_bits, size
 ):
@@ -172,6 +192,27 @@ def _count(
     return indptr, columns[:written], counts[:written]
 
 
+@dataclass(frozen=True)
+class TextSpans:
+    """Texts given as bytes of one buffer instead of strings (a file's cells, not decoded): per text the
+    span of its title and of its body, (start, end) each; a text whose title starts at -1 is given as a
+    string instead (`given`). Only ASCII bytes whose words are the text's words (quotes, delimiters, line
+    ends between and around them are no word bytes)."""
+
+    data: np.ndarray  # uint8
+    bounds: np.ndarray  # texts x 4: title start, title end, body start, body end
+
+    @property
+    def given(self) -> np.ndarray:
+        return self.bounds[:, 0] >= 0
+
+    def rows(self, start: int, end: int) -> "TextSpans":
+        return TextSpans(self.data, self.bounds[start:end])
+
+    def take(self, rows: np.ndarray) -> "TextSpans":
+        return TextSpans(self.data, self.bounds[rows])
+
+
 class WordTable:
     """A fitted vocabulary (term -> column: words, and bigrams "w1 w2") ready to count the terms of ASCII
     texts."""
@@ -209,6 +250,14 @@ class WordTable:
         """The term counts of ASCII `texts` as CSR parts (indptr, columns sorted per row, counts)."""
         data = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
         text_ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+        return self._counted(data, text_ends)
+
+    def span_counts(self, spans: TextSpans) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The term counts of texts given as spans (every one of them `given`), as `counts` gives them
+        (each text's bytes gathered first, a space between title and body: the same words)."""
+        return self._counted(*_gather(spans.data, np.ascontiguousarray(spans.bounds, dtype=np.int64)))
+
+    def _counted(self, data: np.ndarray, text_ends: np.ndarray) -> tuple:
         return _count(
             data,
             text_ends,

@@ -10,6 +10,7 @@ classified here and the same texts sent to the API agree row for row. Output: on
 
 import csv
 import dataclasses
+import functools
 import io
 import os
 import re
@@ -21,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -31,11 +33,13 @@ from core.errors import ApplicationError
 from core.models import Job
 from labeling.importing import parse_examples_file
 from labeling.importing.parser import ExamplesReader, duplicate_problems
+from labeling.importing.records import part_bounds, text_byte_rows
 from labeling.models import Category, Dataset, Example
 from labeling.services.imports import category_refs
 from labeling.services.queue import dataset_pool
+from training.algorithms.word_counts import TextSpans
 from training.errors import TrainingConflict
-from training.services.classify import MAX_CHARS, TextToClassify, ensemble_top
+from training.services.classify import MAX_CHARS, TextToClassify, ensemble_top, span_chars
 from training.serving import LoadedEnsemble, ensemble_for
 
 CHUNK = 1000  # texts per batch of the models (the bench's predict_proba batches)
@@ -54,13 +58,15 @@ class BulkInput:
     items: list[TextToClassify]
     external_ids: list[str]
     given: list[int | None]  # category id per row, None when unknown
+    spans: TextSpans | None = None  # the rows whose text was left in the file's bytes (their items unused)
 
     @property
     def has_categories(self) -> bool:
         return any(category is not None for category in self.given)
 
     def rows(self, start: int, end: int) -> "BulkInput":
-        return BulkInput(self.items[start:end], self.external_ids[start:end], self.given[start:end])
+        spans = self.spans.rows(start, end) if self.spans is not None else None
+        return BulkInput(self.items[start:end], self.external_ids[start:end], self.given[start:end], spans)
 
 
 @dataclass
@@ -71,6 +77,11 @@ class BulkFile:
     data: bytes
     categories: list  # the taxonomy's CategoryRefs
     reader: ExamplesReader  # opened: encoding, delimiter, columns known
+
+    @functools.cached_property
+    def array(self) -> np.ndarray:
+        """`data` as an array of bytes (no copy), where the word counter reads texts left in the bytes."""
+        return np.frombuffer(self.data, dtype=np.uint8)
 
     @property
     def has_categories(self) -> bool:  # every row of a file with a category column has one (or is refused)
@@ -227,6 +238,7 @@ class _Work:
     paths: dict[int, str]
     cells: dict[int, str]  # the paths as CSV cells
     with_given: bool
+    span_chars: int = 0  # a file's texts up to this long are counted from its bytes (`span_chars`)
 
 
 def default_workers() -> int:
@@ -238,7 +250,7 @@ def _units(bulk: BulkInput | BulkFile) -> list[tuple[int, int]]:
     They depend on the input alone, never on the number of workers, so every worker count classifies
     the same batches (the same figures, byte for byte)."""
     if isinstance(bulk, BulkFile):
-        return bulk.reader.part_bounds(max(TASKS, len(bulk.data) // UNIT_BYTES))
+        return part_bounds(bulk.reader, bulk.array, max(TASKS, len(bulk.data) // UNIT_BYTES))
     total = len(bulk.items)
     size = max(1, min(CHUNK, -(-total // TASKS)))
     return [(start, min(start + size, total)) for start in range(0, total, size)]
@@ -272,7 +284,7 @@ def bulk_classify(
     started = time.perf_counter()
     paths = _paths(dataset)
     cells = {category: _csv_cell(path) for category, path in paths.items()}
-    work = _Work(ensemble, bulk, k, paths, cells, bulk.has_categories)
+    work = _Work(ensemble, bulk, k, paths, cells, bulk.has_categories, span_chars(ensemble))
     with collector_paused():  # rows, answers and output lines: objects kept until the end, no cycles
         parts = _classify_threaded(work, units, workers, progress)
         if isinstance(bulk, BulkFile) and any(part.csv_failed for part in parts[:-1]):
@@ -304,14 +316,21 @@ def _checked(bulk: BulkInput | BulkFile, parts: list[_Part]) -> int:
     return rows
 
 
-def _read(bulk: BulkInput | BulkFile, unit: tuple[int, int]) -> tuple[BulkInput, _Part]:
-    """A unit's rows (a file's bytes read; a prepared input's rows taken), and what was found wrong."""
+def _read(work: _Work, unit: tuple[int, int]) -> tuple[BulkInput, _Part]:
+    """A unit's rows (a file's bytes read; a prepared input's rows taken), and what was found wrong. A file's
+    texts that the models can count in its bytes are left there (`text_byte_rows`)."""
+    bulk, spans = work.bulk, None
     if isinstance(bulk, BulkInput):
         rows = bulk.rows(*unit)
         return rows, _Part(rows=len(rows.items))
     reader = bulk.reader.part(*unit)
-    rows = reader.plain_rows()
-    if rows is None:  # not plain (the part left as it was): the import's csv reader, with its messages
+    found = None
+    if work.span_chars:
+        found = text_byte_rows(reader, bulk.data, bulk.array, *unit, work.span_chars)
+    if found is not None:
+        rows, bounds = found
+        spans = TextSpans(bulk.array, bounds)
+    elif (rows := reader.plain_rows()) is None:  # not plain: the import's csv reader, with its messages
         rows = list(reader.rows())
     part = _Part(
         rows=len(rows),
@@ -324,6 +343,7 @@ def _read(bulk: BulkInput | BulkFile, unit: tuple[int, int]) -> tuple[BulkInput,
         [TextToClassify(text=row.body, title=row.title) for row in rows],
         [row.external_id for row in rows],
         [row.category_id for row in rows],
+        spans,
     )
     return read, part
 
@@ -336,7 +356,7 @@ def _classify_threaded(work: _Work, units: list[tuple[int, int]], workers: int, 
     refused = threading.Event()
 
     def one(unit: tuple[int, int]) -> _Part:
-        rows, part = _read(work.bulk, unit)
+        rows, part = _read(work, unit)
         if part.refused or part.csv_failed or part.too_long:
             refused.set()
         if not refused.is_set():
@@ -363,7 +383,8 @@ def _classify_part(work: _Work, rows: BulkInput, part: _Part) -> None:
     """A unit's answers (batches of at most CHUNK texts), laid out as its output rows. No database."""
     answers = []
     for start in range(0, len(rows.items), CHUNK):
-        answers += ensemble_top(work.ensemble, rows.items[start : start + CHUNK], work.k)
+        batch = rows.rows(start, start + CHUNK)
+        answers += ensemble_top(work.ensemble, batch.items, work.k, batch.spans)
     _lay_out(work, part, rows, answers)
 
 
