@@ -1,8 +1,13 @@
 """The Redis cache's counter (core/cache.py): the classification throttle's window and, in the same round
 trip, the API tokens' generation."""
 
+import threading
+
 import pytest
 from django.core.cache import cache
+from redis.exceptions import ResponseError
+
+from core.cache import _Counter
 
 pytestmark = pytest.mark.skipif(not hasattr(cache, "count"), reason="needs the Redis cache")
 
@@ -37,3 +42,32 @@ def test_the_script_is_loaded_again_when_redis_forgot_it():
     assert cache.count("window", 30) == 1
     cache._cache.get_client(write=True).script_flush()  # a restarted Redis knows no scripts
     assert cache.count_and_get("window", 30, "generation", 0) == (2, 0)
+
+
+def test_a_connection_redis_closed_is_opened_again_and_counts_once():
+    assert cache.count("window", 30) == 1
+    assert all(isinstance(counter, _Counter) for counter in cache._counters.values())  # the short way
+    killed = cache._cache.get_client(write=True).client_kill_filter(_type="normal", skipme=True)
+    assert killed >= 1  # the counter's own connection among them
+    assert cache.count_and_get("window", 30, "generation", 0) == (2, 0)
+    assert cache.count("window", 30) == 3
+
+
+def test_threads_count_on_their_own_connections_without_losing_a_count():
+    def count_many():
+        for _ in range(50):
+            cache.count("window", 30)
+
+    threads = [threading.Thread(target=count_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert cache.count("window", 30) == 8 * 50 + 1
+
+
+def test_a_redis_error_is_raised_and_the_connection_still_counts():
+    cache.set("window", "not a number", timeout=30)
+    with pytest.raises(ResponseError, match="not an integer"):
+        cache.count("window", 30)
+    assert cache.count_and_get("other-window", 30, "generation", 0) == (1, 0)

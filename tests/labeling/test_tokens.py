@@ -6,13 +6,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.authentication import get_authorization_header
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core import roles
-from core.tokens import tokens_forget
+from core.tokens import authorization_header, tokens_forget
 from tests.factories import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +99,11 @@ def test_a_dataset_members_change_counts_at_once_and_a_known_rank_is_not_read_ag
     assert client.get(url).status_code == 403
     other.delete()
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["Token abc", "token  ab c", "Bearer x", "", "Tökén é", b"Token raw"])
+def test_the_authorization_header_is_read_as_drf_reads_it(value):
+    request = RequestFactory().get("/api/v1/datasets/", HTTP_AUTHORIZATION=value, HTTP_X_OTHER="y")
+    assert authorization_header(request) == get_authorization_header(request)
+    without = RequestFactory().get("/")
+    assert authorization_header(without) == get_authorization_header(without) == b""
