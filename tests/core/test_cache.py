@@ -2,10 +2,11 @@
 trip, the API tokens' generation."""
 
 import threading
+import time
 
 import pytest
 from django.core.cache import cache
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from core.cache import _Counter
 
@@ -71,3 +72,31 @@ def test_a_redis_error_is_raised_and_the_connection_still_counts():
     with pytest.raises(ResponseError, match="not an integer"):
         cache.count("window", 30)
     assert cache.count_and_get("other-window", 30, "generation", 0) == (1, 0)
+
+
+BUSY_SCRIPT = """
+local start = redis.call('TIME')
+repeat
+  local now = redis.call('TIME')
+until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > tonumber(ARGV[1])
+return 1
+"""
+
+
+def test_a_count_whose_reply_timed_out_is_not_sent_again():
+    # The command was sent and Redis runs it once it is free: sending it again on a new connection (as for
+    # a connection Redis closed) would count the request twice. redis-py does not retry it either.
+    client = cache._cache.get_client(write=True)
+    pool = cache._cache._get_connection_pool(True)
+    counter = _Counter(dict(pool.connection_kwargs, socket_timeout=0.3))
+    key = cache.make_and_validate_key("window")
+    assert counter.count([key], 30) == [1]  # connected
+    busy = threading.Thread(target=client.eval, args=(BUSY_SCRIPT, 0, 700_000))  # Redis busy for 0.7 s
+    busy.start()
+    time.sleep(0.1)
+    with pytest.raises(RedisError):
+        counter.count([key], 30)  # times out at ~0.4 s, while Redis is still busy
+    busy.join()
+    time.sleep(0.1)
+    assert int(client.get(key)) == 2  # counted once
+    assert counter.count([key], 30) == [3]  # and the counter connects again
