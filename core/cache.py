@@ -21,6 +21,7 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.connection import Connection, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # The first key's counter, created at 0 with a timeout (seconds) when missing, then one more; then the other
 # keys' values. A script runs atomically: the counter cannot expire between the two steps (losing its
@@ -93,8 +94,9 @@ def _command(*words: bytes) -> bytes:
 class _Counter:
     """COUNT_SCRIPT run on one connection per thread (and process), opened with the pool's settings: the
     command written by hand, its reply (an array of an integer and bulk strings, RESP2) read by hand. A
-    broken connection is opened again and the command sent once more, as redis-py retries; a script Redis
-    forgot (restarted, SCRIPT FLUSH) is sent whole (EVAL loads it again)."""
+    broken connection is opened again and the command sent once more (not after a reply timed out: Redis may
+    run the command yet, and the request would count twice); a script Redis forgot (restarted, SCRIPT FLUSH)
+    is sent whole (EVAL loads it again)."""
 
     @classmethod
     def of(cls, pool) -> "_Counter | None":
@@ -134,6 +136,9 @@ class _Counter:
         if reader is not None and local.pid == os.getpid():
             try:
                 return reader.ask(command)
+            except TimeoutError as error:  # sent, and run once Redis is free: not sent again (counted twice)
+                self._close()
+                raise RedisTimeoutError(f"Redis: {error}") from error
             except OSError:  # closed by Redis meanwhile (idle timeout, restart): open it again, once
                 self._close()
         try:
