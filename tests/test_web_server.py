@@ -86,3 +86,25 @@ print(json.dumps(sorted(environ)))
     seen = set(json.loads(done.stdout.splitlines()[-1]))
     assert not seen & {"BUNRYU_TEST_SECRET", "DATABASE_URL", "PATH", "HOME"}
     assert {"HTTP_X_SEEN", "CONTENT_TYPE", "PATH_INFO", "REQUEST_METHOD", "SERVER_NAME"} <= seen
+
+
+def test_a_request_does_not_carry_process_variables_named_like_headers(worker_env):
+    """A process variable named like a header (HTTP_PROXY, often with a proxy's password) is not a header the
+    request sent; one the request did send keeps the request's value."""
+    script = """
+import json, os
+from admin_site.wsgi import application
+from django.test import RequestFactory
+environ = RequestFactory().get("/login/").environ | dict(os.environ) | {
+    "SERVER_SOFTWARE": "Granian", "HTTP_X_SENT": "by the client"}
+body = b"".join(application(environ, lambda status, headers, exc_info=None: None))
+print(json.dumps({name: value for name, value in environ.items() if name.startswith("HTTP_")}))
+"""
+    env = worker_env | {"HTTP_PROXY": "http://user:secret@proxy:3128", "HTTP_X_SENT": "by the process"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    headers = json.loads(done.stdout.splitlines()[-1])
+    assert "HTTP_PROXY" not in headers
+    assert headers["HTTP_X_SENT"] == "by the client"
