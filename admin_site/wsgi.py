@@ -37,10 +37,16 @@ _CGI |= {"CONTENT_TYPE", "CONTENT_LENGTH"}
 # does not do it): SECRET_KEY, DATABASE_URL with its password and the rest would be in every request.META,
 # shown by the debug page and by anything that logs META. They are taken out again (~40 dict deletions).
 _PROCESS_ONLY = tuple(name for name in os.environ if name not in _CGI and not name.startswith("HTTP_"))
+# A process variable named like a header (HTTP_PROXY, often with a proxy's password) is taken out where it
+# still holds the process's value: a header the request sent under that name has its own.
+_PROCESS_HEADERS = tuple((name, value) for name, value in os.environ.items() if name.startswith("HTTP_"))
 
 
 def application(environ, start_response):
     if environ.get("SERVER_SOFTWARE") == "Granian":
         for name in _PROCESS_ONLY:
             environ.pop(name, None)
+        for name, value in _PROCESS_HEADERS:
+            if environ.get(name) == value:
+                del environ[name]
     return django_application(environ, start_response)
