@@ -93,9 +93,9 @@ def test_a_count_whose_reply_timed_out_is_not_sent_again():
     assert counter.count([key], 30) == [1]  # connected
     busy = threading.Thread(target=client.eval, args=(BUSY_SCRIPT, 0, 700_000))  # Redis busy for 0.7 s
     busy.start()
-    time.sleep(0.1)
+    time.sleep(0.15)  # the script under way (a resent count would connect again at ~0.45 s and go through)
     with pytest.raises(RedisError):
-        counter.count([key], 30)  # times out at ~0.4 s, while Redis is still busy
+        counter.count([key], 30)  # times out at ~0.45 s, while Redis is still busy
     busy.join()
     time.sleep(0.1)
     assert int(client.get(key)) == 2  # counted once
