@@ -88,14 +88,14 @@ def test_a_count_whose_reply_timed_out_is_not_sent_again():
     # a connection Redis closed) would count the request twice. redis-py does not retry it either.
     client = cache._cache.get_client(write=True)
     pool = cache._cache._get_connection_pool(True)
-    counter = _Counter(dict(pool.connection_kwargs, socket_timeout=0.3))
+    counter = _Counter(dict(pool.connection_kwargs, socket_timeout=0.4))
     key = cache.make_and_validate_key("window")
     assert counter.count([key], 30) == [1]  # connected
-    busy = threading.Thread(target=client.eval, args=(BUSY_SCRIPT, 0, 700_000))  # Redis busy for 0.7 s
+    busy = threading.Thread(target=client.eval, args=(BUSY_SCRIPT, 0, 1_500_000))  # Redis busy for 1.5 s
     busy.start()
-    time.sleep(0.15)  # the script under way (a resent count would connect again at ~0.45 s and go through)
+    time.sleep(0.3)  # the script under way (a resent count would connect again at ~0.7 s and go through)
     with pytest.raises(RedisError):
-        counter.count([key], 30)  # times out at ~0.45 s, while Redis is still busy
+        counter.count([key], 30)  # times out at ~0.7 s, while Redis is still busy
     busy.join()
     time.sleep(0.1)
     assert int(client.get(key)) == 2  # counted once
