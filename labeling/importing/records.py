@@ -115,7 +115,7 @@ def _grown(lines, starts, ends, flags):
 @numba.njit(cache=True, nogil=True)
 def _scan(data, start, end, width, delimiter, table):
     """(records found, or -1 when the part is not plain; lines; cells' starts, ends, flags)."""
-    capacity = (end - start) // 256 + 4  # grown as needed
+    capacity = (end - start) // max(256, width) + 4  # grown as needed (a record has a byte per cell at least)
     while end > start and (data[end - 1] == LF or data[end - 1] == CR):
         end -= 1  # as `text.rstrip("\r\n")`
     lines = np.empty(capacity, np.int64)

@@ -12,7 +12,7 @@ import numpy as np
 
 from labeling.importing import CategoryRef
 from labeling.importing.parser import ExamplesReader
-from labeling.importing.records import part_bounds, text_byte_rows
+from labeling.importing.records import part_bounds, plain_records_in, text_byte_rows
 from training.algorithms.text import document
 from training.algorithms.word_counts import TextSpans, WordTable
 
@@ -139,3 +139,20 @@ def test_the_compiled_part_bounds_are_the_readers():
         assert (bounds, compiled.lines_at) == (pure.part_bounds(parts), pure.lines_at), data
         compared += len(bounds)
     assert compared > 500
+
+
+def test_a_wide_files_records_take_memory_in_proportion_to_its_bytes():
+    """A record holds at least a byte per cell (its delimiters, its line end): the scanner's arrays of cells
+    stay within a few times the part's size however many columns the header names (a guess of records per
+    byte that ignores the width allocated width / 256 times too much: a 5 MB file of 50,000 columns took
+    more than a gigabyte)."""
+    width, rows = 5000, 200
+    header = "external_id,title,body,category," + ",".join(f"c{n}" for n in range(width - 4))
+    lines = [header, *(f"id{n},a title,a body,AI" + "," * (width - 4) for n in range(rows))]
+    data = ("\n".join(lines) + "\n").encode()
+    start, end = len(header) + 1, len(data)
+    records = plain_records_in(np.frombuffer(data, np.uint8), start, end, width, ",")
+    assert len(records.lines) == rows
+    arrays = (records.lines, records.starts, records.ends, records.flags)
+    allocated = sum(array.base.nbytes for array in arrays)  # the views' whole arrays
+    assert allocated <= 20 * (end - start)
