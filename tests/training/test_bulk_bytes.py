@@ -156,3 +156,23 @@ def test_a_wide_files_records_take_memory_in_proportion_to_its_bytes():
     arrays = (records.lines, records.starts, records.ends, records.flags)
     allocated = sum(array.base.nbytes for array in arrays)  # the views' whole arrays
     assert allocated <= 20 * (end - start)
+
+
+def test_a_part_whose_texts_cannot_stay_in_the_bytes_is_left_to_the_one_pass_reader():
+    """With `some_kept` (the command's way), a part where no text can stay in the bytes (Korean posts) is
+    not read record by record: None, and `plain_rows` reads it; a part with one ASCII text still is."""
+    korean = "external_id,title,body\n" + "".join(f"k{n},제목 {n},본문 내용 {n}\n" for n in range(30))
+    mixed = korean + "e1,English title,an English body\n"
+    for text, expected in ((korean, None), (mixed, 1)):
+        data = text.encode()
+        reader = ExamplesReader(data, categories=CATEGORIES, category_required=False)
+        assert reader.open()
+        ((start, end),) = reader.part_bounds(1)
+        array = np.frombuffer(data, np.uint8)
+        found = text_byte_rows(reader.part(start, end), data, array, start, end, MAX_CHARS, some_kept=True)
+        if expected is None:
+            assert found is None
+            assert len(reader.part(start, end).plain_rows()) == 30
+        else:
+            rows, bounds = found
+            assert len(rows) == 31 and int((bounds[:, 0] >= 0).sum()) == expected

@@ -326,7 +326,7 @@ def _read(work: _Work, unit: tuple[int, int]) -> tuple[BulkInput, _Part]:
     reader = bulk.reader.part(*unit)
     found = None
     if work.span_chars:
-        found = text_byte_rows(reader, bulk.data, bulk.array, *unit, work.span_chars)
+        found = text_byte_rows(reader, bulk.data, bulk.array, *unit, work.span_chars, some_kept=True)
     if found is not None:
         rows, bounds = found
         spans = TextSpans(bulk.array, bounds)
