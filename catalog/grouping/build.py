@@ -130,8 +130,9 @@ def values_by_label(labels: np.ndarray, values: np.ndarray) -> dict[int, np.ndar
     if not len(labels):
         return {}
     order = np.argsort(labels, kind="stable")
-    bounds = np.flatnonzero(np.diff(labels[order])) + 1
-    starts = labels[order][np.r_[0, bounds]].tolist()
+    ordered = labels[order]
+    bounds = np.flatnonzero(np.diff(ordered)) + 1
+    starts = ordered[np.r_[0, bounds]].tolist()
     return dict(zip(starts, np.split(values[order], bounds), strict=True))
 
 
