@@ -9,9 +9,7 @@ row of pieces (an object array per position: a piece per text, or one piece for 
 import numpy as np
 import orjson
 
-from training.ensemble import Decisions
-
-LEADING = 10  # the explanation's leading scores (as Decisions.explanations)
+from training.ensemble import LEADING, Decisions
 
 
 def dumped(values: list) -> list[bytes]:
@@ -65,24 +63,11 @@ def explanations_json(decisions: Decisions, keys: np.ndarray, rules: list[bytes]
     `keys[column]`: the column's category id as a JSON value."""
     rows = np.arange(len(decisions))
     counts = decisions.counts
-    winners = decisions.ranked[:, 0]
-    second = decisions.ranked[:, 1] if decisions.ids.size > 1 else winners
-    winner_scores = decisions.scores[rows, winners].tolist()
-    next_scores = np.where(counts > 1, decisions.scores[rows, second], 0.0).tolist()
-    all_first = orjson.dumps(
-        f"all {len(decisions.members)} models rank it first: unanimous models override the rules"
-    )
-    why = [
-        all_first if unanimous else b'"highest weighted score %.3f (next %.3f)"' % (score, following)
-        for unanimous, score, following in zip(
-            decisions.unanimous.tolist(), winner_scores, next_scores, strict=True
-        )
-    ]
     out = Rows(len(decisions))
     out.add(b'{"winner":')
-    out.add(keys[winners])
+    out.add(keys[decisions.ranked[:, 0]])
     out.add(b',"why":')
-    out.add(objects(why))
+    out.add(objects(list(map(orjson.dumps, decisions.reasons()))))
     out.add(b',"unanimous":')
     out.add(objects([b"false", b"true"])[decisions.unanimous.astype(np.intp)])
     out.add(b',"models":[')
