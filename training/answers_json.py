@@ -84,27 +84,30 @@ def explanations_json(decisions: Decisions, keys: np.ndarray, rules: list[bytes]
     out.add(objects(rules))
     out.add(b',"scores":{')
     leading = decisions.ordered[:, :LEADING]
-    names = objects([b'"' + key + b'":' for key in keys.tolist()])
-    pairs = objects([b"," + name for name in names.tolist()])[leading]  # `,"id":` then the score
-    pairs[:, 0] = names[leading[:, 0]]
-    pairs += floats(decisions.scores[rows[:, np.newaxis], leading])
-    pairs[np.arange(leading.shape[1]) >= np.minimum(counts, LEADING)[:, np.newaxis]] = b""
-    for place in range(leading.shape[1]):
-        out.add(pairs[:, place])
+    names = objects([b'"' + key + b'":' for key in keys.tolist()])  # `"id":` then the score
+    scores = floats(decisions.scores[rows[:, np.newaxis], leading])
+    _listed(out, names, leading, scores, np.minimum(counts, LEADING))
     out.add(b"}}")
     return out.joined()
 
 
-def _entries(out: Rows, heads: np.ndarray, chosen: np.ndarray, scores: np.ndarray, counts) -> None:
-    """A list of categories: `chosen` (texts x k indexes into `heads`), the first `counts` of each row."""
+def _listed(out: Rows, heads: np.ndarray, chosen: np.ndarray, values: np.ndarray, counts, end=b"") -> None:
+    """Per row, the first `counts` of `chosen` (texts x k indexes into `heads`), each its head, its value
+    and `end`, comma-separated."""
     entries = objects([b"," + head for head in heads.tolist()])[chosen]
     entries[:, 0] = heads[chosen[:, 0]]
-    entries += scores
-    entries += b"}"
+    entries += values
+    if end:
+        entries += end
     entries[np.arange(chosen.shape[1]) >= np.asarray(counts)[:, np.newaxis]] = b""
-    out.add(b"[")
     for place in range(chosen.shape[1]):
         out.add(entries[:, place])
+
+
+def _entries(out: Rows, heads: np.ndarray, chosen: np.ndarray, scores: np.ndarray, counts) -> None:
+    """A list of categories: `chosen` (texts x k indexes into `heads`), the first `counts` of each row."""
+    out.add(b"[")
+    _listed(out, heads, chosen, scores, counts, b"}")
     out.add(b"]")
 
 
