@@ -9,9 +9,7 @@ row of pieces (an object array per position: a piece per text, or one piece for 
 import numpy as np
 import orjson
 
-from training.ensemble import Decisions
-
-LEADING = 10  # the explanation's leading scores (as Decisions.explanations)
+from training.ensemble import LEADING, Decisions
 
 
 def dumped(values: list) -> list[bytes]:
@@ -65,24 +63,11 @@ def explanations_json(decisions: Decisions, keys: np.ndarray, rules: list[bytes]
     `keys[column]`: the column's category id as a JSON value."""
     rows = np.arange(len(decisions))
     counts = decisions.counts
-    winners = decisions.ranked[:, 0]
-    second = decisions.ranked[:, 1] if decisions.ids.size > 1 else winners
-    winner_scores = decisions.scores[rows, winners].tolist()
-    next_scores = np.where(counts > 1, decisions.scores[rows, second], 0.0).tolist()
-    all_first = orjson.dumps(
-        f"all {len(decisions.members)} models rank it first: unanimous models override the rules"
-    )
-    why = [
-        all_first if unanimous else b'"highest weighted score %.3f (next %.3f)"' % (score, following)
-        for unanimous, score, following in zip(
-            decisions.unanimous.tolist(), winner_scores, next_scores, strict=True
-        )
-    ]
     out = Rows(len(decisions))
     out.add(b'{"winner":')
-    out.add(keys[winners])
+    out.add(keys[decisions.ranked[:, 0]])
     out.add(b',"why":')
-    out.add(objects(why))
+    out.add(objects(list(map(orjson.dumps, decisions.reasons()))))
     out.add(b',"unanimous":')
     out.add(objects([b"false", b"true"])[decisions.unanimous.astype(np.intp)])
     out.add(b',"models":[')
@@ -99,27 +84,30 @@ def explanations_json(decisions: Decisions, keys: np.ndarray, rules: list[bytes]
     out.add(objects(rules))
     out.add(b',"scores":{')
     leading = decisions.ordered[:, :LEADING]
-    names = objects([b'"' + key + b'":' for key in keys.tolist()])
-    pairs = objects([b"," + name for name in names.tolist()])[leading]  # `,"id":` then the score
-    pairs[:, 0] = names[leading[:, 0]]
-    pairs += floats(decisions.scores[rows[:, np.newaxis], leading])
-    pairs[np.arange(leading.shape[1]) >= np.minimum(counts, LEADING)[:, np.newaxis]] = b""
-    for place in range(leading.shape[1]):
-        out.add(pairs[:, place])
+    names = objects([b'"' + key + b'":' for key in keys.tolist()])  # `"id":` then the score
+    scores = floats(decisions.scores[rows[:, np.newaxis], leading])
+    _listed(out, names, leading, scores, np.minimum(counts, LEADING))
     out.add(b"}}")
     return out.joined()
 
 
-def _entries(out: Rows, heads: np.ndarray, chosen: np.ndarray, scores: np.ndarray, counts) -> None:
-    """A list of categories: `chosen` (texts x k indexes into `heads`), the first `counts` of each row."""
+def _listed(out: Rows, heads: np.ndarray, chosen: np.ndarray, values: np.ndarray, counts, end=b"") -> None:
+    """Per row, the first `counts` of `chosen` (texts x k indexes into `heads`), each its head, its value
+    and `end`, comma-separated."""
     entries = objects([b"," + head for head in heads.tolist()])[chosen]
     entries[:, 0] = heads[chosen[:, 0]]
-    entries += scores
-    entries += b"}"
+    entries += values
+    if end:
+        entries += end
     entries[np.arange(chosen.shape[1]) >= np.asarray(counts)[:, np.newaxis]] = b""
-    out.add(b"[")
     for place in range(chosen.shape[1]):
         out.add(entries[:, place])
+
+
+def _entries(out: Rows, heads: np.ndarray, chosen: np.ndarray, scores: np.ndarray, counts) -> None:
+    """A list of categories: `chosen` (texts x k indexes into `heads`), the first `counts` of each row."""
+    out.add(b"[")
+    _listed(out, heads, chosen, scores, counts, b"}")
     out.add(b"]")
 
 

@@ -12,6 +12,7 @@ import re2
 
 KINDS = ("keywords", "regex", "source")
 MAX_PATTERN = 2000
+LEADING = 10  # the leading scores an explanation shows
 
 
 class RuleError(ValueError):
@@ -133,22 +134,15 @@ class Decisions:
         """Why each text's winner won: the models' votes, the rules that fired, the leading scores."""
         rows = np.arange(len(self))
         counts, scores = self.counts.tolist(), np.round(self.scores, 4)
-        leading = self.ordered[:, :10]
+        leading = self.ordered[:, :LEADING]
         keys = np.array([str(category) for category in self.ids.tolist()], dtype=object)  # a str per column
         leading_ids = keys[leading].tolist()
         leading_scores = scores[rows[:, np.newaxis], leading].tolist()
-        winner_scores = self.scores[rows, self.ranked[:, 0]].tolist()
-        second = self.ranked[:, 1] if self.ids.size > 1 else self.ranked[:, 0]
-        next_scores = np.where(self.counts > 1, self.scores[rows, second], 0.0).tolist()
         models_of = self._votes()
         explanations = []
-        winners, unanimity = self.winners.tolist(), self.unanimous.tolist()
-        for number, (winner, unanimous) in enumerate(zip(winners, unanimity, strict=True)):
-            if unanimous:
-                why = f"all {len(self.members)} models rank it first: unanimous models override the rules"
-            else:
-                why = f"highest weighted score {winner_scores[number]:.3f} (next {next_scores[number]:.3f})"
-            shown = min(counts[number], 10)
+        winners, unanimity, reasons = self.winners.tolist(), self.unanimous.tolist(), self.reasons()
+        for number, (winner, unanimous, why) in enumerate(zip(winners, unanimity, reasons, strict=True)):
+            shown = min(counts[number], LEADING)
             explanations.append(
                 {
                     "winner": winner,
@@ -162,6 +156,20 @@ class Decisions:
                 }
             )
         return explanations
+
+    def reasons(self) -> list[str]:
+        """Per text, why its winner won, in words (its explanation's `why`)."""
+        rows = np.arange(len(self))
+        winner_scores = self.scores[rows, self.ranked[:, 0]].tolist()
+        second = self.ranked[:, 1] if self.ids.size > 1 else self.ranked[:, 0]
+        next_scores = np.where(self.counts > 1, self.scores[rows, second], 0.0).tolist()
+        all_first = f"all {len(self.members)} models rank it first: unanimous models override the rules"
+        return [
+            all_first if unanimous else f"highest weighted score {score:.3f} (next {following:.3f})"
+            for unanimous, score, following in zip(
+                self.unanimous.tolist(), winner_scores, next_scores, strict=True
+            )
+        ]
 
     def _votes(self) -> list[tuple[dict, ...]]:
         """Per text, each model's first category and its probability."""
