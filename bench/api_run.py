@@ -36,6 +36,7 @@ from bench.common import (
     percentile,
     run_measured,
     say,
+    served_with,
 )
 from bench.corpus import NEWSGROUPS, NEWSGROUPS_TAR, _newsgroup_post, newsgroups_taxonomy
 from bench.import_export_run import Post, build_csv
@@ -883,11 +884,7 @@ def _md_head(results: dict) -> list[str]:
 
 
 def _served_by(p: dict) -> str:
-    server = p.get("server", "gunicorn")  # results written before the server was an option: gunicorn
-    workers, threads = (
-        p.get("server_workers", p.get("gunicorn_workers")),
-        p.get("server_threads", p.get("gunicorn_threads")),
-    )
+    server, workers, threads = served_with(p)
     kind = "blocking threads" if server == "granian" else "threads, gthread"
     peers = p.get("peer_servers") or []
     also = f"; {', '.join(peers)} with the same counts as the peer (below)" if peers else ""

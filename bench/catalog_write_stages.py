@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "admin_site.settings")
 
-import django  # noqa: E402
+from bench.common import setup_django  # noqa: E402
 
-django.setup()
+# PostgreSQL only (pg_backend_pid); the database is made when missing
+setup_django("bench/catalog_write_stages.py")
 
 from django.db import connection  # noqa: E402
 

@@ -143,6 +143,16 @@ def error_lines(error: str | None) -> list[str]:
     return ["## Error", "", "```", error, "```", ""] if error else []
 
 
+def served_with(parameters: dict) -> tuple[str, int, int]:
+    """(server, workers, threads) of a results file's parameters; files written before the server was an
+    option were served by gunicorn and named its counts so."""
+    return (
+        parameters.get("server", "gunicorn"),
+        parameters.get("server_workers", parameters.get("gunicorn_workers")),
+        parameters.get("server_threads", parameters.get("gunicorn_threads")),
+    )
+
+
 def report_end(lines: list[str], results: dict) -> str:
     """A report's text: its own lines, then the error (if any), the checks and the machine sections."""
     tail = checks_lines(results["checks"]) + machine_lines(results["machine"], results["code"])

@@ -28,7 +28,8 @@ from bench.common import (  # noqa: E402
     report_end,
     run_measured,
     say,
-)  # noqa: E402
+    setup_django,
+)
 
 SCRIPT = "bench/label_errors_imdb_folds.py"
 FOLDS = 5
@@ -234,8 +235,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("need --seeds >= 1")
-    from bench.common import setup_django
-
     setup_django(SCRIPT)
     bench = FoldsBench(seeds=args.seeds)
     return run_measured(

@@ -34,6 +34,7 @@ from bench.common import (  # noqa: E402
     report_end,
     run_measured,
     say,
+    served_with,
     setup_django,
 )
 
@@ -319,9 +320,7 @@ def _server_cpu(row: dict):
 
 def markdown(results: dict) -> str:
     p = results["parameters"]
-    server = p.get("server", "gunicorn")  # results from before the server was an option: gunicorn's
-    workers = p.get("server_workers", p.get("gunicorn_workers"))
-    threads = p.get("server_threads", p.get("gunicorn_threads"))
+    server, workers, threads = served_with(p)
     lines = [
         "# Labeling queue under many annotators",
         "",

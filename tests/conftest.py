@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -168,10 +169,6 @@ def classify_status(url: str, token: str, text: str, *, timeout: float = 30) -> 
 def start_site(env: dict, folder: Path, *, workers: int = 1) -> tuple[subprocess.Popen, str]:
     """The site served as `make run` and production serve it (scripts/serve.sh) on a free loopback port, in
     its own process group; returns once it answers: (the server's process, its base URL)."""
-    import socket
-    import urllib.error
-    import urllib.request
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
